@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SpecError, parseSpec, builtinCatalog, type JobSpec } from '@synthline/spec';
+import { BlenderError } from '@synthline/blender';
+import { OutputExistsError, renderDataset } from '@synthline/pipeline';
+import { verifyDataset } from '@synthline/shards';
+import { progressReporter } from './progress.ts';
+
+const USAGE = `synthline: synthetic training images of look-alike products, rendered with Blender
+
+usage:
+  synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N]
+  synthline verify <dir>
+  synthline catalog
+
+exit codes: 0 ok, 1 failed (frames failed, dataset invalid, Blender error), 2 bad usage or spec`;
+
+/** Reads and validates a spec file; throws SpecError naming each bad field. */
+export async function loadSpecFile(path: string): Promise<JobSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new SpecError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SpecError([{ path: '(file)', message: `${path} is not valid JSON: ${(err as Error).message}` }]);
+  }
+  return parseSpec(json);
+}
+
+/** `A:B` -> [A, B]. */
+export function parseFrames(text: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m) throw new SpecError([{ path: '--frames', message: `expected A:B (frame indices, B exclusive), got "${text}"` }]);
+  return [Number(m[1]), Number(m[2])];
+}
+
+async function render(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      frames: { type: 'string' },
+      overwrite: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+    },
+  });
+  const specPath = positionals[0];
+  if (!specPath || !values.out) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const spec = await loadSpecFile(specPath);
+  const frames = values.frames ? parseFrames(values.frames) : undefined;
+  if (frames && !(frames[0] < frames[1] && frames[1] <= spec.count)) {
+    throw new SpecError([{ path: '--frames', message: `${values.frames} must lie within 0:${spec.count} with A < B` }]);
+  }
+  const outDir = resolve(values.out);
+  const n = frames ? frames[1] - frames[0] : spec.count;
+  process.stderr.write(`rendering ${n} frames of "${spec.name}" (${spec.render.resolution.join('x')}, ${spec.render.samples} samples) into ${outDir}\n`);
+  const progress = progressReporter(process.stderr);
+  const result = await renderDataset({
+    spec,
+    outDir,
+    overwrite: values.overwrite,
+    ...(frames ? { frames } : {}),
+    slot: { threads: values.threads ? Number(values.threads) : 0 },
+    onProgress: (p) => progress.update(p),
+  });
+  progress.end();
+  const m = result.manifest;
+  const out = process.stdout;
+  out.write(`\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${m.classes.length} classes\n`);
+  out.write(`  dataset      ${outDir}\n`);
+  out.write(`  manifest     ${result.manifestPath}\n`);
+  for (const s of m.shards.slice(0, 5)) out.write(`  shard        ${resolve(outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
+  if (m.shards.length > 5) out.write(`  ...          ${m.shards.length - 5} more shards\n`);
+  if (result.contactSheetPath) out.write(`  contact sheet ${result.contactSheetPath}\n`);
+  out.write(`  check it:    synthline verify ${outDir}\n`);
+  if (result.failed.length > 0) {
+    process.stderr.write(`\n${result.failed.length} frame(s) failed:\n`);
+    for (const f of result.failed.slice(0, 10)) process.stderr.write(`  frame ${f.index}: ${f.error}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function verify(argv: string[]): Promise<number> {
+  const dir = argv[0];
+  if (!dir) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const report = await verifyDataset(resolve(dir));
+  if (report.ok) {
+    process.stdout.write(`ok: ${report.samples} samples in ${report.shards} shard(s) match dataset.json\n`);
+    return 0;
+  }
+  process.stdout.write(`INVALID: ${report.problems.length} problem(s)\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`);
+  return 1;
+}
+
+function catalog(): number {
+  for (const m of builtinCatalog().models) {
+    process.stdout.write(`builtin:${m.id}  ${m.name}  colours: ${m.colors.map((c) => c.name).join(', ')}\n`);
+  }
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'render':
+        return await render(rest);
+      case 'verify':
+        return await verify(rest);
+      case 'catalog':
+        return catalog();
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${USAGE}\n`);
+        return cmd === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`unknown command "${cmd}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof SpecError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof OutputExistsError || err instanceof BlenderError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      if (err instanceof BlenderError && err.logTail.length) process.stderr.write(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}\n`);
+      return 1;
+    }
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

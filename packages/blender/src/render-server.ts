@@ -1,0 +1,242 @@
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { execa } from 'execa';
+import { RenderResult, type FrameOutputs, type FramePlan } from '@synthline/spec';
+import { BlenderError, coerceError } from './errors.ts';
+import { findBlender } from './find-blender.ts';
+
+/** The bpy entry point, a fixed versioned file: no user text ever becomes Python source. */
+export const RENDER_SERVER_SCRIPT = fileURLToPath(
+  new URL('../../../blender-scripts/render_server.py', import.meta.url),
+);
+
+export interface RenderServerOptions {
+  /** Blender executable; default {@link findBlender}. */
+  blender?: string;
+  /** Cycles threads; 0 = all cores. */
+  threads?: number;
+  /** How long Blender may take to start and build its scene. */
+  startTimeoutMs?: number;
+  /** Lines of Blender's own stdout/stderr kept for error messages. */
+  logLines?: number;
+  /** Extra environment for Blender. */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Reply {
+  id?: number;
+  type?: string;
+  ok?: boolean;
+  result?: unknown;
+  error?: { code?: string; message?: string; traceback?: string };
+  blender_version?: string;
+}
+
+function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | undefined) {
+  return execa(blender, args, {
+    // fd 3 carries requests, fd 4 replies; stdout and stderr stay Blender's own.
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    buffer: false,
+    reject: false,
+    cleanup: true,
+    env: { ...env, PYTHONUNBUFFERED: '1' },
+  });
+}
+
+/**
+ * One long-lived Blender process running blender-scripts/render_server.py. Requests go in as
+ * JSON lines on fd 3, replies come back on fd 4; stdout and stderr are Blender's own logging and
+ * are only kept as a tail for error messages. Requests may be pipelined.
+ */
+export class RenderServer {
+  /** Blender's version as reported by the server once it is ready. */
+  blenderVersion = '';
+  private proc: ReturnType<typeof spawnBlender> | undefined;
+  private requests: Writable | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly log: string[] = [];
+  private exited: Promise<void> | undefined;
+  private dead: BlenderError | undefined;
+  private readyWaiter: Pending | undefined;
+
+  constructor(private readonly opts: RenderServerOptions = {}) {}
+
+  /** Whether the process is running and has not failed. */
+  get alive(): boolean {
+    return this.proc !== undefined && this.dead === undefined;
+  }
+
+  /** The process id, while running. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Blender's last log lines. */
+  get logTail(): string[] {
+    return [...this.log];
+  }
+
+  /** Starts Blender and waits for the server's `ready` line. */
+  async start(): Promise<void> {
+    const blender = this.opts.blender ?? findBlender(this.opts.env);
+    const args = [
+      '-b',
+      '--factory-startup',
+      '-Y',
+      '--python-exit-code', '3',
+      '-t', String(this.opts.threads ?? 0),
+      '--python', RENDER_SERVER_SCRIPT,
+      '--', '--in-fd', '3', '--out-fd', '4',
+    ];
+    const proc = spawnBlender(blender, args, this.opts.env);
+    this.proc = proc;
+    const fds = proc.stdio as unknown as (Readable | Writable | null)[];
+    this.requests = fds[3] as Writable;
+    this.requests.on('error', () => undefined); // EPIPE after a crash is reported by the exit
+    for (const stream of [proc.stdout, proc.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (l) => this.keepLog(l));
+    }
+    createInterface({ input: fds[4] as Readable }).on('line', (l) => this.onReply(l));
+    this.exited = proc.then(
+      (r) => this.onExit(r.exitCode, r.signal ?? undefined, r.failed ? r.message : undefined),
+      (e: unknown) => this.onExit(undefined, undefined, coerceError(e).message),
+    );
+
+    const ready = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(this.fail('BLENDER_START_FAILED', `Blender did not become ready within ${this.startTimeout} ms`)),
+        this.startTimeout,
+      );
+      this.readyWaiter = { resolve, reject, timer };
+    });
+    try {
+      await ready;
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
+  /** Renders one frame; rejects with a {@link BlenderError} on failure, timeout or crash. */
+  async render(plan: FramePlan, outputs: FrameOutputs, timeoutMs: number): Promise<RenderResult> {
+    const raw = await this.request('render', { plan: { ...plan, outputs } }, timeoutMs);
+    return RenderResult.parse(raw);
+  }
+
+  /** Round trip to the server; returns its resident memory. */
+  async ping(timeoutMs = 10_000): Promise<{ rss_bytes: number }> {
+    return (await this.request('ping', {}, timeoutMs)) as { rss_bytes: number };
+  }
+
+  /** Asks the server to exit, then kills it if it has not within `graceMs`. Safe to call twice. */
+  async close(graceMs = 5_000): Promise<void> {
+    if (!this.proc) return;
+    if (this.alive) {
+      try {
+        this.requests?.write(`${JSON.stringify({ id: this.nextId++, op: 'shutdown' })}\n`);
+        this.requests?.end();
+      } catch {
+        // already gone
+      }
+    }
+    const timer = setTimeout(() => this.proc?.kill('SIGKILL'), graceMs);
+    try {
+      await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Kills the process at once (a hung frame). */
+  async kill(): Promise<void> {
+    if (!this.proc) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
+  private get startTimeout(): number {
+    return this.opts.startTimeoutMs ?? 60_000;
+  }
+
+  private request(op: string, body: object, timeoutMs: number): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (!this.requests) return Promise.reject(new BlenderError('SERVER_CLOSED', 'render server is not started'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = this.fail('FRAME_TIMEOUT', `Blender did not answer "${op}" within ${timeoutMs} ms; killed it`);
+        this.proc?.kill('SIGKILL');
+        reject(err);
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.requests?.write(`${JSON.stringify({ id, op, ...body })}\n`);
+    });
+  }
+
+  private onReply(line: string): void {
+    let msg: Reply;
+    try {
+      msg = JSON.parse(line) as Reply;
+    } catch {
+      this.keepLog(`[protocol] unparseable reply: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (msg.type === 'ready') {
+      this.blenderVersion = msg.blender_version ?? '';
+      const w = this.readyWaiter;
+      this.readyWaiter = undefined;
+      if (w) {
+        clearTimeout(w.timer);
+        w.resolve(undefined);
+      }
+      return;
+    }
+    if (msg.id === undefined) return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.result);
+    else {
+      const e = msg.error ?? {};
+      const detail = e.traceback ? [...this.log, ...e.traceback.split('\n')] : this.logTail;
+      p.reject(new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
+    }
+  }
+
+  private onExit(code: number | undefined, signal: string | undefined, message?: string): void {
+    const how = signal ? `killed by ${signal}` : `exited with code ${code ?? '?'}`;
+    const err = this.dead ?? this.fail('BLENDER_CRASHED', `Blender ${how}${message && !signal && code === undefined ? `: ${message}` : ''}`);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    const w = this.readyWaiter;
+    this.readyWaiter = undefined;
+    if (w) {
+      clearTimeout(w.timer);
+      w.reject(new BlenderError('BLENDER_START_FAILED', `Blender ${how} before it was ready`, this.logTail));
+    }
+  }
+
+  /** Marks the server dead with the first error that killed it. */
+  private fail(code: BlenderError['code'], message: string): BlenderError {
+    this.dead ??= new BlenderError(code, message, this.logTail);
+    return this.dead;
+  }
+
+  private keepLog(line: string): void {
+    this.log.push(line);
+    const max = this.opts.logLines ?? 40;
+    if (this.log.length > max) this.log.splice(0, this.log.length - max);
+  }
+}

@@ -1,0 +1,111 @@
+import type { FrameOutputs, FramePlan, RenderResult } from '@synthline/spec';
+import { BlenderError, coerceError } from './errors.ts';
+import { RenderServer, type RenderServerOptions } from './render-server.ts';
+
+export interface RenderSlotOptions extends RenderServerOptions {
+  /** Recycle the process after this many frames (data-blocks pile up in a long-lived Blender). */
+  maxFramesPerProcess?: number;
+  /** Recycle the process once its resident memory exceeds this many bytes. */
+  maxRssBytes?: number;
+  /** A frame that takes longer is killed with its process. */
+  frameTimeoutMs?: number;
+  /** How often a frame is tried on a fresh process after a crash or timeout. */
+  attempts?: number;
+  /** Told when a process starts, is recycled or crashed. */
+  onEvent?: (e: SlotEvent) => void;
+}
+
+export type SlotEvent =
+  | { type: 'started'; pid: number | undefined; blenderVersion: string }
+  | { type: 'recycled'; reason: 'frames' | 'memory'; frames: number; rssBytes: number }
+  | { type: 'crashed'; error: BlenderError; index: number; attempt: number };
+
+/**
+ * One worker slot: one warm Blender render server, started on first use, recycled after N
+ * frames or above a memory ceiling, restarted after a crash or a hung frame.
+ */
+export class RenderSlot {
+  private server: RenderServer | undefined;
+  private starting: Promise<RenderServer> | undefined;
+  private framesOnProcess = 0;
+  private closed = false;
+  /** Processes started so far (1 + restarts + recycles). */
+  starts = 0;
+
+  constructor(private readonly opts: RenderSlotOptions = {}) {}
+
+  /** Blender's version, once a process has started. */
+  get blenderVersion(): string {
+    return this.server?.blenderVersion ?? '';
+  }
+
+  /** Starts the process now rather than on the first frame. */
+  async warm(): Promise<void> {
+    await this.ensure();
+  }
+
+  /**
+   * Renders a frame, retrying on a fresh process after a crash or a timeout. A frame Blender
+   * itself reports as failed (a bad plan) is not retried. Several calls may be in flight: the
+   * server handles them in order, so Blender renders the next frame while Node finishes this one.
+   */
+  async render(plan: FramePlan, outputs: FrameOutputs): Promise<RenderResult> {
+    const attempts = this.opts.attempts ?? 3;
+    let last: BlenderError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (this.closed) throw new BlenderError('SERVER_CLOSED', 'render slot is closed');
+      const server = await this.ensure();
+      try {
+        const result = await server.render(plan, outputs, this.opts.frameTimeoutMs ?? 120_000);
+        this.framesOnProcess++;
+        await this.maybeRecycle(server, result.rss_bytes);
+        return result;
+      } catch (err) {
+        const e = err instanceof BlenderError ? err : new BlenderError('FRAME_FAILED', coerceError(err).message);
+        if (!e.retryable) throw e;
+        last = e;
+        this.opts.onEvent?.({ type: 'crashed', error: e, index: plan.index, attempt });
+        if (this.server === server) {
+          this.server = undefined;
+          await server.kill();
+        }
+      }
+    }
+    throw last ?? new BlenderError('FRAME_FAILED', 'render failed');
+  }
+
+  /** Closes the process; safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const server = this.server ?? (await this.starting?.catch(() => undefined));
+    this.server = undefined;
+    await server?.close();
+  }
+
+  private async ensure(): Promise<RenderServer> {
+    if (this.server?.alive) return this.server;
+    this.starting ??= (async () => {
+      const server = new RenderServer(this.opts);
+      await server.start();
+      this.starts++;
+      this.framesOnProcess = 0;
+      this.server = server;
+      this.opts.onEvent?.({ type: 'started', pid: server.pid, blenderVersion: server.blenderVersion });
+      return server;
+    })().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async maybeRecycle(server: RenderServer, rssBytes: number): Promise<void> {
+    const maxFrames = this.opts.maxFramesPerProcess ?? 2000;
+    const maxRss = this.opts.maxRssBytes ?? 4 * 1024 ** 3;
+    const reason = this.framesOnProcess >= maxFrames ? 'frames' : rssBytes > maxRss ? 'memory' : undefined;
+    if (!reason || this.server !== server) return;
+    this.opts.onEvent?.({ type: 'recycled', reason, frames: this.framesOnProcess, rssBytes });
+    this.server = undefined;
+    // Frames already sent to this process still finish: close() lets it drain its queue first.
+    void server.close(60_000);
+  }
+}

@@ -1,0 +1,128 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
+import { plan as planFrame } from '@synthline/planner';
+import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
+import { applySensor, decodeRgb, encode, IMAGE_EXT } from '@synthline/sensor';
+import type { Sample } from '@synthline/shards';
+import { buildLabel } from './label.ts';
+
+/** A rendered frame, ready for a shard. */
+export interface RenderedFrame {
+  index: number;
+  sample: Sample;
+  label: SampleLabel;
+  /** The encoded image (also inside `sample`). */
+  image: Buffer;
+  /** Seconds in Blender, and from sending the plan to the encoded sample. */
+  timing: { render_s: number; total_s: number };
+}
+
+/** A frame that could not be rendered, with Blender's message. */
+export interface FailedFrame {
+  index: number;
+  error: string;
+  code: string;
+  logTail: string[];
+}
+
+export type FrameOutcome = { ok: true; frame: RenderedFrame } | { ok: false; failure: FailedFrame };
+
+export interface RenderFramesOptions {
+  spec: JobSpec;
+  /** Frame indices to render, in the order their outcomes are yielded. */
+  indices: Iterable<number>;
+  slot: RenderSlot;
+  /** Frames sent to Blender ahead of the one being finished (overlaps Node's work with Blender's). */
+  depth?: number;
+  /** Lets a caller adjust a plan (tests force a crash this way). */
+  mapPlan?: (plan: FramePlan) => FramePlan;
+  /** Stop early: no more frames are started once this returns true. */
+  cancelled?: () => boolean;
+}
+
+/**
+ * Renders frames through a warm Blender slot and yields each outcome in index order: the plan is
+ * made in TypeScript, Blender renders it, and the image only counts once it decodes; then sensor
+ * effects, encoding and the label. While Node finishes a frame, Blender renders the next one.
+ */
+export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<FrameOutcome> {
+  const { spec, slot } = opts;
+  const classes = classesOf(spec);
+  const depth = Math.max(1, opts.depth ?? 2);
+  const work = await mkdtemp(join(tmpdir(), 'synthline-frames-'));
+  const iter = opts.indices[Symbol.iterator]();
+  const window: Promise<FrameOutcome>[] = [];
+
+  const one = async (index: number): Promise<FrameOutcome> => {
+    const t0 = performance.now();
+    try {
+      const p0 = planFrame(spec, index);
+      const plan = opts.mapPlan ? opts.mapPlan(p0) : p0;
+      const imagePath = join(work, `${plan.key}.png`);
+      const result = await slot.render(plan, { image: imagePath, mask: null });
+      let raw;
+      try {
+        raw = await decodeRgb(imagePath);
+      } catch (err) {
+        throw new BlenderError('OUTPUT_UNREADABLE', `Blender's image for frame ${index} does not decode: ${coerceError(err).message}`);
+      } finally {
+        await rm(imagePath, { force: true });
+      }
+      const processed = await applySensor(raw, plan.sensor);
+      const image = await encode(processed, spec.render.format, spec.render.quality);
+      const timing = { render_s: result.seconds, total_s: (performance.now() - t0) / 1000 };
+      const cls = classFor(classes, plan.product.model, plan.product.color.name, plan.product.side_up);
+      const label = buildLabel(
+        plan,
+        result,
+        cls,
+        { format: spec.render.format, width: processed.width, height: processed.height },
+        spec.output.label_timing ? timing : undefined,
+      );
+      const sample: Sample = {
+        key: plan.key,
+        members: [
+          { ext: IMAGE_EXT[spec.render.format], data: image },
+          { ext: 'json', data: Buffer.from(JSON.stringify(label)) },
+          { ext: 'cls', data: Buffer.from(String(cls.index)) },
+        ],
+      };
+      return { ok: true, frame: { index, sample, label, image, timing } };
+    } catch (err) {
+      const e = coerceError(err);
+      return {
+        ok: false,
+        failure: {
+          index,
+          error: e.message,
+          code: e instanceof BlenderError ? e.code : 'FRAME_FAILED',
+          logTail: e instanceof BlenderError ? e.logTail.slice(-20) : [],
+        },
+      };
+    }
+  };
+
+  const fill = () => {
+    while (window.length < depth && !opts.cancelled?.()) {
+      const next = iter.next();
+      if (next.done) return;
+      window.push(one(next.value));
+    }
+  };
+
+  try {
+    fill();
+    while (window.length > 0) {
+      const outcome = await (window.shift() as Promise<FrameOutcome>);
+      fill();
+      yield outcome;
+    }
+  } finally {
+    // A consumer that stops early leaves frames in flight; let them settle before cleaning up.
+    await Promise.allSettled(window);
+    await rm(work, { recursive: true, force: true });
+  }
+}

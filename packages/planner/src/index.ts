@@ -1,0 +1,3 @@
+export { plan, frameKey, draw } from './plan.ts';
+export { Stream } from './random.ts';
+export { jitter, kelvinToRgb, rgbToHsv, hsvToRgb, type Rgb } from './colour.ts';

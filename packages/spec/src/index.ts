@@ -1,0 +1,17 @@
+import { JobSpec } from './job-spec.ts';
+import { SpecError, problemsOf } from './errors.ts';
+
+export * from './range.ts';
+export * from './catalog.ts';
+export * from './job-spec.ts';
+export * from './frame-plan.ts';
+export * from './label.ts';
+export * from './manifest.ts';
+export * from './errors.ts';
+
+/** Parses a spec, filling every default; throws {@link SpecError} naming each bad field. */
+export function parseSpec(input: unknown): JobSpec {
+  const r = JobSpec.safeParse(input);
+  if (!r.success) throw new SpecError(problemsOf(r.error));
+  return r.data;
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { range } from './range.ts';
+import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
+
+/**
+ * Glossary (terms used across packages):
+ * - frame: one rendered image, identified by its index in [0, count).
+ * - sample: a frame as stored in a shard: `<key>.png|jpg|webp`, `<key>.json`, `<key>.cls`.
+ * - key: the sample's name inside a shard, the frame index zero-padded to {@link KEY_DIGITS}.
+ * - class: what a classifier learns to predict; by default model and colour.
+ * - shard: one WebDataset tar file of consecutive samples.
+ */
+export const KEY_DIGITS = 8;
+/** Largest frame count a job may ask for (keys stay {@link KEY_DIGITS} digits wide). */
+export const MAX_FRAMES = 10 ** KEY_DIGITS;
+
+const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
+
+export const ProductEntry = z.strictObject({
+  /** `builtin:<model-id>` from the builtin catalog. */
+  asset: z.string().regex(/^builtin:[a-z0-9-]+$/, 'expected "builtin:<model-id>"'),
+  /** Marketed colour names from the model's palette; empty or absent means all of them. */
+  colors: z.array(z.string().min(1).max(100)).max(100).default([]),
+  /** Relative frequency of this product among the frames. */
+  weight: z.number().positive().max(1e6).default(1),
+});
+export type ProductEntry = z.infer<typeof ProductEntry>;
+
+export const RenderSettings = z.strictObject({
+  resolution: z.tuple([z.number().int().min(16).max(4096), z.number().int().min(16).max(4096)]).default([256, 256]),
+  samples: z.number().int().min(1).max(4096).default(16),
+  engine: z.enum(['cycles', 'eevee']).default('cycles'),
+  format: z.enum(['png', 'jpeg', 'webp']).default('png'),
+  /** Quality of jpeg and webp output, 1-100. */
+  quality: z.number().int().min(1).max(100).default(90),
+  /** Cycles' OpenImageDenoise pass. */
+  denoise: z.boolean().default(false),
+});
+
+export const CameraRanges = z.strictObject({
+  distance_m: range({ min: 0.05, max: 10 }, [0.3, 0.42]),
+  elevation_deg: range({ min: 5, max: 90 }, [50, 90]),
+  azimuth_deg: range({ min: -360, max: 360 }, [0, 360]),
+  roll_deg: range({ min: -180, max: 180 }, [-10, 10]),
+  focal_length_mm: range({ min: 8, max: 300 }, [32, 45]),
+  sensor_width_mm: range({ min: 1, max: 100 }, 36),
+  /** Random offset of the look-at point from the product centre, per axis in the belt plane. */
+  look_at_jitter_m: range({ min: 0, max: 1 }, [0, 0.02]),
+});
+
+export const LightRanges = z.strictObject({
+  count: range({ min: 0, max: 4, int: true }, [1, 3]),
+  types: z.array(z.enum(LIGHT_TYPES)).min(1).default([...LIGHT_TYPES]),
+  energy_w: range({ min: 0, max: 10000 }, [10, 60]),
+  color_temperature_k: range({ min: 1000, max: 40000 }, [3500, 6500]),
+  distance_m: range({ min: 0.1, max: 20 }, [0.5, 1.0]),
+  elevation_deg: range({ min: 5, max: 90 }, [30, 85]),
+  size_m: range({ min: 0.001, max: 5 }, [0.05, 0.4]),
+  spot_angle_deg: range({ min: 1, max: 180 }, [30, 80]),
+});
+
+export const WorldRanges = z.strictObject({
+  hdris: z.array(z.enum(BUILTIN_HDRIS)).min(1).default([...BUILTIN_HDRIS]),
+  strength: range({ min: 0, max: 100 }, [0.3, 1.2]),
+  rotation_deg: range({ min: -360, max: 360 }, [0, 360]),
+});
+
+export const ColorJitter = z.strictObject({
+  /** Hue shift in turns (1 = full circle). */
+  hue: range({ min: -0.5, max: 0.5 }, [-0.01, 0.01]),
+  saturation_scale: range({ min: 0, max: 4 }, [0.9, 1.1]),
+  value_scale: range({ min: 0, max: 4 }, [0.85, 1.15]),
+});
+
+export const ProductRanges = z.strictObject({
+  yaw_deg: range({ min: -360, max: 360 }, [0, 360]),
+  /** Probability that the screen faces the belt (the back is up). */
+  face_down_probability: z.number().min(0).max(1).default(0.5),
+  /** Offset of the product on the belt, per axis. */
+  offset_m: range({ min: -1, max: 1 }, [-0.03, 0.03]),
+  color_jitter: ColorJitter.prefault({}),
+});
+
+export const BackgroundRanges = z.strictObject({
+  /** Grey level of the belt rubber (sRGB, 0-1). */
+  belt_value: range({ min: 0, max: 1 }, [0.02, 0.07]),
+  texture_scale: range({ min: 0.01, max: 100 }, [0.7, 1.5]),
+  roughness: range({ min: 0, max: 1 }, [0.55, 0.9]),
+});
+
+export const SensorRanges = z.strictObject({
+  /** Gaussian read noise, standard deviation in [0, 1] pixel units. */
+  noise_sigma: range({ min: 0, max: 0.5 }, [0, 0.02]),
+  /** Film-like grain: amplitude in [0, 1] pixel units. */
+  grain_strength: range({ min: 0, max: 0.5 }, [0, 0.03]),
+  /** Grain blob size in pixels. */
+  grain_size_px: range({ min: 1, max: 16 }, [1, 2.5]),
+  /** Gaussian blur sigma in pixels (defocus, motion on the belt); 0 = none. */
+  blur_sigma_px: range({ min: 0, max: 20 }, [0, 0.8]),
+  /** Exposure change in stops. */
+  exposure_ev: range({ min: -5, max: 5 }, [-0.5, 0.5]),
+});
+
+export const OutputSettings = z.strictObject({
+  /** Samples per shard. */
+  shard_size: z.number().int().min(1).max(1_000_000).default(1000),
+  /** What one class is: the model, the model and its colour, or those and the side facing up. */
+  class_by: z.enum(['model', 'model_color', 'model_color_side']).default('model_color'),
+  /**
+   * Put the seconds each frame took into its label. Off by default: wall-clock time differs
+   * from run to run, so it would make the same spec give different shard bytes. Timings are
+   * always written to `timings.jsonl` beside `dataset.json`.
+   */
+  label_timing: z.boolean().default(false),
+});
+
+
+/** Every product must name a builtin model once, with colours from its palette. */
+function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  products.forEach((p, i) => {
+    const id = p.asset.slice('builtin:'.length);
+    const model = findModel(id);
+    if (!model) {
+      const known = builtinCatalog().models.map((m) => m.id).join(', ');
+      ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `unknown model "${id}" (builtin models: ${known})` });
+      return;
+    }
+    if (seen.has(p.asset)) ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `"${p.asset}" is listed twice` });
+    seen.add(p.asset);
+    const names = new Set(model.colors.map((c) => c.name));
+    p.colors.forEach((c, j) => {
+      if (!names.has(c)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'colors', j],
+          message: `"${c}" is not a colour of ${model.name} (${[...names].join(', ')})`,
+        });
+      }
+    });
+  });
+}
+
+function defaultProducts(): ProductEntry[] {
+  return builtinCatalog().models.map((m) => ({ asset: `builtin:${m.id}`, colors: [], weight: 1 }));
+}
+
+/** A dataset job: what to render, how many frames, and the range of every randomized parameter. */
+export const JobSpec = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, no dots')
+      .default('dataset'),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    count: z.number().int().min(1).max(MAX_FRAMES).default(100),
+    products: z.array(ProductEntry).min(1).max(1000).superRefine(checkProducts).default(defaultProducts),
+    render: RenderSettings.prefault({}),
+    camera: CameraRanges.prefault({}),
+    lights: LightRanges.prefault({}),
+    world: WorldRanges.prefault({}),
+    product: ProductRanges.prefault({}),
+    background: BackgroundRanges.prefault({}),
+    sensor: SensorRanges.prefault({}),
+    output: OutputSettings.prefault({}),
+  });
+export type JobSpec = z.infer<typeof JobSpec>;
+/** A spec as a user writes it: every field optional. */
+export type JobSpecInput = z.input<typeof JobSpec>;
+
+/** One class of the dataset, with its index and the attributes it stands for. */
+export interface ClassEntry {
+  index: number;
+  name: string;
+  model: string;
+  color?: string;
+  side?: 'front' | 'back';
+}
+
+/** The palette of a spec's product entry: its listed colours, or all of the model's. */
+export function productColors(p: ProductEntry): { name: string; srgb: string }[] {
+  const model = findModel(p.asset.slice('builtin:'.length));
+  if (!model) throw new Error(`unknown model ${p.asset}`);
+  return p.colors.length === 0 ? model.colors : model.colors.filter((c) => p.colors.includes(c.name));
+}
+
+/** The classes of a spec in a fixed order: products as listed, colours in palette order. */
+export function classesOf(spec: JobSpec): ClassEntry[] {
+  const out: ClassEntry[] = [];
+  const add = (e: Omit<ClassEntry, 'index'>) => out.push({ index: out.length, ...e });
+  for (const p of spec.products) {
+    const model = p.asset.slice('builtin:'.length);
+    if (spec.output.class_by === 'model') {
+      add({ name: model, model });
+      continue;
+    }
+    for (const c of productColors(p)) {
+      if (spec.output.class_by === 'model_color') add({ name: `${model}_${slug(c.name)}`, model, color: c.name });
+      else for (const side of ['front', 'back'] as const) add({ name: `${model}_${slug(c.name)}_${side}`, model, color: c.name, side });
+    }
+  }
+  return out;
+}
+
+/** The class a frame of this model, colour and side belongs to. */
+export function classFor(classes: ClassEntry[], model: string, color: string, side: 'front' | 'back'): ClassEntry {
+  const hit = classes.find(
+    (c) => c.model === model && (c.color === undefined || c.color === color) && (c.side === undefined || c.side === side),
+  );
+  if (!hit) throw new Error(`no class for ${model} ${color} ${side}`);
+  return hit;
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { FramePlan, RenderResult } from './frame-plan.ts';
+
+/** The label of one sample, stored as `<key>.json` beside its image. */
+export const SampleLabel = z.object({
+  key: z.string(),
+  index: z.number().int(),
+  class: z.string(),
+  class_index: z.number().int(),
+  attributes: z.object({ model: z.string(), color: z.string(), side: z.enum(['front', 'back']) }),
+  source: z.literal('synthetic'),
+  asset: z.string(),
+  image: z.object({ format: z.string(), width: z.number().int(), height: z.number().int() }),
+  /** [x, y, w, h] in pixels, origin top-left, measured from the render; null if not visible. */
+  bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+  visible_pixels: z.number(),
+  pose: z.object({
+    side_up: z.enum(['front', 'back']),
+    yaw_deg: z.number(),
+    offset_m: z.tuple([z.number(), z.number()]),
+    location_m: z.tuple([z.number(), z.number(), z.number()]),
+    rotation_euler_deg: z.tuple([z.number(), z.number(), z.number()]),
+    matrix_world: z.array(z.array(z.number())),
+    dimensions_m: z.tuple([z.number(), z.number(), z.number()]),
+  }),
+  color: FramePlan.shape.product.shape.color,
+  camera: z.object({
+    K: z.array(z.array(z.number())),
+    world_to_camera: z.array(z.array(z.number())),
+    convention: z.string(),
+    plan: FramePlan.shape.camera,
+  }),
+  lights: FramePlan.shape.lights,
+  world: FramePlan.shape.world,
+  background: FramePlan.shape.background,
+  sensor: FramePlan.shape.sensor,
+  render: FramePlan.shape.render,
+  blender_version: z.string(),
+  /** Present only with `output.label_timing`. */
+  timing: z.object({ render_s: z.number(), total_s: z.number() }).optional(),
+});
+export type SampleLabel = z.infer<typeof SampleLabel>;
+
+export { RenderResult };

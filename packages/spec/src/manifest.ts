@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** One shard of a dataset as `dataset.json` lists it. */
+export const ShardEntry = z.object({
+  name: z.string(),
+  samples: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  first_key: z.string(),
+  last_key: z.string(),
+});
+export type ShardEntry = z.infer<typeof ShardEntry>;
+
+/** `dataset.json`: written last, so its presence means the dataset is complete. */
+export const Manifest = z.object({
+  format: z.literal('synthline.dataset/1'),
+  name: z.string(),
+  created_by: z.string(),
+  spec: z.unknown(),
+  frames: z.object({
+    requested: z.tuple([z.number().int(), z.number().int()]),
+    rendered: z.number().int(),
+    failed: z.array(z.object({ index: z.number().int(), error: z.string() })),
+  }),
+  image_format: z.string(),
+  classes: z.array(
+    z.object({
+      index: z.number().int(),
+      name: z.string(),
+      model: z.string(),
+      color: z.string().optional(),
+      side: z.enum(['front', 'back']).optional(),
+    }),
+  ),
+  counts: z.object({
+    samples: z.number().int(),
+    per_class: z.record(z.string(), z.number().int()),
+  }),
+  shards: z.array(ShardEntry),
+  contact_sheet: z.string().nullable(),
+});
+export type Manifest = z.infer<typeof Manifest>;
