@@ -119,6 +119,7 @@ export const OutputSettings = z.strictObject({
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   products.forEach((p, i) => {
+    if (!p.asset.startsWith('builtin:')) return; // the entry's own schema names that problem
     const id = p.asset.slice('builtin:'.length);
     const model = findModel(id);
     if (!model) {

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseSpec, productColors, rangeExtent } from '@synthline/spec';
+import { frameKey, plan } from './plan.ts';
+import { Stream } from './random.ts';
+import { kelvinToRgb, jitter } from './colour.ts';
+
+const spec = parseSpec({ seed: 42, count: 5000 });
+
+test('a frame plan depends only on the seed and the frame index', () => {
+  const forward = [0, 1, 2, 999, 4999].map((i) => plan(spec, i));
+  const backward = [4999, 999, 2, 1, 0].map((i) => plan(spec, i)).reverse();
+  assert.deepEqual(forward, backward);
+  assert.deepEqual(plan(parseSpec({ seed: 42, count: 5000 }), 999), forward[3]);
+  assert.notDeepEqual(plan(spec, 1), plan(spec, 2));
+  assert.notDeepEqual(plan(parseSpec({ seed: 43, count: 5000 }), 1), plan(spec, 1));
+});
+
+test('a different count does not change the frames both specs share', () => {
+  assert.deepEqual(plan(parseSpec({ seed: 42, count: 10 }), 7), plan(spec, 7));
+});
+
+test('indices outside [0, count) are refused', () => {
+  assert.throws(() => plan(spec, 5000), RangeError);
+  assert.throws(() => plan(spec, -1), RangeError);
+  assert.throws(() => plan(spec, 1.5), RangeError);
+});
+
+test('keys are the zero-padded index, without dots', () => {
+  assert.equal(frameKey(17), '00000017');
+  assert.equal(plan(spec, 17).key, '00000017');
+});
+
+test('every drawn value lies in its range', () => {
+  const s = parseSpec({
+    seed: 7,
+    count: 2000,
+    camera: { distance_m: [0.3, 0.5], elevation_deg: { choice: [60, 75, 90] }, focal_length_mm: 35 },
+    lights: { count: [0, 4], energy_w: [5, 10] },
+    sensor: { blur_sigma_px: [0, 1], exposure_ev: [-1, 1] },
+  });
+  for (let i = 0; i < s.count; i++) {
+    const p = plan(s, i);
+    const within = (v: number, r: Parameters<typeof rangeExtent>[0], what: string) => {
+      const [lo, hi] = rangeExtent(r);
+      assert.ok(v >= lo - 1e-9 && v <= hi + 1e-9, `frame ${i}: ${what}=${v} outside [${lo}, ${hi}]`);
+    };
+    within(p.camera.distance_m, s.camera.distance_m, 'distance');
+    assert.ok([60, 75, 90].includes(p.camera.elevation_deg));
+    assert.equal(p.camera.focal_length_mm, 35);
+    within(p.lights.length, s.lights.count, 'light count');
+    for (const l of p.lights) within(l.energy_w, s.lights.energy_w, 'energy');
+    within(p.sensor.blur_sigma_px, s.sensor.blur_sigma_px, 'blur');
+    within(p.sensor.exposure_ev, s.sensor.exposure_ev, 'exposure');
+    assert.ok(s.world.hdris.includes(p.world.hdri as (typeof s.world.hdris)[number]));
+    for (const c of p.product.color.srgb) assert.ok(c >= 0 && c <= 1);
+    assert.ok(Number.isInteger(p.render.seed) && p.render.seed >= 0 && p.render.seed < 2 ** 31);
+  }
+  const counts = new Set(Array.from({ length: 200 }, (_, i) => plan(s, i).lights.length));
+  assert.deepEqual([...counts].sort(), [0, 1, 2, 3, 4]);
+});
+
+test('products are drawn by weight and colours from their palette', () => {
+  const s = parseSpec({
+    seed: 3,
+    count: 6000,
+    products: [
+      { asset: 'builtin:iphone-12', colors: ['Blue', 'Green'], weight: 3 },
+      { asset: 'builtin:iphone-8', weight: 1 },
+    ],
+  });
+  const n: Record<string, number> = {};
+  const colours = new Map<string, Set<string>>();
+  for (let i = 0; i < s.count; i++) {
+    const p = plan(s, i);
+    n[p.product.model] = (n[p.product.model] ?? 0) + 1;
+    if (!colours.has(p.product.model)) colours.set(p.product.model, new Set());
+    colours.get(p.product.model)?.add(p.product.color.name);
+  }
+  const share = (n['iphone-12'] ?? 0) / s.count;
+  assert.ok(Math.abs(share - 0.75) < 0.03, `iphone-12 share ${share}, expected 0.75`);
+  assert.deepEqual([...(colours.get('iphone-12') ?? [])].sort(), ['Blue', 'Green']);
+  const palette8 = productColors({ asset: 'builtin:iphone-8', colors: [], weight: 1 }).map((c) => c.name).sort();
+  assert.deepEqual([...(colours.get('iphone-8') ?? [])].sort(), palette8);
+});
+
+test('face_down_probability decides which side is up', () => {
+  const up = (p: number) => new Set(Array.from({ length: 50 }, (_, i) => plan(parseSpec({ product: { face_down_probability: p } }), i).product.side_up));
+  assert.deepEqual([...up(0)], ['front']);
+  assert.deepEqual([...up(1)], ['back']);
+  assert.equal(up(0.5).size, 2);
+});
+
+test('colour jitter off keeps the catalog colour', () => {
+  const s = parseSpec({ product: { color_jitter: { hue: 0, saturation_scale: 1, value_scale: 1 } } });
+  for (let i = 0; i < 20; i++) {
+    const c = plan(s, i).product.color;
+    c.srgb.forEach((v, k) => assert.ok(Math.abs(v - (c.nominal_srgb[k] ?? -1)) < 1e-5));
+  }
+});
+
+test('the generator is roughly uniform and streams are independent', () => {
+  const r = new Stream(1, 2, 'x');
+  const bins = new Array(10).fill(0);
+  for (let i = 0; i < 20000; i++) bins[Math.floor(r.float() * 10)]++;
+  for (const b of bins) assert.ok(Math.abs(b - 2000) < 200, `bin ${b}`);
+  assert.notEqual(new Stream(1, 2, 'x').nextU32(), new Stream(1, 2, 'y').nextU32());
+  assert.notEqual(new Stream(1, 2, 'x').nextU32(), new Stream(1, 3, 'x').nextU32());
+  assert.notEqual(new Stream(2 ** 40, 2, 'x').nextU32(), new Stream(2 ** 40 + 1, 2, 'x').nextU32());
+});
+
+test('colour maths: black body colours and jitter', () => {
+  const warm = kelvinToRgb(2000);
+  const daylight = kelvinToRgb(6600);
+  assert.ok(warm[0] === 1 && warm[2] < 0.3, `2000 K is orange: ${warm}`);
+  assert.ok(daylight.every((c) => c > 0.95), `6600 K is near white: ${daylight}`);
+  assert.ok(kelvinToRgb(12000)[2] === 1 && kelvinToRgb(12000)[0] < 0.9);
+  assert.deepEqual(jitter([0.2, 0.4, 0.6], 0, 1, 1).map((v) => v.toFixed(6)), ['0.200000', '0.400000', '0.600000']);
+  const darker = jitter([0.2, 0.4, 0.6], 0, 1, 0.5);
+  assert.ok(Math.abs((darker[2] ?? 0) - 0.3) < 1e-9);
+});

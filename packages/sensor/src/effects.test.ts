@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applySensor, encode, type RawImage } from './effects.ts';
+
+const none = { noise_sigma: 0, grain_strength: 0, grain_size_px: 1, blur_sigma_px: 0, exposure_ev: 0, seed: 1 };
+
+function gradient(w = 64, h = 48): RawImage {
+  const data = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x * 4, y * 5, 128], (y * w + x) * 3);
+  return { data, width: w, height: h };
+}
+
+const mean = (b: Buffer) => b.reduce((s, v) => s + v, 0) / b.length;
+
+test('no effects leaves the pixels as they are', async () => {
+  const img = gradient();
+  assert.deepEqual((await applySensor(img, none)).data, img.data);
+});
+
+test('exposure brightens or darkens in linear light', async () => {
+  const img = gradient();
+  const up = await applySensor(img, { ...none, exposure_ev: 1 });
+  const down = await applySensor(img, { ...none, exposure_ev: -1 });
+  assert.ok(mean(up.data) > mean(img.data) + 10);
+  assert.ok(mean(down.data) < mean(img.data) - 10);
+  // Mid grey (sRGB 128, linear 0.216) doubled is linear 0.431, sRGB ~175.
+  const grey = { data: Buffer.alloc(12, 128), width: 2, height: 2 };
+  assert.ok(Math.abs(((await applySensor(grey, { ...none, exposure_ev: 1 })).data[0] ?? 0) - 175) <= 1);
+});
+
+test('noise has the requested spread and is seeded', async () => {
+  const flat = { data: Buffer.alloc(128 * 128 * 3, 128), width: 128, height: 128 };
+  const a = await applySensor(flat, { ...none, noise_sigma: 0.02 });
+  const b = await applySensor(flat, { ...none, noise_sigma: 0.02 });
+  const c = await applySensor(flat, { ...none, noise_sigma: 0.02, seed: 2 });
+  assert.deepEqual(a.data, b.data);
+  assert.notDeepEqual(a.data, c.data);
+  const sd = Math.sqrt(a.data.reduce((s, v) => s + (v - 128) ** 2, 0) / a.data.length) / 255;
+  assert.ok(Math.abs(sd - 0.02) < 0.003, `noise sd ${sd}`);
+});
+
+test('grain is equal across channels and blur smooths edges', async () => {
+  const flat = { data: Buffer.alloc(32 * 32 * 3, 100), width: 32, height: 32 };
+  const g = await applySensor(flat, { ...none, grain_strength: 0.05, grain_size_px: 3 });
+  for (let i = 0; i < g.data.length; i += 3) assert.ok(g.data[i] === g.data[i + 1] && g.data[i] === g.data[i + 2]);
+  assert.notDeepEqual(g.data, flat.data);
+  const edge = Buffer.alloc(32 * 32 * 3);
+  for (let i = 0; i < edge.length; i += 3) if (((i / 3) % 32) >= 16) edge.fill(255, i, i + 3);
+  const blurred = await applySensor({ data: edge, width: 32, height: 32 }, { ...none, blur_sigma_px: 2 });
+  const at = (x: number) => blurred.data[(10 * 32 + x) * 3] ?? 0;
+  assert.ok(at(15) > 0 && at(16) < 255, 'the edge is softened');
+});
+
+test('encoding the same pixels gives the same bytes, in every format', async () => {
+  const img = gradient();
+  for (const f of ['png', 'jpeg', 'webp'] as const) {
+    const a = await encode(img, f, 90);
+    const b = await encode(img, f, 90);
+    assert.deepEqual(a, b, f);
+    assert.ok(a.length > 50);
+  }
+});
