@@ -39,6 +39,11 @@ export class RenderSlot {
     return this.server?.blenderVersion ?? '';
   }
 
+  /** The current Blender process id, if one is running. */
+  get pid(): number | undefined {
+    return this.server?.pid;
+  }
+
   /** Starts the process now rather than on the first frame. */
   async warm(): Promise<void> {
     await this.ensure();

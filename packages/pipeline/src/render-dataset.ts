@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classesOf, type JobSpec, type Manifest } from '@synthline/spec';
-import { RenderSlot, type RenderSlotOptions } from '@synthline/blender';
+import { RenderSlot, findBlender, type RenderSlotOptions } from '@synthline/blender';
 import { MANIFEST_FILE, ShardWriter, writeFileAtomic, writeManifest } from '@synthline/shards';
 import { contactSheet, spread, type Tile } from './contact-sheet.ts';
 import { renderFrames, type FailedFrame, type RenderFramesOptions } from './render-frames.ts';
@@ -72,6 +72,8 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
     throw new RangeError(`--frames ${start}:${end} must lie within 0:${spec.count} with start < end`);
   }
   const t0 = performance.now();
+  // Fail on a missing Blender before touching the output folder.
+  const blender = opts.slot?.blender ?? findBlender(opts.slot?.env ?? process.env);
   await prepareOutDir(outDir, opts.overwrite ?? false);
   const total = end - start;
   const sheetAt = new Set(spread(total).map((i) => i + start));
@@ -80,7 +82,7 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
   const perClass: Record<string, number> = Object.fromEntries(classesOf(spec).map((c) => [c.name, 0]));
   const timings: string[] = [];
   const writer = new ShardWriter(outDir, spec.name, spec.output.shard_size);
-  const slot = new RenderSlot(opts.slot);
+  const slot = new RenderSlot({ ...opts.slot, blender });
   let done = 0;
   let blenderVersion = '';
   try {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what synthline needs on a fresh Debian/Ubuntu machine, only where it is absent:
+# npm packages (npm ci), Blender and numpy (for Blender's importers) and redis-server from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+if [ -z "${BLENDER:-}" ] && ! command -v blender >/dev/null 2>&1; then need_apt+=(blender); fi
+if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_apt+=(python3-numpy); fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2
+    exit 1
+  fi
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "installing from Debian: ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi

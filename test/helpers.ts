@@ -1,0 +1,36 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = join(ROOT, 'apps/cli/bin/synthline.js');
+
+/** A fresh temporary folder. */
+export function tempDir(prefix = 'synthline-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Runs the synthline CLI as a user would, as its own process. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = await execa('node', [CLI, ...args], { reject: false, env: { ...process.env, ...env }, cwd: ROOT, all: true });
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+}
+
+/** A small, quick spec: small non-square images, few samples, small shards. */
+export function tinySpec(over: Record<string, unknown> = {}) {
+  return {
+    name: 'tiny',
+    seed: 11,
+    count: 30,
+    products: [
+      { asset: 'builtin:iphone-12', colors: ['Blue', '(PRODUCT)RED'] },
+      { asset: 'builtin:iphone-8', weight: 1 },
+      { asset: 'builtin:iphone-14-pro', colors: ['Deep Purple'] },
+    ],
+    render: { resolution: [96, 72], samples: 8 },
+    output: { shard_size: 8 },
+    ...over,
+  };
+}
