@@ -1,0 +1,142 @@
+"""synthline render server: JSON lines over dedicated pipes (docs/render-protocol.md).
+
+    blender -b --factory-startup -Y --python-exit-code 3 -t <threads> \
+            --python blender-scripts/render_server.py -- --in-fd 3 --out-fd 4 [--max-frames N]
+
+stdout/stderr stay Blender's own log; requests arrive on --in-fd, replies leave on --out-fd.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import bpy  # noqa: E402
+
+from synthline_bpy import compat  # noqa: E402
+from synthline_bpy.plan import PlanError, parse_plan  # noqa: E402
+from synthline_bpy.scene import OutputMissing, Scene, rss_bytes  # noqa: E402
+
+
+def parse_args(argv):
+    args = argv[argv.index("--") + 1:] if "--" in argv else []
+    p = argparse.ArgumentParser(prog="render_server.py")
+    p.add_argument("--in-fd", type=int, required=True)
+    p.add_argument("--out-fd", type=int, required=True)
+    p.add_argument("--max-frames", type=int, default=0,
+                   help="exit after answering this many render requests (0 = no limit)")
+    return p.parse_args(args)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL us when the parent process dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:  # best effort; EOF on the request pipe still ends us
+        pass
+
+
+class Replies:
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, obj: dict) -> None:
+        data = (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def error(self, rid, code: str, message: str, tb: str = "") -> None:
+        self.send({"id": rid, "ok": False,
+                   "error": {"code": code, "message": message, "traceback": tb}})
+
+
+def serve(opts) -> int:
+    ppid = os.getppid()
+    die_with_parent()
+    if os.getppid() != ppid:  # parent died before prctl took effect
+        return 0
+    out = Replies(opts.out_fd)
+    inp = os.fdopen(opts.in_fd, "rb", buffering=1 << 16)
+    scene = Scene()
+    out.send({"type": "ready", "blender_version": compat.version_string(), "pid": os.getpid(),
+              "python": platform.python_version()})
+    frames = 0
+    while True:
+        line = inp.readline()
+        if not line:
+            return 0  # EOF: the driver closed the pipe or died
+        if not line.strip():
+            continue
+        rid = None
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict):
+                raise ValueError("request is not a JSON object")
+            rid = req.get("id")
+        except ValueError as e:
+            out.error(None, "BAD_REQUEST", f"unparseable request: {e}")
+            continue
+        op = req.get("op")
+        if op == "ping":
+            out.send({"id": rid, "ok": True, "result": {"rss_bytes": rss_bytes()}})
+        elif op == "shutdown":
+            out.send({"id": rid, "ok": True, "result": {"rss_bytes": rss_bytes()}})
+            return 0
+        elif op == "render":
+            handle_render(scene, out, rid, req.get("plan"))
+            frames += 1
+            if opts.max_frames and frames >= opts.max_frames:
+                return 0
+        else:
+            out.error(rid, "BAD_REQUEST", f"unknown op {op!r}")
+
+
+def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
+    t0 = time.perf_counter()
+    try:
+        plan = parse_plan(raw_plan)
+    except PlanError as e:
+        out.error(rid, "BAD_PLAN", str(e), traceback.format_exc())
+        return
+    if plan.crash:
+        os.abort()  # test hook: the driver must survive a dying Blender
+    try:
+        result = scene.render(plan)  # PlanError here: unknown model or HDRI
+        result["seconds"] = round(time.perf_counter() - t0, 6)
+    except OutputMissing as e:
+        out.error(rid, "OUTPUT_MISSING", str(e), traceback.format_exc())
+        return
+    except PlanError as e:
+        out.error(rid, "BAD_PLAN", str(e), traceback.format_exc())
+        return
+    except Exception as e:
+        out.error(rid, "RENDER_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc())
+        return
+    out.send({"id": rid, "ok": True, "result": result})
+
+
+def main() -> int:
+    opts = parse_args(sys.argv)
+    return serve(opts)
+
+
+if __name__ == "__main__":
+    code = main()
+    if code:
+        sys.exit(code)

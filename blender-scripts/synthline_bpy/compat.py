@@ -1,0 +1,245 @@
+"""Everything that differs between Blender versions (3.4 Debian build vs official 4.x).
+
+No other module may test bpy.app.version; they call these helpers instead.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Iterable, List, Optional
+
+import bpy
+
+VERSION = bpy.app.version
+
+# Principled BSDF sockets renamed in 4.0.
+_PRINCIPLED_RENAMES: Dict[str, str] = {
+    "Specular": "Specular IOR Level",
+    "Emission": "Emission Color",
+    "Clearcoat": "Coat Weight",
+    "Clearcoat Roughness": "Coat Roughness",
+    "Sheen": "Sheen Weight",
+    "Subsurface": "Subsurface Weight",
+    "Transmission": "Transmission Weight",
+}
+
+
+def version_string() -> str:
+    return bpy.app.version_string.split(" ")[0]
+
+
+def restore_numpy_bool() -> None:
+    """Blender 3.4's glTF importer uses numpy.bool, removed in numpy 1.24."""
+    try:
+        import numpy
+    except ImportError:
+        return
+    if "bool" not in numpy.__dict__:
+        numpy.bool = bool  # type: ignore[attr-defined]
+
+
+def principled_input(node: Any, name: str) -> Any:
+    """A Principled BSDF input by its 3.x name, on any version."""
+    sock = node.inputs.get(name)
+    if sock is None and name in _PRINCIPLED_RENAMES:
+        sock = node.inputs.get(_PRINCIPLED_RENAMES[name])
+    if sock is None:
+        raise KeyError(f"Principled BSDF has no input {name!r}")
+    return sock
+
+
+def set_principled(node: Any, **values: Any) -> None:
+    """set_principled(node, Base_Color=(r,g,b,1), Roughness=0.3): underscores become spaces."""
+    for k, v in values.items():
+        principled_input(node, k.replace("_", " ")).default_value = v
+
+
+def engine_id(engine: str) -> str:
+    """Plan engine name ('cycles' | 'eevee') -> scene.render.engine identifier."""
+    if engine == "cycles":
+        return "CYCLES"
+    if engine == "eevee":
+        # 4.2-4.4 call the new EEVEE BLENDER_EEVEE_NEXT; 3.x and 5.x call it BLENDER_EEVEE.
+        if (4, 2, 0) <= VERSION < (5, 0, 0):
+            return "BLENDER_EEVEE_NEXT"
+        return "BLENDER_EEVEE"
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def studio_hdri_dir() -> str:
+    return bpy.utils.system_resource("DATAFILES", path="studiolights/world") or ""
+
+
+def studio_hdris() -> Dict[str, str]:
+    """{stem: absolute path} of Blender's bundled world HDRIs."""
+    d = studio_hdri_dir()
+    out: Dict[str, str] = {}
+    if d and os.path.isdir(d):
+        for f in sorted(os.listdir(d)):
+            stem, ext = os.path.splitext(f)
+            if ext.lower() in (".exr", ".hdr"):
+                out[stem] = os.path.join(d, f)
+    return out
+
+
+def set_world_importance_map(world: Any, resolution: int) -> None:
+    """A small manual importance map: the automatic one costs ~0.6 s per render here."""
+    cy = getattr(world, "cycles", None)
+    if cy is None:
+        return
+    if hasattr(cy, "sampling_method"):
+        cy.sampling_method = "MANUAL"
+        cy.sample_map_resolution = resolution
+    elif hasattr(world, "light_settings"):  # 4.x moved some world settings; keep a fallback
+        ls = world.light_settings
+        if hasattr(ls, "sampling_method"):
+            ls.sampling_method = "MANUAL"
+
+
+def configure_cycles_fast(scene: Any) -> None:
+    """Cycles settings that cut per-render fixed costs without changing the picture much."""
+    cy = scene.cycles
+    cy.device = "CPU"
+    if hasattr(cy, "use_auto_tile"):
+        cy.use_auto_tile = False
+    if hasattr(cy, "use_light_tree"):  # 3.5+; building it is a per-render cost
+        cy.use_light_tree = False
+    if hasattr(cy, "use_guiding"):
+        cy.use_guiding = False
+    cy.use_adaptive_sampling = False
+    cy.use_animated_seed = False
+    cy.use_denoising = False
+    cy.use_preview_denoising = False
+    cy.max_bounces = 4
+    cy.diffuse_bounces = 2
+    cy.glossy_bounces = 2
+    cy.transmission_bounces = 2
+    cy.transparent_max_bounces = 4
+    cy.volume_bounces = 0
+    cy.caustics_reflective = False
+    cy.caustics_refractive = False
+    cy.sample_clamp_indirect = 10.0
+    if hasattr(cy, "texture_limit_render"):
+        cy.texture_limit_render = "OFF"
+
+
+def denoiser_available() -> bool:
+    try:
+        items = bpy.types.CyclesRenderSettings.bl_rna.properties["denoiser"].enum_items
+        return any(i.identifier == "OPENIMAGEDENOISE" for i in items) and \
+            bool(getattr(bpy.app.build_options, "openimagedenoise", True))
+    except Exception:
+        return False
+
+
+def set_denoise(scene: Any, enabled: bool) -> bool:
+    """Turn Cycles denoising on/off; returns whether it is on (False if no denoiser built in)."""
+    cy = scene.cycles
+    if not enabled or not denoiser_available():
+        cy.use_denoising = False
+        return False
+    cy.use_denoising = True
+    try:
+        cy.denoiser = "OPENIMAGEDENOISE"
+    except TypeError:
+        cy.use_denoising = False
+        return False
+    return True
+
+
+def disable_stamps(render: Any) -> None:
+    """No date / render time / anything in the PNG metadata or burnt into pixels."""
+    for prop in render.bl_rna.properties:
+        if prop.identifier.startswith("use_stamp") and not prop.is_readonly:
+            setattr(render, prop.identifier, False)
+    render.use_stamp = False
+
+
+def set_light_type(obj: Any, light_type: str) -> Any:
+    """Change a pooled light's type in place; returns the (re-fetched) light data."""
+    data = obj.data
+    t = light_type.upper()
+    if data.type != t:
+        data.type = t
+    return obj.data  # RNA subclass changes with the type: re-fetch
+
+
+def set_light_shadow_radius(light: Any, radius: float) -> None:
+    if hasattr(light, "shadow_soft_size"):
+        light.shadow_soft_size = radius
+    if hasattr(light, "use_soft_falloff"):  # 4.0+: keep 3.x point/spot falloff
+        light.use_soft_falloff = False
+
+
+def enable_object_index_pass(view_layer: Any) -> None:
+    view_layer.use_pass_object_index = True
+
+
+def compositor_tree(scene: Any) -> Any:
+    """The scene's compositing node tree (5.0 made it a separate data-block)."""
+    if hasattr(scene, "compositing_node_group"):
+        tree = scene.compositing_node_group
+        if tree is None:
+            tree = bpy.data.node_groups.new("synthline_compositor", "CompositorNodeTree")
+            scene.compositing_node_group = tree
+        return tree
+    scene.use_nodes = True
+    return scene.node_tree
+
+
+def index_pass_socket_name() -> str:
+    return "IndexOB"
+
+
+def render_layers_output(node: Any, name: str) -> Any:
+    out = node.outputs.get(name)
+    if out is None and name == "IndexOB":
+        out = node.outputs.get("Object Index")
+    if out is None:
+        raise KeyError(f"Render Layers node has no output {name!r}; "
+                       f"has {[o.name for o in node.outputs]}")
+    return out
+
+
+def purge_orphans() -> int:
+    """Remove data-blocks with no users; returns how many were removed."""
+    removed = 0
+    if hasattr(bpy.data, "orphans_purge"):
+        removed = bpy.data.orphans_purge(do_local_ids=True, do_linked_ids=True, do_recursive=True)
+        return int(removed or 0)
+    for coll in (bpy.data.meshes, bpy.data.materials, bpy.data.images, bpy.data.lights,
+                 bpy.data.node_groups, bpy.data.textures):
+        for block in list(coll):
+            if block.users == 0:
+                coll.remove(block)
+                removed += 1
+    return removed
+
+
+def set_thread_count(scene: Any, threads: Optional[int]) -> None:
+    if threads:
+        scene.render.threads_mode = "FIXED"
+        scene.render.threads = threads
+    else:
+        scene.render.threads_mode = "AUTO"
+
+
+def png_settings(image_settings: Any) -> None:
+    image_settings.file_format = "PNG"
+    image_settings.color_mode = "RGB"
+    image_settings.color_depth = "8"
+    image_settings.compression = 0
+    if hasattr(image_settings, "color_management"):
+        image_settings.color_management = "FOLLOW_SCENE"
+
+
+def set_view_transform(scene: Any) -> None:
+    """'Standard' view transform: plain sRGB, so product colours come out as specified.
+
+    Filmic (3.x default) and AgX (4.x default) desaturate bright colours.
+    """
+    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.look = "None"
+    scene.view_settings.exposure = 0.0
+    scene.view_settings.gamma = 1.0
+    scene.display_settings.display_device = "sRGB"
+    scene.sequencer_colorspace_settings.name = "sRGB"

@@ -1,0 +1,156 @@
+"""Build a phone in Blender from a catalog entry (thin adapter over geometry.py).
+
+One root empty per model (origin = body bounding-box centre) with mesh children body, front,
+camera, buttons. Built once per process and cached; frames only toggle visibility, set colours
+and move the root.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import bmesh
+import bpy
+
+from . import colour, compat, geometry
+
+PRODUCT_PASS_INDEX = 1
+
+# Fixed look of each material role: (base sRGB or None when set per frame, metallic, roughness,
+# specular). Colour-driven roles are listed in _COLOUR_SOURCE.
+_FIXED = {
+    "display": ((0.085, 0.09, 0.105), 0.0, 0.04, 0.5),
+    "ink": ((0.006, 0.006, 0.007), 0.0, 0.08, 0.5),
+    "lens_glass": ((0.012, 0.013, 0.018), 0.0, 0.03, 0.8),
+    "lens_pupil": ((0.05, 0.045, 0.12), 0.0, 0.08, 0.8),
+    "flash": ((0.93, 0.88, 0.70), 0.0, 0.45, 0.5),
+    "sensor": ((0.01, 0.01, 0.01), 0.0, 0.35, 0.3),
+    "grille": ((0.16, 0.16, 0.17), 0.3, 0.6, 0.4),
+}
+_COLOUR_SOURCE = {
+    "back": "body", "module": "body",
+    "frame": "frame", "lens_ring": "frame", "home_ring": "frame", "button": "frame",
+    "bezel": "front", "home_button": "front",
+}
+_FRONT_SRGB = {"black": (0.012, 0.012, 0.013), "white": (0.90, 0.90, 0.89)}
+
+
+@dataclass
+class BuiltPhone:
+    model_id: str
+    root: bpy.types.Object
+    parts: List[bpy.types.Object]
+    layout: geometry.PhoneLayout
+    entry: dict
+    # role -> (material, Principled BSDF node)
+    materials: Dict[str, Tuple[bpy.types.Material, bpy.types.Node]] = field(default_factory=dict)
+    visible: bool = True
+
+    def set_visible(self, visible: bool) -> None:
+        if visible == self.visible:
+            return
+        for o in self.parts:
+            o.hide_render = not visible
+            o.hide_viewport = not visible
+        self.visible = visible
+
+    def set_colour(self, colour_name: str, body_srgb: Sequence[float]) -> None:
+        """Body colour from the plan; frame and front colours from the catalog entry."""
+        entry = None
+        for c in self.entry["colors"]:
+            if c["name"] == colour_name:
+                entry = c
+                break
+        if entry is not None and "frame_srgb" in entry:
+            cat_body = colour.hex_to_srgb(entry["srgb"])
+            cat_frame = colour.hex_to_srgb(entry["frame_srgb"])
+            # Keep the catalog's frame/body relation when the planner jitters the body colour.
+            frame_srgb = tuple(min(1.0, max(0.0, f + (b - cb)))
+                               for f, b, cb in zip(cat_frame, body_srgb, cat_body))
+        else:
+            frame_srgb = colour.scale(body_srgb, 0.85)
+        front = (entry or {}).get("front", "black")
+        srgb = {"body": tuple(body_srgb), "frame": frame_srgb, "front": _FRONT_SRGB[front]}
+        for role, (mat, bsdf) in self.materials.items():
+            src = _COLOUR_SOURCE.get(role)
+            if src is None:
+                continue
+            lin = colour.srgb3_to_linear(srgb[src])
+            sock = compat.principled_input(bsdf, "Base Color")
+            new = (lin[0], lin[1], lin[2], 1.0)
+            if tuple(sock.default_value) != new:
+                sock.default_value = new
+
+
+def _material(name: str, role: str, layout: geometry.PhoneLayout
+              ) -> Tuple[bpy.types.Material, bpy.types.Node]:
+    mat = bpy.data.materials.new(name)
+    mat.use_nodes = True
+    bsdf = mat.node_tree.nodes.get("Principled BSDF")
+    metallic, rough, spec = 0.0, 0.3, 0.5
+    base = (0.5, 0.5, 0.5)
+    if role in _FIXED:
+        base, metallic, rough, spec = _FIXED[role]
+    elif role == "back":
+        rough, spec = layout.back_roughness, 0.5
+    elif role == "module":
+        rough = layout.module_roughness
+    elif role in ("frame", "button", "home_ring", "lens_ring"):
+        metallic = 1.0
+        rough = 0.14 if layout.edge_material == "stainless" else 0.32
+        if role == "lens_ring":
+            rough = 0.2
+    elif role == "bezel":
+        rough, spec = 0.03, 0.5
+    elif role == "home_button":
+        rough = 0.12
+    lin = colour.srgb3_to_linear(base)
+    compat.set_principled(bsdf, Base_Color=(lin[0], lin[1], lin[2], 1.0), Metallic=metallic,
+                          Roughness=rough, Specular=spec)
+    mat.diffuse_color = (lin[0], lin[1], lin[2], 1.0)
+    return mat, bsdf
+
+
+def _mesh_object(name: str, part: geometry.MeshPart, slot_of: Dict[str, int],
+                 materials: Sequence[bpy.types.Material]) -> bpy.types.Object:
+    mesh = bpy.data.meshes.new(name)
+    bm = bmesh.new()
+    verts = [bm.verts.new(v) for v in part.verts]
+    for idx, role, smooth in zip(part.faces, part.roles, part.smooth):
+        f = bm.faces.new([verts[i] for i in idx])
+        f.material_index = slot_of[role]
+        f.smooth = smooth
+    bm.normal_update()
+    bm.to_mesh(mesh)
+    bm.free()
+    for m in materials:
+        mesh.materials.append(m)
+    obj = bpy.data.objects.new(name, mesh)
+    obj.pass_index = PRODUCT_PASS_INDEX
+    return obj
+
+
+def build_phone(entry: dict, collection: bpy.types.Collection) -> BuiltPhone:
+    layout = geometry.layout_from_entry(entry)
+    mid = layout.model_id
+    parts = geometry.build_parts(layout)
+    roles = sorted({r for p in parts for r in p.roles}, key=geometry.ROLES.index)
+    built = BuiltPhone(model_id=mid, root=None, parts=[], layout=layout, entry=entry)  # type: ignore
+    for role in roles:
+        built.materials[role] = _material(f"{mid}:{role}", role, layout)
+    mats = [built.materials[r][0] for r in roles]
+    slot_of = {r: i for i, r in enumerate(roles)}
+
+    root = bpy.data.objects.new(f"phone:{mid}", None)
+    root.empty_display_size = layout.height / 2
+    root.pass_index = PRODUCT_PASS_INDEX
+    collection.objects.link(root)
+    built.root = root
+    for part in parts:
+        obj = _mesh_object(f"phone:{mid}:{part.name}", part, slot_of, mats)
+        collection.objects.link(obj)
+        obj.parent = root
+        built.parts.append(obj)
+    first = built.entry["colors"][0]
+    built.set_colour(first["name"], colour.hex_to_srgb(first["srgb"]))
+    return built

@@ -1,0 +1,482 @@
+"""The static scene (belt, camera, light pool, world, compositor) and one frame's render.
+
+Everything is created once in Scene.__init__; a frame only changes values on existing
+data-blocks (no per-frame meshes, materials, images or lights), so a long-lived process does not
+grow. Phones are built on first use and then shown/hidden.
+"""
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import shutil
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import bpy
+import numpy as np
+from mathutils import Matrix, Vector
+
+from . import camera_math, catalog, colour, compat, phones, pngio, texture
+from .plan import FramePlan, check_known, model_from_asset
+
+BELT_SIZE_M = 8.0
+BELT_TEXTURE_PX = 512
+BELT_COARSE_TILE_M = 0.6
+BELT_FINE_TILE_M = 0.06
+LIGHT_POOL = 4
+IMPORTANCE_MAP_RES = 256
+
+
+class OutputMissing(RuntimeError):
+    """Blender reported success but the image file is not there."""
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _link(tree, a, b):
+    tree.links.new(a, b)
+
+
+class Scene:
+    def __init__(self, catalog_data: Optional[dict] = None, persistent_data: bool = True):
+        self.catalog = catalog_data or catalog.load()
+        self.models = catalog.models_by_id(self.catalog)
+        self.hdris = compat.studio_hdris()
+        self.phones: Dict[str, phones.BuiltPhone] = {}
+        self.current: Optional[phones.BuiltPhone] = None
+        self._hdri_images: Dict[str, bpy.types.Image] = {}
+        self._state: Dict[str, object] = {}
+        compat.restore_numpy_bool()
+
+        self.scene = bpy.context.scene
+        self._clear_default_scene()
+        self.collection = self.scene.collection
+        self._setup_render(persistent_data)
+        self._build_belt()
+        self._build_camera()
+        self._build_lights()
+        self._build_world()
+        self._build_compositor()
+
+    # ------------------------------------------------------------------ static scene
+
+    def _clear_default_scene(self) -> None:
+        for obj in list(bpy.data.objects):
+            bpy.data.objects.remove(obj, do_unlink=True)
+        for coll in (bpy.data.meshes, bpy.data.lights, bpy.data.cameras, bpy.data.materials):
+            for block in list(coll):
+                coll.remove(block)
+
+    def _setup_render(self, persistent_data: bool) -> None:
+        s = self.scene
+        r = s.render
+        r.engine = "CYCLES"
+        compat.configure_cycles_fast(s)
+        r.resolution_percentage = 100
+        r.pixel_aspect_x = r.pixel_aspect_y = 1.0
+        r.film_transparent = False
+        r.use_persistent_data = persistent_data
+        r.use_compositing = True
+        r.use_sequencer = False
+        r.dither_intensity = 0.0  # dithering adds noise that is not in the plan
+        compat.disable_stamps(r)
+        compat.png_settings(r.image_settings)
+        compat.set_view_transform(s)
+        compat.enable_object_index_pass(bpy.context.view_layer)
+        s.frame_set(1)
+
+    def _build_belt(self) -> None:
+        mesh = bpy.data.meshes.new("belt")
+        h = BELT_SIZE_M / 2
+        mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
+
+        tex = texture.belt_texture(BELT_TEXTURE_PX)
+        img = bpy.data.images.new("belt_noise", BELT_TEXTURE_PX, BELT_TEXTURE_PX, alpha=True,
+                                  float_buffer=True)
+        img.colorspace_settings.name = "Non-Color"
+        img.pixels.foreach_set(tex.ravel())
+        img.pack()  # keep the pixels with the data-block; there is no file behind it
+
+        mat = bpy.data.materials.new("belt")
+        mat.use_nodes = True
+        nt = mat.node_tree
+        bsdf = nt.nodes["Principled BSDF"]
+        texco = nt.nodes.new("ShaderNodeTexCoord")
+        # Two lookups of one tileable image: coarse mottling/wear (tile 0.6 m) and fine rubber
+        # grain (tile 6 cm) that drives roughness and bump. texture_scale multiplies both
+        # frequencies, texture_offset shifts both.
+        m_coarse = nt.nodes.new("ShaderNodeMapping")
+        m_fine = nt.nodes.new("ShaderNodeMapping")
+        t_coarse = nt.nodes.new("ShaderNodeTexImage")
+        t_fine = nt.nodes.new("ShaderNodeTexImage")
+        for t in (t_coarse, t_fine):
+            t.image = img
+            t.interpolation = "Linear"
+            t.extension = "REPEAT"
+        sep = nt.nodes.new("ShaderNodeSeparateColor") if hasattr(bpy.types, "ShaderNodeSeparateColor") \
+            else nt.nodes.new("ShaderNodeSeparateRGB")
+        sep_f = nt.nodes.new("ShaderNodeSeparateColor") if hasattr(bpy.types, "ShaderNodeSeparateColor") \
+            else nt.nodes.new("ShaderNodeSeparateRGB")
+        mottle = nt.nodes.new("ShaderNodeMath")  # coarse + 0.35 * streaks
+        mottle.operation = "MULTIPLY_ADD"
+        mottle.inputs[1].default_value = 0.35
+        ramp = nt.nodes.new("ShaderNodeValToRGB")
+        ramp.color_ramp.elements[0].position = 0.1
+        ramp.color_ramp.elements[1].position = 1.0
+        rough = nt.nodes.new("ShaderNodeMath")
+        rough.operation = "MULTIPLY_ADD"
+        rough.inputs[1].default_value = 0.25
+        bump = nt.nodes.new("ShaderNodeBump")
+        bump.inputs["Strength"].default_value = 0.25
+        bump.inputs["Distance"].default_value = 0.0003
+        _link(nt, texco.outputs["Object"], m_coarse.inputs["Vector"])
+        _link(nt, texco.outputs["Object"], m_fine.inputs["Vector"])
+        _link(nt, m_coarse.outputs["Vector"], t_coarse.inputs["Vector"])
+        _link(nt, m_fine.outputs["Vector"], t_fine.inputs["Vector"])
+        _link(nt, t_coarse.outputs["Color"], sep.inputs[0])
+        _link(nt, t_fine.outputs["Color"], sep_f.inputs[0])
+        _link(nt, sep.outputs[2], mottle.inputs[0])
+        _link(nt, sep.outputs[0], mottle.inputs[2])
+        _link(nt, mottle.outputs["Value"], ramp.inputs["Fac"])
+        _link(nt, ramp.outputs["Color"], compat.principled_input(bsdf, "Base Color"))
+        _link(nt, sep_f.outputs[1], rough.inputs[0])
+        _link(nt, rough.outputs["Value"], compat.principled_input(bsdf, "Roughness"))
+        _link(nt, sep_f.outputs[1], bump.inputs["Height"])
+        _link(nt, bump.outputs["Normal"], compat.principled_input(bsdf, "Normal"))
+        compat.set_principled(bsdf, Specular=0.35, Metallic=0.0)
+        mesh.materials.append(mat)
+        obj = bpy.data.objects.new("belt", mesh)
+        obj.pass_index = 0
+        self.collection.objects.link(obj)
+        self.belt = obj
+        self._belt_nodes = {"m_coarse": m_coarse, "m_fine": m_fine, "ramp": ramp,
+                            "rough": rough}
+
+    def _build_camera(self) -> None:
+        cam = bpy.data.cameras.new("camera")
+        cam.sensor_fit = "HORIZONTAL"
+        cam.clip_start = 0.005
+        cam.clip_end = 100.0
+        obj = bpy.data.objects.new("camera", cam)
+        self.collection.objects.link(obj)
+        self.scene.camera = obj
+        self.camera = obj
+
+    def _build_lights(self) -> None:
+        self.lights: List[bpy.types.Object] = []
+        for i in range(LIGHT_POOL):
+            data = bpy.data.lights.new(f"light_{i}", "POINT")
+            obj = bpy.data.objects.new(f"light_{i}", data)
+            obj.hide_render = True
+            self.collection.objects.link(obj)
+            self.lights.append(obj)
+
+    def _build_world(self) -> None:
+        world = bpy.data.worlds.new("world")
+        self.scene.world = world
+        world.use_nodes = True
+        nt = world.node_tree
+        for n in list(nt.nodes):
+            nt.nodes.remove(n)
+        texco = nt.nodes.new("ShaderNodeTexCoord")
+        mapping = nt.nodes.new("ShaderNodeMapping")
+        env = nt.nodes.new("ShaderNodeTexEnvironment")
+        bg = nt.nodes.new("ShaderNodeBackground")
+        out = nt.nodes.new("ShaderNodeOutputWorld")
+        _link(nt, texco.outputs["Generated"], mapping.inputs["Vector"])
+        _link(nt, mapping.outputs["Vector"], env.inputs["Vector"])
+        _link(nt, env.outputs["Color"], bg.inputs["Color"])
+        _link(nt, bg.outputs["Background"], out.inputs["Surface"])
+        compat.set_world_importance_map(world, IMPORTANCE_MAP_RES)
+        self._world_nodes = {"mapping": mapping, "env": env, "bg": bg}
+
+    def _build_compositor(self) -> None:
+        tree = compat.compositor_tree(self.scene)
+        for n in list(tree.nodes):
+            tree.nodes.remove(n)
+        rl = tree.nodes.new("CompositorNodeRLayers")
+        comp = tree.nodes.new("CompositorNodeComposite")
+        comp.use_alpha = False
+        _link(tree, rl.outputs["Image"], comp.inputs["Image"])
+        # Viewer nodes do not run in background mode (the compositor skips them when
+        # G.background), so the object-index pass goes to a file, read back through one
+        # reused image data-block.
+        self._index_dir = tempfile.mkdtemp(prefix="synthline-index-")
+        atexit.register(shutil.rmtree, self._index_dir, True)
+        fo = tree.nodes.new("CompositorNodeOutputFile")
+        fo.base_path = self._index_dir
+        fo.file_slots[0].path = "index_"
+        fmt = fo.format
+        fmt.file_format = "PNG"
+        fmt.color_mode = "BW"
+        fmt.color_depth = "8"
+        fmt.compression = 0
+        _link(tree, compat.render_layers_output(rl, "IndexOB"), fo.inputs[0])
+        self._index_file = os.path.join(self._index_dir, "index_%04d.png" % self.scene.frame_current)
+        self._index_image: Optional[bpy.types.Image] = None
+
+    # ------------------------------------------------------------------ per frame
+
+    def hdri_image(self, stem: str) -> bpy.types.Image:
+        img = self._hdri_images.get(stem)
+        if img is None:
+            img = bpy.data.images.load(self.hdris[stem], check_existing=True)
+            self._hdri_images[stem] = img
+        return img
+
+    def phone(self, model_id: str) -> phones.BuiltPhone:
+        built = self.phones.get(model_id)
+        if built is None:
+            built = phones.build_phone(self.models[model_id], self.collection)
+            built.set_visible(False)
+            self.phones[model_id] = built
+        return built
+
+    def _set(self, key: str, value, setter) -> None:
+        """Call setter only when the value changed: fewer depsgraph updates per frame."""
+        if self._state.get(key) != value:
+            setter(value)
+            self._state[key] = value
+
+    def apply(self, plan: FramePlan) -> phones.BuiltPhone:
+        check_known(plan, list(self.models), list(self.hdris))
+        s = self.scene
+        r = s.render
+
+        # Render settings.
+        self._set("engine", plan.render.engine,
+                  lambda v: setattr(r, "engine", compat.engine_id(v)))
+        self._set("res", plan.render.resolution, self._set_resolution)
+        self._set("samples", plan.render.samples, self._set_samples)
+        self._set("seed", plan.render.seed, lambda v: setattr(s.cycles, "seed", v))
+        self._set("denoise", plan.render.denoise, lambda v: compat.set_denoise(s, v))
+        if plan.render.engine == "eevee" and hasattr(s, "eevee"):
+            self._set("eevee_samples", plan.render.samples,
+                      lambda v: setattr(s.eevee, "taa_render_samples", v))
+
+        # Product.
+        mid = model_from_asset(plan.product)
+        phone = self.phone(mid)
+        if self.current is not None and self.current is not phone:
+            self.current.set_visible(False)
+        phone.set_visible(True)
+        self.current = phone
+        phone.set_colour(plan.product.color_name, plan.product.color_srgb)
+        loc, rot = camera_math.product_pose(plan.product.side_up, plan.product.yaw_deg,
+                                            plan.product.offset_m, phone.layout.thickness)
+        phone.root.location = loc
+        phone.root.rotation_mode = "XYZ"
+        phone.root.rotation_euler = tuple(math.radians(a) for a in rot)
+
+        # Camera.
+        c = plan.camera
+        cam = self.camera
+        cam.data.lens = c.focal_length_mm
+        cam.data.sensor_width = c.sensor_width_mm
+        pos = camera_math.spherical_position(c.look_at_m, c.distance_m, c.elevation_deg,
+                                             c.azimuth_deg)
+        cam.matrix_world = Matrix(camera_math.blender_camera_matrix(
+            pos, c.elevation_deg, c.azimuth_deg, c.roll_deg))
+
+        # Lights.
+        for i, obj in enumerate(self.lights):
+            if i >= len(plan.lights):
+                if not obj.hide_render:
+                    obj.hide_render = True
+                continue
+            l = plan.lights[i]
+            obj.hide_render = False
+            data = compat.set_light_type(obj, l.type)
+            data.energy = l.energy_w
+            data.color = colour.srgb3_to_linear(l.rgb)
+            p = camera_math.spherical_position((0.0, 0.0, 0.0), l.distance_m, l.elevation_deg,
+                                               l.azimuth_deg)
+            direction = Vector((-p[0], -p[1], -p[2]))
+            rot_q = direction.to_track_quat("-Z", "Y")
+            obj.matrix_world = Matrix.Translation(p) @ rot_q.to_matrix().to_4x4()
+            if l.type == "area":
+                data.shape = "SQUARE"
+                data.size = max(l.size_m, 1e-4)
+            else:
+                compat.set_light_shadow_radius(data, l.size_m / 2)
+            if l.type == "spot":
+                data.spot_size = math.radians(l.spot_angle_deg)
+                data.spot_blend = 0.15
+
+        # World.
+        w = plan.world
+        env = self._world_nodes["env"]
+        img = self.hdri_image(w.hdri)
+        if env.image is not img:
+            env.image = img
+        self._world_nodes["bg"].inputs["Strength"].default_value = w.strength
+        self._world_nodes["mapping"].inputs["Rotation"].default_value = \
+            (0.0, 0.0, math.radians(w.rotation_deg))
+
+        # Belt.
+        b = plan.background
+        lin = colour.srgb3_to_linear(b.belt_srgb)
+        ramp = self._belt_nodes["ramp"].color_ramp.elements
+        ramp[0].color = (*colour.scale(lin, 0.6), 1.0)
+        ramp[1].color = (*colour.scale(lin, 1.5), 1.0)
+        for node, tile in ((self._belt_nodes["m_coarse"], BELT_COARSE_TILE_M),
+                           (self._belt_nodes["m_fine"], BELT_FINE_TILE_M)):
+            node.inputs["Location"].default_value = (b.texture_offset[0], b.texture_offset[1], 0.0)
+            node.inputs["Scale"].default_value = (b.texture_scale / tile,) * 3
+        rough = self._belt_nodes["rough"]
+        rough.inputs[2].default_value = max(0.0, min(1.0, b.roughness)) - 0.125
+        return phone
+
+    def _set_samples(self, n: int) -> None:
+        self.scene.cycles.samples = n
+        # With persistent data Cycles keeps the sample count its session was created with and
+        # only re-reads the view layer's override on each render (measured on 3.4.1).
+        bpy.context.view_layer.samples = n
+
+    def _set_resolution(self, res: Tuple[int, int]) -> None:
+        self.scene.render.resolution_x = res[0]
+        self.scene.render.resolution_y = res[1]
+
+    # ------------------------------------------------------------------ render + measure
+
+    def render(self, plan: FramePlan) -> dict:
+        t0 = time.perf_counter()
+        phone = self.apply(plan)
+        out = plan.outputs.image
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        tmp = f"{out[:-4]}.tmp-{os.getpid()}.png"
+        bpy.ops.render.render(write_still=False)
+        bpy.data.images["Render Result"].save_render(tmp, scene=self.scene)
+        if not os.path.isfile(tmp) or os.path.getsize(tmp) == 0:
+            raise OutputMissing(f"render finished but {tmp} was not written")
+        try:
+            pngio.strip_metadata(tmp, out)
+        finally:
+            os.remove(tmp)
+
+        W, H = plan.render.resolution
+        mask = self.product_mask(W, H)
+        ys, xs = np.nonzero(mask)
+        visible = int(xs.size)
+        bbox = None
+        if visible:
+            x0, x1 = int(xs.min()), int(xs.max())
+            y0, y1 = int(ys.min()), int(ys.max())
+            bbox = [x0, y0, x1 - x0 + 1, y1 - y0 + 1]
+        if plan.outputs.mask:
+            os.makedirs(os.path.dirname(plan.outputs.mask), exist_ok=True)
+            pngio.write(plan.outputs.mask, W, H, 1, (mask.astype(np.uint8) * 255).tobytes())
+
+        return {
+            "index": plan.index,
+            "image": out,
+            "mask": plan.outputs.mask,
+            "bbox": bbox,
+            "visible_pixels": visible,
+            "camera": self.measure_camera(W, H),
+            "product": self.measure_product(phone),
+            "seconds": round(time.perf_counter() - t0, 6),
+            "blender_version": compat.version_string(),
+            "rss_bytes": rss_bytes(),
+        }
+
+    def product_mask(self, W: int, H: int) -> np.ndarray:
+        """Boolean HxW array (row 0 = top) of product pixels from the object-index pass."""
+        if self.scene.render.engine != "CYCLES":
+            return self._projected_mask(W, H)
+        if not os.path.isfile(self._index_file):
+            raise RuntimeError(f"object-index pass was not written to {self._index_file}")
+        img = self._index_image
+        if img is None:
+            img = bpy.data.images.load(self._index_file, check_existing=False)
+            img.colorspace_settings.name = "Non-Color"
+            self._index_image = img
+        else:
+            img.reload()
+        if tuple(img.size) != (W, H):
+            raise RuntimeError(f"object-index image is {tuple(img.size)}, expected {(W, H)}")
+        buf = np.empty(W * H * 4, dtype=np.float32)
+        img.pixels.foreach_get(buf)
+        os.remove(self._index_file)  # a stale pass must never be read for the next frame
+        # 8-bit PNG of the index pass: product pixels are 1.0 (255), everything else 0.
+        return buf[0::4].reshape(H, W)[::-1] > 0.5
+
+    def _projected_mask(self, W: int, H: int) -> np.ndarray:
+        """EEVEE has no object-index pass: rasterise the convex hull of the projected product."""
+        phone = self.current
+        K = np.array(self.measure_camera(W, H)["K"])
+        w2c = np.array(self.measure_camera(W, H)["world_to_camera"])
+        pts = []
+        for obj in phone.parts:
+            m = np.array(obj.matrix_world)
+            v = np.empty(len(obj.data.vertices) * 3, dtype=np.float64)
+            obj.data.vertices.foreach_get("co", v)
+            v = v.reshape(-1, 3)
+            pts.append(v @ m[:3, :3].T + m[:3, 3])
+        P = np.concatenate(pts)
+        cam = P @ w2c[:3, :3].T + w2c[:3, 3]
+        cam = cam[cam[:, 2] > 1e-6]
+        if cam.size == 0:
+            return np.zeros((H, W), dtype=bool)
+        u = K[0, 0] * cam[:, 0] / cam[:, 2] + K[0, 2]
+        v = K[1, 1] * cam[:, 1] / cam[:, 2] + K[1, 2]
+        hull = _convex_hull(np.stack([u, v], axis=1))
+        gx, gy = np.meshgrid(np.arange(W, dtype=np.float64), np.arange(H, dtype=np.float64))
+        inside = np.ones((H, W), dtype=bool)
+        for (ax, ay), (bx, by) in zip(hull, np.roll(hull, -1, axis=0)):
+            inside &= (bx - ax) * (gy - ay) - (by - ay) * (gx - ax) >= 0
+        return inside
+
+    def measure_camera(self, W: int, H: int) -> dict:
+        cam = self.camera
+        data = cam.data
+        K = camera_math.intrinsics(data.lens, data.sensor_width, W, H,
+                                   self.scene.render.pixel_aspect_y / self.scene.render.pixel_aspect_x,
+                                   data.shift_x, data.shift_y)
+        mw = [list(row) for row in cam.matrix_world]
+        return {"K": K, "world_to_camera": camera_math.opencv_world_to_camera(mw),
+                "convention": "opencv"}
+
+    def measure_product(self, phone: phones.BuiltPhone) -> dict:
+        root = phone.root
+        mw = root.matrix_world
+        return {
+            "matrix_world": [list(row) for row in mw],
+            "location_m": list(mw.translation),
+            "rotation_euler_deg": [math.degrees(a) for a in mw.to_euler("XYZ")],
+            "dimensions_m": list(phone.layout.dimensions),
+        }
+
+    def purge(self) -> int:
+        return compat.purge_orphans()
+
+
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    """Andrew's monotone chain; counter-clockwise in image coordinates (y down)."""
+    pts = sorted(set(map(tuple, np.round(points, 4))))
+    if len(pts) < 3:
+        return np.array(pts)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return np.array(lower[:-1] + upper[:-1])
