@@ -2,12 +2,10 @@ export { renderFrames, type RenderedFrame, type FailedFrame, type FrameOutcome, 
 export {
   renderDataset,
   OutputExistsError,
-  CONTACT_SHEET_FILE,
-  TIMINGS_FILE,
-  CREATED_BY,
   type Progress,
   type RenderDatasetOptions,
   type RenderDatasetResult,
 } from './render-dataset.ts';
 export { contactSheet, spread, CONTACT_SHEET_TILES, type Tile } from './contact-sheet.ts';
 export { buildLabel } from './label.ts';
+export { DatasetAssembler, CONTACT_SHEET_FILE, TIMINGS_FILE, CREATED_BY, type FrameFailure } from './dataset-assembler.ts';

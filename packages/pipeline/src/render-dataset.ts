@@ -1,15 +1,12 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { classesOf, type JobSpec, type Manifest } from '@synthline/spec';
+import type { JobSpec, Manifest } from '@synthline/spec';
 import { RenderSlot, findBlender, type RenderSlotOptions } from '@synthline/blender';
-import { MANIFEST_FILE, ShardWriter, writeFileAtomic, writeManifest } from '@synthline/shards';
-import { contactSheet, spread, type Tile } from './contact-sheet.ts';
+import { MANIFEST_FILE } from '@synthline/shards';
+import { DatasetAssembler } from './dataset-assembler.ts';
 import { renderFrames, type FailedFrame, type RenderFramesOptions } from './render-frames.ts';
 
-export const CONTACT_SHEET_FILE = 'contact-sheet.jpg';
-export const TIMINGS_FILE = 'timings.jsonl';
-export const CREATED_BY = 'synthline 0.1.0';
 
 export interface Progress {
   done: number;
@@ -76,60 +73,27 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
   const blender = opts.slot?.blender ?? findBlender(opts.slot?.env ?? process.env);
   await prepareOutDir(outDir, opts.overwrite ?? false);
   const total = end - start;
-  const sheetAt = new Set(spread(total).map((i) => i + start));
-  const tiles: Tile[] = [];
+  const assembler = new DatasetAssembler(spec, outDir, [start, end]);
   const failed: FailedFrame[] = [];
-  const perClass: Record<string, number> = Object.fromEntries(classesOf(spec).map((c) => [c.name, 0]));
-  const timings: string[] = [];
-  const writer = new ShardWriter(outDir, spec.name, spec.output.shard_size);
   const slot = new RenderSlot({ ...opts.slot, blender });
   let done = 0;
-  let blenderVersion = '';
   try {
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
     for await (const outcome of renderFrames({ spec, indices, slot, ...(opts.mapPlan ? { mapPlan: opts.mapPlan } : {}) })) {
       if (outcome.ok) {
         const f = outcome.frame;
-        await writer.add(f.sample);
-        perClass[f.label.class] = (perClass[f.label.class] ?? 0) + 1;
-        blenderVersion = f.label.blender_version;
-        timings.push(JSON.stringify({ key: f.label.key, ...f.timing }));
-        if (sheetAt.has(f.index)) {
-          tiles.push({ image: f.image, caption: [f.label.attributes.model, `${f.label.attributes.color} / ${f.label.attributes.side} up`] });
-        }
+        await assembler.add(f.sample, f.label, f.image, f.timing);
         done++;
       } else {
         failed.push(outcome.failure);
+        assembler.fail({ index: outcome.failure.index, error: outcome.failure.error });
       }
       opts.onProgress?.({ done, failed: failed.length, total, elapsedS: (performance.now() - t0) / 1000 });
     }
-    const shards = await writer.close();
-    await writeFileAtomic(join(outDir, TIMINGS_FILE), timings.length ? `${timings.join('\n')}\n` : '');
-    let contactSheetPath: string | null = null;
-    if (tiles.length > 0) {
-      contactSheetPath = join(outDir, CONTACT_SHEET_FILE);
-      await writeFile(contactSheetPath, await contactSheet(tiles));
-    }
-    const manifest: Manifest = {
-      format: 'synthline.dataset/1',
-      name: spec.name,
-      created_by: `${CREATED_BY}; Blender ${blenderVersion || slot.blenderVersion || 'unknown'}`,
-      spec,
-      frames: {
-        requested: [start, end],
-        rendered: done,
-        failed: failed.map((f) => ({ index: f.index, error: f.error })),
-      },
-      image_format: spec.render.format,
-      classes: classesOf(spec),
-      counts: { samples: done, per_class: perClass },
-      shards,
-      contact_sheet: contactSheetPath ? CONTACT_SHEET_FILE : null,
-    };
-    await writeManifest(outDir, manifest);
-    return { manifest, manifestPath: join(outDir, MANIFEST_FILE), contactSheetPath, failed, seconds: (performance.now() - t0) / 1000 };
+    const out = await assembler.finish();
+    return { ...out, failed, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
-    await writer.abort();
+    await assembler.abort();
     throw err;
   } finally {
     await slot.close();

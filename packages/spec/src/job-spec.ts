@@ -112,6 +112,8 @@ export const OutputSettings = z.strictObject({
    * always written to `timings.jsonl` beside `dataset.json`.
    */
   label_timing: z.boolean().default(false),
+  /** A service job fails once more than this fraction of its frames failed (0 = any failure). */
+  max_failed_fraction: z.number().min(0).max(1).default(0.01),
 });
 
 

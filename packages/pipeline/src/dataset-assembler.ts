@@ -1,0 +1,96 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { classesOf, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { MANIFEST_FILE, ShardWriter, writeFileAtomic, writeManifest, type Sample } from '@synthline/shards';
+import { contactSheet, spread, type Tile } from './contact-sheet.ts';
+
+export const CONTACT_SHEET_FILE = 'contact-sheet.jpg';
+export const TIMINGS_FILE = 'timings.jsonl';
+export const CREATED_BY = 'synthline 0.1.0';
+
+/** A frame that could not be rendered, as the manifest lists it. */
+export interface FrameFailure {
+  index: number;
+  error: string;
+}
+
+/**
+ * Builds a dataset folder from samples given in frame order: shards of `shard_size`, then
+ * `timings.jsonl`, the contact sheet and, last, `dataset.json`. Both the local `render` and the
+ * service's finalize step assemble datasets through this one class, so their shards are equal.
+ */
+export class DatasetAssembler {
+  private readonly writer: ShardWriter;
+  private readonly sheetAt: Set<number>;
+  private readonly tiles: Tile[] = [];
+  private readonly perClass: Record<string, number>;
+  private readonly timings: string[] = [];
+  private readonly failures: FrameFailure[] = [];
+  private samples = 0;
+  private blenderVersion = '';
+
+  constructor(
+    private readonly spec: JobSpec,
+    private readonly dir: string,
+    private readonly frames: [number, number],
+  ) {
+    this.writer = new ShardWriter(dir, spec.name, spec.output.shard_size);
+    this.sheetAt = new Set(spread(frames[1] - frames[0]).map((i) => i + frames[0]));
+    this.perClass = Object.fromEntries(classesOf(spec).map((c) => [c.name, 0]));
+  }
+
+  /** Appends a rendered sample; samples must come in increasing frame order. */
+  async add(sample: Sample, label: SampleLabel, image: Buffer, timing?: object): Promise<void> {
+    await this.writer.add(sample);
+    this.samples++;
+    this.perClass[label.class] = (this.perClass[label.class] ?? 0) + 1;
+    this.blenderVersion = label.blender_version;
+    if (timing) this.timings.push(JSON.stringify({ key: label.key, ...timing }));
+    if (this.sheetAt.has(label.index)) {
+      this.tiles.push({ image, caption: [label.attributes.model, `${label.attributes.color} / ${label.attributes.side} up`] });
+    }
+  }
+
+  /** Records a frame that failed. */
+  fail(f: FrameFailure): void {
+    this.failures.push(f);
+  }
+
+  get failed(): readonly FrameFailure[] {
+    return this.failures;
+  }
+
+  /** Writes the rest of the dataset, the manifest last. */
+  async finish(): Promise<{ manifest: Manifest; manifestPath: string; contactSheetPath: string | null }> {
+    const shards = await this.writer.close();
+    await writeFileAtomic(join(this.dir, TIMINGS_FILE), this.timings.length ? `${this.timings.join('\n')}\n` : '');
+    let contactSheetPath: string | null = null;
+    if (this.tiles.length > 0) {
+      contactSheetPath = join(this.dir, CONTACT_SHEET_FILE);
+      await writeFile(contactSheetPath, await contactSheet(this.tiles));
+    }
+    const manifest: Manifest = {
+      format: 'synthline.dataset/1',
+      name: this.spec.name,
+      created_by: `${CREATED_BY}; Blender ${this.blenderVersion || 'unknown'}`,
+      spec: this.spec,
+      frames: {
+        requested: this.frames,
+        rendered: this.samples,
+        failed: [...this.failures].sort((a, b) => a.index - b.index),
+      },
+      image_format: this.spec.render.format,
+      classes: classesOf(this.spec),
+      counts: { samples: this.samples, per_class: this.perClass },
+      shards,
+      contact_sheet: contactSheetPath ? CONTACT_SHEET_FILE : null,
+    };
+    await writeManifest(this.dir, manifest);
+    return { manifest, manifestPath: join(this.dir, MANIFEST_FILE), contactSheetPath };
+  }
+
+  /** Drops the shard being written; nothing that looks complete is left. */
+  async abort(): Promise<void> {
+    await this.writer.abort();
+  }
+}

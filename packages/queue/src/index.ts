@@ -1,0 +1,13 @@
+export * from './names.ts';
+export { createRedis } from './connection.ts';
+export {
+  JobStore,
+  JobStatus,
+  JobError,
+  FrameFailureRecord,
+  FINAL_STATUSES,
+  canonicalHash,
+  type JobRecord,
+} from './job-store.ts';
+export { JobQueue, IdempotencyConflictError, type JobQueueOptions, type Submitted } from './job-queue.ts';
+export { JobView, toJobView } from './job-view.ts';
