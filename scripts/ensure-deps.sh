@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what synthline needs on a fresh Debian/Ubuntu machine, only where it is absent:
-# npm packages (npm ci), Blender and numpy (for Blender's importers) and redis-server from Debian.
+# npm packages (npm ci); Blender, numpy (for Blender's importers) and redis-server from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then need_apt+=(redis-server); fi
 if [ -z "${BLENDER:-}" ] && ! command -v blender >/dev/null 2>&1; then need_apt+=(blender); fi
 if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_apt+=(python3-numpy); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -6,15 +6,29 @@ import { BlenderError } from '@synthline/blender';
 import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
 import { progressReporter } from './progress.ts';
+import { ApiError } from './client.ts';
+import * as clientCommands from './client-commands.ts';
+
+/** Commands that need the service packages are loaded only when used. */
+const service = () => import('./service.ts');
 
 const USAGE = `synthline: synthetic training images of look-alike products, rendered with Blender
 
-usage:
+on this machine:
   synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N]
   synthline verify <dir>
   synthline catalog
 
-exit codes: 0 ok, 1 failed (frames failed, dataset invalid, Blender error), 2 bad usage or spec`;
+the service:
+  synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
+  synthline serve                         the REST API (configured by environment variables)
+  synthline worker [--slots N]            render batches from the queue until SIGTERM
+
+client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
+  synthline submit <spec.json> [--wait] [--idempotency-key K]
+  synthline status <id> | watch <id> | cancel <id> | list [--status S]
+
+exit codes: 0 ok, 1 failed (frames failed, dataset invalid, Blender or API error), 2 bad usage or spec`;
 
 /** Reads and validates a spec file; throws SpecError naming each bad field. */
 export async function loadSpecFile(path: string): Promise<JobSpec> {
@@ -124,6 +138,22 @@ export async function main(argv: string[]): Promise<number> {
         return await verify(rest);
       case 'catalog':
         return catalog();
+      case 'serve':
+        return await (await service()).serve();
+      case 'worker':
+        return await (await service()).worker(rest);
+      case 'demo':
+        return await (await service()).demo(rest);
+      case 'submit':
+        return await clientCommands.submit(rest);
+      case 'status':
+        return await clientCommands.status(rest);
+      case 'watch':
+        return await clientCommands.watch(rest);
+      case 'cancel':
+        return await clientCommands.cancel(rest);
+      case 'list':
+        return await clientCommands.list(rest);
       case undefined:
       case '-h':
       case '--help':
@@ -139,6 +169,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
+    if (err instanceof ApiError) {
+      process.stderr.write(`API error: ${err.message}\n`);
+      return err.status >= 400 && err.status < 500 ? 2 : 1;
+    }
     if (err instanceof OutputExistsError || err instanceof BlenderError) {
       process.stderr.write(`error: ${err.message}\n`);
       if (err instanceof BlenderError && err.logTail.length) process.stderr.write(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}\n`);
@@ -148,6 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n\n${USAGE}\n`);
       return 2;
     }
-    throw err;
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
   }
 }

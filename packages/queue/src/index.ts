@@ -11,3 +11,4 @@ export {
 } from './job-store.ts';
 export { JobQueue, IdempotencyConflictError, type JobQueueOptions, type Submitted } from './job-queue.ts';
 export { JobView, toJobView } from './job-view.ts';
+export { startPrivateRedis, findRedisServer, freePort, canAptInstall, type PrivateRedis } from './private-redis.ts';

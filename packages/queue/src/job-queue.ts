@@ -98,6 +98,7 @@ export class JobQueue {
         frames_total: spec.count,
         batch_size: batchSize,
         batches_total: batches,
+        window: this.window,
         max_failed_frames: Math.floor(spec.count * spec.output.max_failed_fraction),
         output_uri: opts.outputUri(id),
       });

@@ -33,6 +33,8 @@ export interface JobRecord {
   frames_failed: number;
   batch_size: number;
   batches_total: number;
+  /** Batches enqueued ahead: batch b, when it starts, enqueues batch b + window. */
+  window: number;
   max_failed_frames: number;
   output_uri: string | null;
   manifest_uri: string | null;
@@ -106,7 +108,7 @@ export class JobStore {
   }
 
   /** Stores a new job, queued. */
-  async create(rec: { id: string; name: string; spec: unknown; frames_total: number; batch_size: number; batches_total: number; max_failed_frames: number; output_uri: string }): Promise<void> {
+  async create(rec: { id: string; name: string; spec: unknown; frames_total: number; batch_size: number; batches_total: number; window: number; max_failed_frames: number; output_uri: string }): Promise<void> {
     const now = new Date().toISOString();
     await this.redis
       .multi()
@@ -121,6 +123,7 @@ export class JobStore {
         frames_failed: 0,
         batch_size: rec.batch_size,
         batches_total: rec.batches_total,
+        window: rec.window,
         max_failed_frames: rec.max_failed_frames,
         output_uri: rec.output_uri,
       })
@@ -156,6 +159,7 @@ export class JobStore {
       frames_failed: num(h.frames_failed),
       batch_size: num(h.batch_size),
       batches_total: num(h.batches_total),
+      window: num(h.window),
       max_failed_frames: num(h.max_failed_frames),
       output_uri: h.output_uri ?? null,
       manifest_uri: h.manifest_uri ?? null,

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
+
+const DEFAULT_API = process.env.SYNTHLINE_API ?? 'http://127.0.0.1:8080';
+
+function clientFrom(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { api: { type: 'string', default: DEFAULT_API }, ...extra } });
+  return { client: new ApiClient(String(values.api)), values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+/** `synthline submit <spec> [--wait] [--idempotency-key K]` */
+export async function submit(argv: string[]): Promise<number> {
+  const { client, values, positionals } = clientFrom(argv, { wait: { type: 'boolean' }, 'idempotency-key': { type: 'string' } });
+  const path = positionals[0];
+  if (!path) throw new Error('usage: synthline submit <spec.json> [--wait] [--api URL]');
+  const key = typeof values['idempotency-key'] === 'string' ? values['idempotency-key'] : undefined;
+  const job = await client.submit(await readSpecText(path), key);
+  process.stdout.write(`${job.id}\n`);
+  if (!values.wait) return 0;
+  const final = await watchWithProgress(client, job.id);
+  process.stdout.write(`${describe(final)}\n`);
+  return final.status === 'completed' ? 0 : 1;
+}
+
+/** `synthline status <id>` */
+export async function status(argv: string[]): Promise<number> {
+  const { client, positionals } = clientFrom(argv);
+  const id = positionals[0];
+  if (!id) throw new Error('usage: synthline status <job-id> [--api URL]');
+  process.stdout.write(`${describe(await client.get(id))}\n`);
+  return 0;
+}
+
+/** `synthline watch <id>`: a progress bar from the event stream. */
+export async function watch(argv: string[]): Promise<number> {
+  const { client, positionals } = clientFrom(argv);
+  const id = positionals[0];
+  if (!id) throw new Error('usage: synthline watch <job-id> [--api URL]');
+  const final = await watchWithProgress(client, id);
+  process.stdout.write(`${describe(final)}\n`);
+  return final.status === 'completed' ? 0 : 1;
+}
+
+/** `synthline cancel <id>` */
+export async function cancel(argv: string[]): Promise<number> {
+  const { client, positionals } = clientFrom(argv);
+  const id = positionals[0];
+  if (!id) throw new Error('usage: synthline cancel <job-id> [--api URL]');
+  process.stdout.write(`${describe(await client.cancel(id))}\n`);
+  return 0;
+}
+
+/** `synthline list [--status S]` */
+export async function list(argv: string[]): Promise<number> {
+  const { client, values } = clientFrom(argv, { status: { type: 'string' } });
+  const r = await client.list(typeof values.status === 'string' ? values.status : undefined);
+  for (const j of r.items) {
+    process.stdout.write(`${j.id}  ${j.status.padEnd(10)}  ${String(j.progress.frames_done).padStart(7)}/${j.progress.frames_total}  ${j.name}  ${j.created_at}\n`);
+  }
+  process.stdout.write(`${r.items.length} of ${r.total} job(s)\n`);
+  return 0;
+}

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { verifyDataset } from '@synthline/shards';
+import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { startWorker } from '@synthline/worker';
+import { fileURLToPath } from 'node:url';
+import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
+
+const QUICKSTART = fileURLToPath(new URL('../../../examples/quickstart.json', import.meta.url));
+
+/**
+ * Runs `stop` on the first SIGINT/SIGTERM and exits with `code`; a second signal exits at once.
+ * Returns a function that removes the handlers.
+ */
+export function onSignals(stop: () => Promise<void>, code = 130): () => void {
+  let stopping = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`\n${sig} again: exiting now\n`);
+      process.exit(code);
+    }
+    stopping = true;
+    process.stderr.write(`\n${sig}: stopping (again to force)\n`);
+    void stop().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** `synthline serve`: the REST API, configured from the environment. */
+export async function serve(): Promise<number> {
+  const api = await startApi(loadApiEnv(process.env));
+  process.stderr.write(`synthline API listening on ${api.url} (docs: ${api.url}/docs)\n`);
+  await new Promise<void>((done) => onSignals(async () => { await api.close(); done(); }, 0));
+  return 0;
+}
+
+/** `synthline worker [--slots N]`: renders batches until SIGTERM. */
+export async function worker(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' } } });
+  const env = { ...process.env, ...(values.slots ? { WORKER_SLOTS: values.slots } : {}) };
+  const w = await startWorker(env);
+  process.stderr.write(`synthline worker ${w.id} running; SIGTERM or Ctrl-C to stop\n`);
+  await new Promise<void>((done) => onSignals(async () => { await w.close(); done(); }, 0));
+  return 0;
+}
+
+/** redis-server, installed from Debian if absent and allowed. */
+function ensureRedisServer(): void {
+  try {
+    findRedisServer();
+    return;
+  } catch (err) {
+    if (!canAptInstall()) throw err;
+  }
+  process.stderr.write('redis-server is not installed: installing it from Debian (apt-get install -y redis-server)\n');
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('installing redis-server failed; install it with "sudo apt-get install -y redis-server" or set REDIS_URL');
+  findRedisServer();
+}
+
+/**
+ * `synthline demo`: a private Redis (unless REDIS_URL is set), the API and one worker in this
+ * process; submits the quickstart job over REST, shows its progress and prints where the dataset
+ * is. Ctrl-C stops everything it started.
+ */
+export async function demo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      spec: { type: 'string', default: QUICKSTART },
+      out: { type: 'string', default: 'out/demo' },
+      slots: { type: 'string', default: '1' },
+      port: { type: 'string', default: '0' },
+    },
+  });
+  let redis: PrivateRedis | undefined;
+  let url = process.env.REDIS_URL;
+  if (!url) {
+    ensureRedisServer();
+    redis = await startPrivateRedis();
+    url = redis.url;
+    process.stderr.write(`private Redis on ${url} (data in ${redis.dir})\n`);
+  }
+  const out = resolve(values.out);
+  const env = {
+    ...process.env,
+    REDIS_URL: url,
+    SYNTHLINE_OUTPUT: out,
+    PORT: values.port,
+    WORKER_SLOTS: values.slots,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const api = await startApi(loadApiEnv(env));
+  const w = await startWorker(env);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await w.close();
+    await api.close();
+    await redis?.dispose();
+  };
+  const unhook = onSignals(stop);
+  try {
+    process.stderr.write(`API on ${api.url} (docs: ${api.url}/docs); one worker with ${values.slots} slot(s)\n`);
+    const client = new ApiClient(api.url);
+    const job = await client.submit(await readSpecText(values.spec));
+    process.stderr.write(`submitted ${values.spec} as job ${job.id}: POST ${api.url}/v1/jobs\n`);
+    const final = await watchWithProgress(client, job.id);
+    process.stdout.write(`\n${describe(final)}\n`);
+    if (final.status !== 'completed' || !final.output) return 1;
+    const dir = fileURLToPath(final.output.uri);
+    const report = await verifyDataset(dir);
+    process.stdout.write(report.ok ? `verified: ${report.samples} samples in ${report.shards} shard(s)\n` : `verify FAILED:\n  ${report.problems.join('\n  ')}\n`);
+    process.stdout.write(`\ndataset: ${dir}\ncontact sheet: ${dir}/contact-sheet.jpg\ncheck it again: synthline verify ${dir}\n`);
+    return report.ok ? 0 : 1;
+  } finally {
+    unhook();
+    await stop();
+  }
+}

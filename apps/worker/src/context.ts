@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { JobQueue } from '@synthline/queue';
+import type { FileStorage } from '@synthline/storage';
+import type { SlotPool } from './slot-pool.ts';
+
+/** What the processors share within one worker process. */
+export interface WorkerContext {
+  queue: JobQueue;
+  storage: FileStorage;
+  pool: SlotPool;
+  log: Logger;
+  /** True once the worker is shutting down: batches hand their work back at the next frame. */
+  closing: () => boolean;
+  /** Batches running now, for the heartbeat. */
+  running: Map<string, { jobId: string; batch: number; frames: number; total: number }>;
+}

@@ -1,0 +1,43 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** Worker configuration from the environment; every variable has a documented default. */
+export const WorkerEnv = z.object({
+  /** Redis shared with the API. */
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** Key prefix of queues and job state (the same on API and workers). */
+  SYNTHLINE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('synthline'),
+  /** Where datasets are written: a folder (or file:// URL) shared with the API. */
+  SYNTHLINE_OUTPUT: z.string().default('out/jobs'),
+  /** Render slots: one warm Blender each. */
+  WORKER_SLOTS: int(1, 1),
+  /** Cycles threads per slot; 0 = all cores. */
+  BLENDER_THREADS: int(0),
+  /** This worker's name in the registry. */
+  WORKER_ID: z.string().default(`${hostname()}-${process.pid}`),
+  /** How long SIGTERM waits for running batches to hand back before forcing. */
+  SHUTDOWN_DEADLINE_MS: int(30_000),
+  /** A frame taking longer is killed with its Blender. */
+  FRAME_TIMEOUT_MS: int(120_000, 1),
+  /** Blender is restarted after this many frames. */
+  MAX_FRAMES_PER_PROCESS: int(2000, 1),
+  /** ... or once it holds more than this much memory. */
+  MAX_BLENDER_RSS_MB: int(4096, 64),
+  /** BullMQ lock on a batch; renewed every half of it while the batch runs. */
+  LOCK_DURATION_MS: int(60_000, 1000),
+  /** How often a worker writes its heartbeat. */
+  HEARTBEAT_MS: int(5_000, 100),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+/** Parses the environment; throws naming each bad variable. */
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const r = WorkerEnv.safeParse(env);
+  if (!r.success) {
+    throw new Error(`invalid worker environment:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  return r.data;
+}

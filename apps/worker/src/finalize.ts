@@ -1,0 +1,87 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Job } from 'bullmq';
+import { parseSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { DatasetAssembler } from '@synthline/pipeline';
+import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
+import { FinalizePayload, batchRange } from '@synthline/queue';
+import type { WorkerContext } from './context.ts';
+import { readFragmentInfo } from './fragment.ts';
+import { removeFragments } from './render-batch.ts';
+
+/**
+ * Runs once every batch of a job has finished: assembles the fragments in frame order into
+ * shards, then the contact sheet and, last, `dataset.json` (through the same DatasetAssembler as
+ * a local render, so the shards are byte-identical). Safe to run twice: a dataset whose manifest
+ * is already written is only marked complete. A cancelled or failed job has its output removed.
+ */
+export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ status: string }> {
+  const { jobId } = FinalizePayload.parse(job.data);
+  const { store } = ctx.queue;
+  const rec = await store.get(jobId);
+  if (!rec) return { status: 'missing' };
+  const log = ctx.log.child({ job: jobId, step: 'finalize' });
+  if (rec.status === 'cancelled' || rec.status === 'failed') {
+    // Nothing half-written stays where a reader could take it for a dataset.
+    await ctx.storage.removeJob(jobId);
+    await store.dropProgress(jobId);
+    log.info(`job ${rec.status}: partial output removed`);
+    return { status: rec.status };
+  }
+  if (rec.status === 'completed') return { status: 'completed' };
+  await store.transition(jobId, 'finalizing', ['queued', 'running'], { finalizing_at: new Date().toISOString() });
+
+  const dir = ctx.storage.jobDir(jobId);
+  let manifest: Manifest;
+  if (await ctx.storage.exists(join(dir, MANIFEST_FILE))) {
+    manifest = await readManifest(dir);
+  } else {
+    await ctx.storage.ensureDir(dir);
+    // Leftovers of a finalize that died half-way (shards without a manifest) are redone.
+    for (const f of await readdir(dir)) if (f !== 'fragments') await rm(join(dir, f), { force: true, recursive: true });
+    const spec = parseSpec(await store.spec(jobId));
+    const asm = new DatasetAssembler(spec, dir, [0, spec.count]);
+    try {
+      for (let b = 0; b < rec.batches_total; b++) {
+        const fragment = ctx.storage.fragmentPath(jobId, b);
+        const info = await readFragmentInfo(fragment);
+        if (!info) {
+          const [start, end] = batchRange(b, rec.batch_size, rec.frames_total);
+          for (let i = start; i < end; i++) asm.fail({ index: i, error: `batch ${b} did not complete (all attempts failed)` });
+          continue;
+        }
+        for await (const sample of readTar(fragment)) {
+          const json = sample.members.find((m) => m.ext === 'json');
+          const image = sample.members.find((m) => m.ext !== 'json' && m.ext !== 'cls' && !m.ext.includes('.'));
+          if (!json || !image) throw new Error(`fragment ${fragment}: sample ${sample.key} is incomplete`);
+          const label = JSON.parse(json.data.toString('utf8')) as SampleLabel;
+          await asm.add(sample, label, image.data, info.timings[sample.key]);
+        }
+        for (const f of info.failures) asm.fail({ index: f.index, error: f.error });
+      }
+      manifest = (await asm.finish()).manifest;
+    } catch (err) {
+      await asm.abort();
+      throw err;
+    }
+  }
+  const failed = manifest.frames.failed.length;
+  if (failed > rec.max_failed_frames) {
+    const error = { code: 'TOO_MANY_FAILED_FRAMES', message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)` };
+    await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString(), frames_failed: String(failed) });
+    await ctx.storage.removeJob(jobId);
+    await store.dropProgress(jobId);
+    return { status: 'failed' };
+  }
+  await removeFragments(ctx, jobId);
+  await store.transition(jobId, 'completed', '*', {
+    finished_at: new Date().toISOString(),
+    frames_done: String(manifest.counts.samples),
+    frames_failed: String(failed),
+    manifest_uri: ctx.storage.url(join(dir, MANIFEST_FILE)),
+    shards: JSON.stringify(manifest.shards.map((s) => ({ name: s.name, samples: s.samples, bytes: s.bytes, sha256: s.sha256 }))),
+  });
+  await store.dropProgress(jobId);
+  log.info({ samples: manifest.counts.samples, shards: manifest.shards.length, failed }, 'dataset complete');
+  return { status: 'completed' };
+}

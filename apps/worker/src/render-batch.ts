@@ -1,0 +1,103 @@
+import { rm } from 'node:fs/promises';
+import { DelayedError, type Job } from 'bullmq';
+import { parseSpec } from '@synthline/spec';
+import { renderFrames } from '@synthline/pipeline';
+import { TarWriter } from '@synthline/shards';
+import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
+import type { WorkerContext } from './context.ts';
+import { writeFragmentInfo, type FragmentInfo } from './fragment.ts';
+
+export type BatchOutcome =
+  | { kind: 'rendered'; ok: number; failed: number; counted: boolean }
+  | { kind: 'skipped'; reason: string };
+
+/**
+ * Renders one batch of frames into its fragment: `fragments/NNNNNN.tar` and its info, each
+ * written under a temporary name and renamed, under a name fixed by the batch number, so a
+ * batch that runs twice replaces its fragment and is counted once.
+ */
+export async function processRenderBatch(job: Job, token: string | undefined, ctx: WorkerContext): Promise<BatchOutcome> {
+  const { jobId, batch } = RenderBatchPayload.parse(job.data);
+  const { store } = ctx.queue;
+  const rec = await store.get(jobId);
+  if (!rec) return { kind: 'skipped', reason: 'no such job' };
+  if (FINAL_STATUSES.includes(rec.status)) return { kind: 'skipped', reason: rec.status };
+  // Keep the window full: this batch enqueues the one `window` places after it.
+  await ctx.queue.enqueueBatch(jobId, batch + rec.window, rec.batches_total);
+  if (await store.batchCommitted(jobId, batch)) return { kind: 'skipped', reason: 'already committed' };
+  await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
+
+  const spec = parseSpec(await store.spec(jobId));
+  const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
+  const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
+  const fragment = ctx.storage.fragmentPath(jobId, batch);
+  await ctx.storage.ensureDir(ctx.storage.fragmentsDir(jobId));
+  const slot = await ctx.pool.acquire();
+  const writer = new TarWriter(fragment);
+  const failures: FrameFailureRecord[] = [];
+  const timings: FragmentInfo['timings'] = {};
+  const runKey = `${jobId}:${batch}`;
+  let ok = 0;
+  let stopped: string | undefined;
+  try {
+    ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start });
+    const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
+    for await (const outcome of renderFrames({ spec, indices, slot, cancelled: () => stopped !== undefined })) {
+      if (outcome.ok) {
+        await writer.add(outcome.frame.sample);
+        timings[outcome.frame.label.key] = outcome.frame.timing;
+        ok++;
+      } else {
+        const f = outcome.failure;
+        failures.push({ index: f.index, code: f.code, error: f.error });
+        log.warn({ frame: f.index, code: f.code, blender: f.logTail.slice(-5) }, `frame failed: ${f.error}`);
+      }
+      ctx.running.set(runKey, { jobId, batch, frames: ok + failures.length, total: end - start });
+      await store.setInflight(jobId, batch, ok);
+      const status = await store.status(jobId);
+      if (status && JobStore.isFinal(status)) stopped = status;
+      else if (ctx.closing()) stopped = 'shutdown';
+    }
+    if (stopped) {
+      await writer.abort();
+      await store.setInflight(jobId, batch, 0);
+      if (stopped === 'shutdown') {
+        // Hand the batch back without spending an attempt; another worker takes it from the start.
+        log.info('worker shutting down: batch handed back');
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return { kind: 'skipped', reason: stopped };
+    }
+    await writer.finish();
+    await writeFragmentInfo(fragment, { batch, frames: [start, end], ok, failures, timings });
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  } finally {
+    ctx.running.delete(runKey);
+    ctx.pool.release(slot);
+  }
+
+  const counted = await store.commitBatch(jobId, batch, ok, failures);
+  if (counted && failures.length > 0) {
+    const now = await store.get(jobId);
+    if (now && now.frames_failed > now.max_failed_frames) {
+      log.error({ failed: now.frames_failed, allowed: now.max_failed_frames }, 'too many frames failed: job fails');
+      const last = failures[failures.length - 1];
+      const error = {
+        code: 'TOO_MANY_FAILED_FRAMES',
+        message: `${now.frames_failed} frames failed, more than the ${now.max_failed_frames} allowed (output.max_failed_fraction); last: frame ${last?.index}: ${last?.error}`,
+      };
+      await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
+      await ctx.queue.dropPendingBatches(jobId);
+    }
+  }
+  log.info({ ok, failed: failures.length }, 'batch done');
+  return { kind: 'rendered', ok, failed: failures.length, counted };
+}
+
+/** Removes a job's fragments folder. */
+export async function removeFragments(ctx: WorkerContext, jobId: string): Promise<void> {
+  await rm(ctx.storage.fragmentsDir(jobId), { recursive: true, force: true });
+}

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import { pino, type Logger } from 'pino';
+import { findBlender } from '@synthline/blender';
+import { FINALIZE_QUEUE, JobQueue, RENDER_QUEUE, createRedis } from '@synthline/queue';
+import { FileStorage } from '@synthline/storage';
+import type { WorkerContext } from './context.ts';
+import { loadEnv, type WorkerEnv } from './env.ts';
+import { processFinalize } from './finalize.ts';
+import { processRenderBatch } from './render-batch.ts';
+import { SlotPool } from './slot-pool.ts';
+
+export interface RunningWorker {
+  id: string;
+  /** Batches this worker rendered and committed. */
+  readonly stats: { batches: number; frames: number };
+  /** Stops taking batches, hands running ones back at their next frame, closes Blender. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a worker: `WORKER_SLOTS` warm Blender slots taking render batches, plus finalize jobs.
+ * Blender runs as child processes, so the event loop stays free to renew BullMQ's locks.
+ */
+export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<RunningWorker> {
+  const env = loadEnv(envIn as NodeJS.ProcessEnv);
+  const log = (logger ?? pino({ level: env.LOG_LEVEL })).child({ worker: env.WORKER_ID });
+  const blender = findBlender(); // fail at start, not per frame
+  const redis = createRedis(env.REDIS_URL);
+  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX);
+  const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
+  const pool = new SlotPool(env.WORKER_SLOTS, {
+    blender,
+    threads: env.BLENDER_THREADS,
+    frameTimeoutMs: env.FRAME_TIMEOUT_MS,
+    maxFramesPerProcess: env.MAX_FRAMES_PER_PROCESS,
+    maxRssBytes: env.MAX_BLENDER_RSS_MB * 1024 * 1024,
+    onEvent: (e) => {
+      if (e.type === 'crashed') log.warn({ frame: e.index, attempt: e.attempt, code: e.error.code }, `Blender failed: ${e.error.message}`);
+      else log.debug(e, `slot ${e.type}`);
+    },
+  });
+  let closing = false;
+  const ctx: WorkerContext = { queue, storage, pool, log, closing: () => closing, running: new Map() };
+  const stats = { batches: 0, frames: 0 };
+
+  const common = { connection: redis, prefix: env.SYNTHLINE_PREFIX, autorun: true };
+  const render = new Worker(RENDER_QUEUE, async (job, token) => {
+    const outcome = await processRenderBatch(job, token, ctx);
+    if (outcome.kind === 'rendered') {
+      stats.batches++;
+      stats.frames += outcome.ok;
+    }
+    return outcome;
+  }, {
+    ...common,
+    concurrency: env.WORKER_SLOTS,
+    lockDuration: env.LOCK_DURATION_MS,
+    stalledInterval: Math.max(5000, Math.floor(env.LOCK_DURATION_MS / 2)),
+    maxStalledCount: 2,
+  });
+  const finalize = new Worker(FINALIZE_QUEUE, (job) => processFinalize(job, ctx), {
+    ...common,
+    concurrency: 1,
+    lockDuration: Math.max(env.LOCK_DURATION_MS, 120_000),
+  });
+  for (const w of [render, finalize]) {
+    w.on('failed', (job, err) => log.warn({ bullJob: job?.id, attempts: job?.attemptsMade }, `job failed: ${err.message}`));
+    w.on('error', (err) => log.error({ err }, 'worker error'));
+  }
+
+  const beat = async () => {
+    try {
+      await queue.store.heartbeat(env.WORKER_ID, {
+        host: hostname(),
+        pid: process.pid,
+        slots: env.WORKER_SLOTS,
+        blender_version: pool.slots.find((s) => s.blenderVersion)?.blenderVersion ?? null,
+        running: [...ctx.running.values()],
+      });
+    } catch (err) {
+      log.debug({ err }, 'heartbeat failed (Redis away?)');
+    }
+  };
+  await beat();
+  const heartbeat = setInterval(beat, env.HEARTBEAT_MS);
+  heartbeat.unref();
+  log.info({ slots: env.WORKER_SLOTS, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      closing = true;
+      clearInterval(heartbeat);
+      // BullMQ's close() has no deadline of its own and can hang while Redis is away.
+      const graceful = Promise.allSettled([render.close(), finalize.close()]);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((r) => {
+        timer = setTimeout(() => r('deadline'), env.SHUTDOWN_DEADLINE_MS);
+      });
+      const how = await Promise.race([graceful.then(() => 'graceful' as const), deadline]);
+      clearTimeout(timer);
+      if (how === 'deadline') {
+        log.warn(`shutdown deadline of ${env.SHUTDOWN_DEADLINE_MS} ms passed: forcing`);
+        await Promise.allSettled([render.close(true), finalize.close(true)]);
+      }
+      await pool.close();
+      try {
+        await Promise.race([queue.store.removeWorker(env.WORKER_ID), new Promise((r) => setTimeout(r, 1000))]);
+      } catch {
+        // Redis away: the registry marks this worker lost by its silence.
+      }
+      await queue.close();
+      redis.disconnect();
+      log.info({ how }, 'worker closed');
+    })());
+  return { id: env.WORKER_ID, stats, close };
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { parseSpec, Manifest } from '@synthline/spec';
+import { startPrivateRedis, type PrivateRedis, JobView } from '@synthline/queue';
+import { renderDataset } from '@synthline/pipeline';
+import { readTar, verifyDataset } from '@synthline/shards';
+import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { startWorker, type RunningWorker } from '@synthline/worker';
+import { tempDir, tinySpec } from './helpers.ts';
+
+let redis: PrivateRedis;
+let api: { url: string; close(): Promise<void> };
+let workers: RunningWorker[] = [];
+let out: string;
+
+const spec = tinySpec({ name: 'svc', count: 22, render: { resolution: [64, 48], samples: 4 }, output: { shard_size: 5 } });
+
+before(async () => {
+  redis = await startPrivateRedis();
+  out = await tempDir('synthline-svc-');
+  const env = {
+    REDIS_URL: redis.url,
+    SYNTHLINE_PREFIX: `t${process.pid}`,
+    SYNTHLINE_OUTPUT: out,
+    PORT: '0',
+    SYNTHLINE_BATCH_SIZE: '3',
+    SYNTHLINE_BATCH_WINDOW: '2',
+    LOG_LEVEL: 'silent',
+    BLENDER_THREADS: '1',
+  };
+  api = await startApi(loadApiEnv(env));
+  workers = await Promise.all(['w1', 'w2'].map((id) => startWorker({ ...env, WORKER_ID: id })));
+});
+
+after(async () => {
+  await Promise.allSettled(workers.map((w) => w.close()));
+  await api?.close();
+  await redis?.dispose();
+});
+
+async function post(body: unknown): Promise<{ id: string }> {
+  const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 202, await res.clone().text());
+  return (await res.json()) as { id: string };
+}
+
+async function getJob(id: string): Promise<JobView> {
+  return JobView.parse(await (await fetch(`${api.url}/v1/jobs/${id}`)).json());
+}
+
+/** Reads the event stream until its `end` event. */
+async function events(id: string): Promise<{ event: string; view: JobView }[]> {
+  const res = await fetch(`${api.url}/v1/jobs/${id}/events`);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const text = await res.text(); // the server closes the stream after `end`
+  return text
+    .split(/\n\n/)
+    .map((block) => {
+      const ev = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      return ev && data ? { event: ev, view: JobView.parse(JSON.parse(data)) } : undefined;
+    })
+    .filter((x): x is { event: string; view: JobView } => x !== undefined);
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a job submitted over REST is rendered by two workers into shards equal to a local render', async () => {
+  const { id } = await post(spec);
+  const evs = await events(id);
+  const last = evs.at(-1);
+  assert.equal(last?.event, 'end');
+  assert.equal(last?.view.status, 'completed', JSON.stringify(last?.view));
+  assert.ok(evs.some((e) => e.event === 'progress'), 'progress events were sent');
+  const statuses = evs.map((e) => e.view.status);
+  assert.ok(statuses.includes('running') || statuses.includes('finalizing'));
+
+  const view = await getJob(id);
+  assert.equal(view.progress.frames_done, 22);
+  assert.equal(view.progress.frames_failed, 0);
+  assert.ok(view.output?.manifest);
+  const dir = fileURLToPath(view.output?.uri ?? '');
+  const report = await verifyDataset(dir);
+  assert.ok(report.ok, report.problems.join('\n'));
+  assert.equal(existsSync(join(dir, 'fragments')), false, 'fragments are removed after finalize');
+  assert.ok(workers.every((w) => w.stats.batches > 0), `both workers rendered: ${workers.map((w) => w.stats.batches)}`);
+
+  const local = await tempDir('synthline-local-');
+  const r = await renderDataset({ spec: parseSpec(spec), outDir: local });
+  const served = Manifest.parse(JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8')));
+  assert.deepEqual(served.shards, r.manifest.shards, 'the service and `synthline render` give the same bytes');
+
+  // The sample endpoint serves a rendered frame's image.
+  const res = await fetch(`${api.url}/v1/jobs/${id}/samples/7`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'image/png');
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let fromShard: Buffer | undefined;
+  for await (const s of readTar(join(dir, served.shards[1]?.name ?? ''))) if (s.key === '00000007') fromShard = s.members[0]?.data;
+  assert.deepEqual(bytes, fromShard);
+});
+
+test('a cancelled job stops, drops its pending batches and leaves no output', async () => {
+  const { id } = await post({ ...spec, name: 'cancelme', count: 400 });
+  await until('the job to run', async () => (await getJob(id)).progress.frames_done > 0);
+  const res = await fetch(`${api.url}/v1/jobs/${id}`, { method: 'DELETE' });
+  assert.equal(res.status, 200);
+  assert.equal(JobView.parse(await res.json()).status, 'cancelled');
+  await until('partial output to be removed', async () => !existsSync(join(out, id)));
+  const view = await getJob(id);
+  assert.equal(view.status, 'cancelled');
+  assert.ok(view.progress.frames_done < 400);
+  assert.equal(view.output, null);
+});
