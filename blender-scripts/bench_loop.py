@@ -2,7 +2,7 @@
 Blender process with the same scene code as the render server (image + bbox), no protocol.
 
     blender -b --factory-startup -Y --python-exit-code 3 --python blender-scripts/bench_loop.py \
-            -- --plans plans.jsonl --out DIR [--report FILE] [--no-persistent-data]
+            -- --plans plans.jsonl --out DIR [--report FILE] [--per-frame]
 
 Prints exactly one line of its own on stdout, `BENCH {"frames": N, "seconds": S}` (seconds of
 rendering, from the first frame's start to the last frame's end, Blender start-up excluded), or
@@ -31,7 +31,8 @@ def main() -> int:
     p.add_argument("--plans", required=True)
     p.add_argument("--out", required=True, help="directory for the images (overrides the plans)")
     p.add_argument("--report")
-    p.add_argument("--no-persistent-data", action="store_true")
+    p.add_argument("--persistent-data", action="store_true",
+                   help="experiment only: faster, but frames then depend on earlier frames")
     p.add_argument("--per-frame", action="store_true", help="also report each frame's seconds")
     a = p.parse_args(argv)
 
@@ -49,7 +50,7 @@ def main() -> int:
                     raw["outputs"]["mask"] = os.path.join(out_dir, f"{key}.mask.png")
                 plans.append(parse_plan(raw))
 
-    scene = Scene(persistent_data=not a.no_persistent_data)
+    scene = Scene(persistent_data=a.persistent_data)
     per_frame = []
     t0 = time.perf_counter()
     for plan in plans:

@@ -28,9 +28,9 @@ from synthline_bpy.scene import Scene  # noqa: E402
 def plan_for(model: dict, ci: int, side: str, out: str, a, i: int) -> dict:
     c = model["colors"][ci % len(model["colors"])]
     key = f"{model['id']}-{side}"
-    lights = [{"type": "area", "energy_w": a.energy, "rgb": list(colour.kelvin_to_srgb(5200)),
-               "distance_m": 0.7, "elevation_deg": 65.0, "azimuth_deg": 210.0 + 40 * i,
-               "size_m": 0.3, "spot_angle_deg": 45.0}]
+    lights = [{"type": a.light, "energy_w": a.energy, "rgb": list(colour.kelvin_to_srgb(5200)),
+               "distance_m": 0.75, "elevation_deg": 60.0, "azimuth_deg": 210.0 + 40 * i,
+               "size_m": 0.2, "spot_angle_deg": 45.0}]
     if a.two_lights:
         lights.append({"type": "point", "energy_w": a.energy * 0.5, "rgb": [1.0, 1.0, 1.0],
                        "distance_m": 0.8, "elevation_deg": 40.0, "azimuth_deg": 20.0 + 40 * i,
@@ -46,7 +46,7 @@ def plan_for(model: dict, ci: int, side: str, out: str, a, i: int) -> dict:
                    "look_at_m": [0.0, 0.0, 0.0]},
         "lights": lights,
         "world": {"hdri": a.hdri, "strength": a.strength, "rotation_deg": 40.0 * i},
-        "background": {"kind": "belt", "belt_srgb": [0.05, 0.05, 0.055], "texture_scale": 1.0,
+        "background": {"kind": "belt", "belt_srgb": [a.belt, a.belt, a.belt * 1.05], "texture_scale": 1.0,
                        "texture_offset": [0.1 * i, 0.3 * i], "roughness": 0.75},
         "render": {"engine": "cycles", "samples": a.samples, "resolution": [a.res, a.res],
                    "seed": 1000 + i, "denoise": False},
@@ -64,8 +64,10 @@ def main() -> int:
     p.add_argument("--distance", type=float, default=0.3)
     p.add_argument("--elevation", type=float, default=80.0)
     p.add_argument("--energy", type=float, default=40.0)
+    p.add_argument("--light", default="point", choices=["point", "area", "spot"])
     p.add_argument("--strength", type=float, default=1.0)
     p.add_argument("--hdri", default="studio")
+    p.add_argument("--belt", type=float, default=0.15, help="belt sRGB grey level")
     p.add_argument("--yaw", type=float, default=15.0)
     p.add_argument("--colour", type=int, default=0)
     p.add_argument("--two-lights", action="store_true")

@@ -232,14 +232,24 @@ def png_settings(image_settings: Any) -> None:
         image_settings.color_management = "FOLLOW_SCENE"
 
 
-def set_view_transform(scene: Any) -> None:
+def linear_colorspace() -> str:
+    """Name of scene-linear Rec.709 ("Linear" in 3.x, "Linear Rec.709" in 4.x)."""
+    items = bpy.types.ColorManagedInputColorspaceSettings.bl_rna.properties["name"].enum_items
+    names = [i.identifier for i in items]
+    for n in ("Linear Rec.709", "Linear"):
+        if n in names:
+            return n
+    return names[0]
+
+
+def set_view_transform(scene: Any, exposure_ev: float = 0.0) -> None:
     """'Standard' view transform: plain sRGB, so product colours come out as specified.
 
     Filmic (3.x default) and AgX (4.x default) desaturate bright colours.
     """
     scene.view_settings.view_transform = "Standard"
     scene.view_settings.look = "None"
-    scene.view_settings.exposure = 0.0
+    scene.view_settings.exposure = exposure_ev
     scene.view_settings.gamma = 1.0
     scene.display_settings.display_device = "sRGB"
     scene.sequencer_colorspace_settings.name = "sRGB"

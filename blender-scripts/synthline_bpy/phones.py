@@ -19,7 +19,7 @@ PRODUCT_PASS_INDEX = 1
 # Fixed look of each material role: (base sRGB or None when set per frame, metallic, roughness,
 # specular). Colour-driven roles are listed in _COLOUR_SOURCE.
 _FIXED = {
-    "display": ((0.085, 0.09, 0.105), 0.0, 0.04, 0.5),
+    "display": ((0.11, 0.115, 0.13), 0.0, 0.04, 0.5),
     "ink": ((0.006, 0.006, 0.007), 0.0, 0.08, 0.5),
     "lens_glass": ((0.012, 0.013, 0.018), 0.0, 0.03, 0.8),
     "lens_pupil": ((0.05, 0.045, 0.12), 0.0, 0.08, 0.8),

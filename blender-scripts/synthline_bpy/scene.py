@@ -19,13 +19,21 @@ import numpy as np
 from mathutils import Matrix, Vector
 
 from . import camera_math, catalog, colour, compat, phones, pngio, texture
-from .plan import FramePlan, check_known, model_from_asset
+from .plan import LIGHT_TYPES, MAX_LIGHTS, FramePlan, check_known, model_from_asset
 
+# Fixed camera exposure, in stops, like an industrial camera over a belt. Calibrated so that a
+# white phone under the normalised HDRI at strength 1 plus one 40 W point light at 0.75 m
+# renders at about sRGB 210, and a 0.2 sRGB belt at about 45 (see dev_render_examples.py).
+EXPOSURE_EV = -1.3
+# Horizontal irradiance (luminance-weighted, upper hemisphere) that an HDRI at strength 1 is
+# scaled to. Raw studio HDRIs differ by 13x (night 0.53 .. city 7.06).
+HDRI_REFERENCE_IRRADIANCE = 1.5
 BELT_SIZE_M = 8.0
-BELT_TEXTURE_PX = 512
+BELT_TEXTURE_PX = 256
+HDRI_MAX_WIDTH = 512
 BELT_COARSE_TILE_M = 0.6
 BELT_FINE_TILE_M = 0.06
-LIGHT_POOL = 4
+BELT_BUMP = 3.0  # normal-map slope scale of the fine grain
 IMPORTANCE_MAP_RES = 256
 
 
@@ -47,13 +55,14 @@ def _link(tree, a, b):
 
 
 class Scene:
-    def __init__(self, catalog_data: Optional[dict] = None, persistent_data: bool = True):
+    def __init__(self, catalog_data: Optional[dict] = None, persistent_data: bool = False):
         self.catalog = catalog_data or catalog.load()
         self.models = catalog.models_by_id(self.catalog)
         self.hdris = compat.studio_hdris()
         self.phones: Dict[str, phones.BuiltPhone] = {}
         self.current: Optional[phones.BuiltPhone] = None
         self._hdri_images: Dict[str, bpy.types.Image] = {}
+        self._hdri_gain: Dict[str, float] = {}
         self._state: Dict[str, object] = {}
         compat.restore_numpy_bool()
 
@@ -84,13 +93,17 @@ class Scene:
         r.resolution_percentage = 100
         r.pixel_aspect_x = r.pixel_aspect_y = 1.0
         r.film_transparent = False
+        # Off by default: with persistent data Cycles keeps its scene between renders and the
+        # noise pattern of a frame then depends on the frames before it (24 random plans in
+        # three orders: 5 of 24 frames differed), which breaks "any frame re-renders
+        # identically on any worker". It would save ~0.03-0.05 s per 128 px frame.
         r.use_persistent_data = persistent_data
         r.use_compositing = True
         r.use_sequencer = False
         r.dither_intensity = 0.0  # dithering adds noise that is not in the plan
         compat.disable_stamps(r)
         compat.png_settings(r.image_settings)
-        compat.set_view_transform(s)
+        compat.set_view_transform(s, EXPOSURE_EV)
         compat.enable_object_index_pass(bpy.context.view_layer)
         s.frame_set(1)
 
@@ -100,11 +113,11 @@ class Scene:
         mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
 
         tex = texture.belt_texture(BELT_TEXTURE_PX)
-        img = bpy.data.images.new("belt_noise", BELT_TEXTURE_PX, BELT_TEXTURE_PX, alpha=True,
-                                  float_buffer=True)
-        img.colorspace_settings.name = "Non-Color"
-        img.pixels.foreach_set(tex.ravel())
-        img.pack()  # keep the pixels with the data-block; there is no file behind it
+        # 8-bit images: Cycles copies every image into each new render session, and a byte
+        # texture is a quarter of a float one (measured 0.1 s for one 512 px float image).
+        img = self._image("belt_noise", tex, float_buffer=False)
+        nrm = self._image("belt_normal", texture.normal_map(tex[..., 1], BELT_BUMP),
+                          float_buffer=False)
 
         mat = bpy.data.materials.new("belt")
         mat.use_nodes = True
@@ -118,8 +131,9 @@ class Scene:
         m_fine = nt.nodes.new("ShaderNodeMapping")
         t_coarse = nt.nodes.new("ShaderNodeTexImage")
         t_fine = nt.nodes.new("ShaderNodeTexImage")
-        for t in (t_coarse, t_fine):
-            t.image = img
+        t_normal = nt.nodes.new("ShaderNodeTexImage")
+        for t, im in ((t_coarse, img), (t_fine, img), (t_normal, nrm)):
+            t.image = im
             t.interpolation = "Linear"
             t.extension = "REPEAT"
         sep = nt.nodes.new("ShaderNodeSeparateColor") if hasattr(bpy.types, "ShaderNodeSeparateColor") \
@@ -135,13 +149,16 @@ class Scene:
         rough = nt.nodes.new("ShaderNodeMath")
         rough.operation = "MULTIPLY_ADD"
         rough.inputs[1].default_value = 0.25
-        bump = nt.nodes.new("ShaderNodeBump")
-        bump.inputs["Strength"].default_value = 0.25
-        bump.inputs["Distance"].default_value = 0.0003
+        # A precomputed object-space normal map instead of a Bump node: the Bump node
+        # evaluates its height input three times (~0.06 s of a 128 px, 16 sample frame).
+        nmap = nt.nodes.new("ShaderNodeNormalMap")
+        nmap.space = "OBJECT"
         _link(nt, texco.outputs["Object"], m_coarse.inputs["Vector"])
         _link(nt, texco.outputs["Object"], m_fine.inputs["Vector"])
         _link(nt, m_coarse.outputs["Vector"], t_coarse.inputs["Vector"])
         _link(nt, m_fine.outputs["Vector"], t_fine.inputs["Vector"])
+        _link(nt, m_fine.outputs["Vector"], t_normal.inputs["Vector"])
+        _link(nt, t_normal.outputs["Color"], nmap.inputs["Color"])
         _link(nt, t_coarse.outputs["Color"], sep.inputs[0])
         _link(nt, t_fine.outputs["Color"], sep_f.inputs[0])
         _link(nt, sep.outputs[2], mottle.inputs[0])
@@ -150,8 +167,7 @@ class Scene:
         _link(nt, ramp.outputs["Color"], compat.principled_input(bsdf, "Base Color"))
         _link(nt, sep_f.outputs[1], rough.inputs[0])
         _link(nt, rough.outputs["Value"], compat.principled_input(bsdf, "Roughness"))
-        _link(nt, sep_f.outputs[1], bump.inputs["Height"])
-        _link(nt, bump.outputs["Normal"], compat.principled_input(bsdf, "Normal"))
+        _link(nt, nmap.outputs["Normal"], compat.principled_input(bsdf, "Normal"))
         compat.set_principled(bsdf, Specular=0.35, Metallic=0.0)
         mesh.materials.append(mat)
         obj = bpy.data.objects.new("belt", mesh)
@@ -160,6 +176,16 @@ class Scene:
         self.belt = obj
         self._belt_nodes = {"m_coarse": m_coarse, "m_fine": m_fine, "ramp": ramp,
                             "rough": rough}
+
+    @staticmethod
+    def _image(name: str, rgba: np.ndarray, colorspace: str = "Non-Color",
+               float_buffer: bool = True) -> bpy.types.Image:
+        h, w = rgba.shape[:2]
+        img = bpy.data.images.new(name, w, h, alpha=True, float_buffer=float_buffer)
+        img.colorspace_settings.name = colorspace
+        img.pixels.foreach_set(np.ascontiguousarray(rgba, dtype=np.float32).ravel())
+        img.pack()  # keep the pixels with the data-block; there is no file behind it
+        return img
 
     def _build_camera(self) -> None:
         cam = bpy.data.cameras.new("camera")
@@ -172,13 +198,26 @@ class Scene:
         self.camera = obj
 
     def _build_lights(self) -> None:
-        self.lights: List[bpy.types.Object] = []
-        for i in range(LIGHT_POOL):
-            data = bpy.data.lights.new(f"light_{i}", "POINT")
-            obj = bpy.data.objects.new(f"light_{i}", data)
-            obj.hide_render = True
-            self.collection.objects.link(obj)
-            self.lights.append(obj)
+        """A fixed pool: MAX_LIGHTS lights of each type, hidden until a plan uses them.
+
+        Pooled lights never change type, and are named so that their name order is their
+        creation order (the order a fresh Cycles session lists them in). With persistent data,
+        switching a light's type, setting an unused light's energy to 0, or showing lights out
+        of that order changed the noise pattern of later frames: the same plan rendered to
+        different bytes depending on the frames before it (measured on 3.4.1).
+        """
+        self.lights: Dict[str, List[bpy.types.Object]] = {}
+        self._light_order: List[bpy.types.Object] = []
+        for t in LIGHT_TYPES:
+            self.lights[t] = []
+            for i in range(MAX_LIGHTS):
+                name = f"light_{len(self._light_order):02d}_{t}"
+                data = bpy.data.lights.new(name, t.upper())
+                obj = bpy.data.objects.new(name, data)
+                obj.hide_render = True
+                self._light_order.append(obj)
+                self.collection.objects.link(obj)
+                self.lights[t].append(obj)
 
     def _build_world(self) -> None:
         world = bpy.data.worlds.new("world")
@@ -227,9 +266,27 @@ class Scene:
     # ------------------------------------------------------------------ per frame
 
     def hdri_image(self, stem: str) -> bpy.types.Image:
+        """The HDRI as an in-memory float image, made once per process.
+
+        Cycles decodes a file-backed EXR from disk in every render session (0.05-0.13 s per
+        frame here); from a packed float image it only copies pixels Blender already holds.
+        """
         img = self._hdri_images.get(stem)
         if img is None:
-            img = bpy.data.images.load(self.hdris[stem], check_existing=True)
+            src = bpy.data.images.load(self.hdris[stem], check_existing=False)
+            w, h = src.size
+            px = np.empty(w * h * 4, dtype=np.float32)
+            src.pixels.foreach_get(px)
+            bpy.data.images.remove(src)
+            self._hdri_gain[stem] = HDRI_REFERENCE_IRRADIANCE / max(
+                1e-6, _upper_irradiance(px, w, h))
+            px = px.reshape(h, w, 4)
+            # Half resolution (box filter): a quarter of the per-session copy, and still far
+            # sharper than what a phone's back glass reflects at 256 px.
+            while w > HDRI_MAX_WIDTH:
+                px = 0.25 * (px[0::2, 0::2] + px[1::2, 0::2] + px[0::2, 1::2] + px[1::2, 1::2])
+                h, w = px.shape[:2]
+            img = self._image(f"hdri:{stem}", px, colorspace=compat.linear_colorspace())
             self._hdri_images[stem] = img
         return img
 
@@ -287,15 +344,14 @@ class Scene:
         cam.matrix_world = Matrix(camera_math.blender_camera_matrix(
             pos, c.elevation_deg, c.azimuth_deg, c.roll_deg))
 
-        # Lights.
-        for i, obj in enumerate(self.lights):
-            if i >= len(plan.lights):
-                if not obj.hide_render:
-                    obj.hide_render = True
-                continue
-            l = plan.lights[i]
-            obj.hide_render = False
-            data = compat.set_light_type(obj, l.type)
+        # Lights: the k-th plan light of a type takes the k-th pooled light of that type.
+        used: Dict[str, int] = {t: 0 for t in LIGHT_TYPES}
+        active = set()
+        for l in plan.lights:
+            obj = self.lights[l.type][used[l.type]]
+            used[l.type] += 1
+            active.add(obj.name)
+            data = obj.data
             data.energy = l.energy_w
             data.color = colour.srgb3_to_linear(l.rgb)
             p = camera_math.spherical_position((0.0, 0.0, 0.0), l.distance_m, l.elevation_deg,
@@ -311,6 +367,10 @@ class Scene:
             if l.type == "spot":
                 data.spot_size = math.radians(l.spot_angle_deg)
                 data.spot_blend = 0.15
+        for obj in self._light_order:
+            hide = obj.name not in active
+            if obj.hide_render != hide:
+                obj.hide_render = hide
 
         # World.
         w = plan.world
@@ -318,7 +378,9 @@ class Scene:
         img = self.hdri_image(w.hdri)
         if env.image is not img:
             env.image = img
-        self._world_nodes["bg"].inputs["Strength"].default_value = w.strength
+        # Normalised: strength 1 gives every HDRI the same irradiance on the belt.
+        self._world_nodes["bg"].inputs["Strength"].default_value = \
+            w.strength * self._hdri_gain[w.hdri]
         self._world_nodes["mapping"].inputs["Rotation"].default_value = \
             (0.0, 0.0, math.radians(w.rotation_deg))
 
@@ -458,6 +520,15 @@ class Scene:
 
     def purge(self) -> int:
         return compat.purge_orphans()
+
+
+def _upper_irradiance(px: np.ndarray, w: int, h: int) -> float:
+    """Luminance irradiance on an upward-facing plane from equirectangular RGBA pixels."""
+    px = px.reshape(h, w, 4)
+    lum = 0.2126 * px[..., 0] + 0.7152 * px[..., 1] + 0.0722 * px[..., 2]
+    lat = (np.arange(h) + 0.5) / h * np.pi - np.pi / 2  # row 0 is the bottom (nadir)
+    weight = np.clip(np.sin(lat), 0.0, None) * np.cos(lat) * (np.pi / h) * (2 * np.pi / w)
+    return float((lum.astype(np.float64) * weight[:, None]).sum())
 
 
 def _convex_hull(points: np.ndarray) -> np.ndarray:

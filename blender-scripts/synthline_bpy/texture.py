@@ -41,3 +41,18 @@ def belt_texture(size: int = 512) -> np.ndarray:
     out[..., 2] = streak
     out[..., 3] = 1.0
     return out
+
+
+def normal_map(height: np.ndarray, strength: float) -> np.ndarray:
+    """Object-space normal map (RGBA float32, 0.5 + 0.5 n) of a tileable height field on a
+    plane facing +z. A precomputed normal map costs one image lookup per shading point where
+    the Bump node evaluates its height input three times (measured ~0.06 s of a 128 px frame).
+    """
+    dx = (np.roll(height, -1, axis=1) - np.roll(height, 1, axis=1)) * 0.5
+    dy = (np.roll(height, -1, axis=0) - np.roll(height, 1, axis=0)) * 0.5
+    n = np.stack([-dx * strength, -dy * strength, np.ones_like(height)], axis=-1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    out = np.empty(height.shape + (4,), dtype=np.float32)
+    out[..., :3] = n * 0.5 + 0.5
+    out[..., 3] = 1.0
+    return out

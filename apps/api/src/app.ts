@@ -1,0 +1,82 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { pino } from 'pino';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { JobQueue } from '@synthline/queue';
+import type { FileStorage } from '@synthline/storage';
+import { errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
+import { catalogRoute } from './routes/catalog.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs/index.ts';
+
+export interface AppOptions {
+  /** The queue and job store, on a Redis connection the caller owns. */
+  queue: JobQueue;
+  /** Where job output lives. */
+  storage: FileStorage;
+  /** A pino logger; none means silent. */
+  logger?: FastifyBaseLogger;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** How often an event stream reads its job (default 300 ms). */
+  eventsPollMs?: number;
+  /** How often an event stream sends a keep-alive comment (default 15 s). */
+  keepAliveMs?: number;
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+/**
+ * Builds the API: one Fastify instance, not yet listening, that tests can `inject` into. It
+ * opens no connection of its own; the queue and storage are passed in, and closing the app
+ * leaves them open.
+ */
+export function buildApp(opts: AppOptions): App {
+  const app = Fastify({
+    loggerInstance: opts.logger ?? pino({ enabled: false }),
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // `/v1/jobs/` and `/v1/jobs` are the same resource.
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  // Fastify parses text/plain by default; this API speaks JSON only (415 for anything else).
+  app.removeContentTypeParser('text/plain');
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'synthline',
+        description:
+          'Synthetic training images of look-alike products, rendered with headless Blender and delivered as WebDataset shards. ' +
+          'Every error is an RFC 9457 problem document (application/problem+json).',
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'jobs', description: 'dataset jobs' },
+        { name: 'catalog', description: 'what a spec can name' },
+        { name: 'health', description: 'probes' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const deps = { queue: opts.queue, storage: opts.storage };
+  app.register(jobRoutes, { ...deps, pollMs: opts.eventsPollMs ?? 300, keepAliveMs: opts.keepAliveMs ?? 15_000 });
+  app.register(catalogRoute);
+  app.register(healthRoutes, deps);
+  return app;
+}

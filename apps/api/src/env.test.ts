@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EnvError, loadEnv } from './env.ts';
+
+test('loadEnv fills documented defaults; empty means default', () => {
+  const env = loadEnv({ PORT: '' });
+  assert.deepEqual(env, {
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    SYNTHLINE_PREFIX: 'synthline',
+    HOST: '127.0.0.1',
+    PORT: 8080,
+    SYNTHLINE_OUTPUT: 'out/jobs',
+    SYNTHLINE_BATCH_SIZE: 24,
+    SYNTHLINE_BATCH_WINDOW: 16,
+    BODY_LIMIT: 1024 * 1024,
+    LOG_LEVEL: 'info',
+  });
+  assert.equal(loadEnv({ PORT: '0', BODY_LIMIT: '65536' }).PORT, 0);
+});
+
+test('loadEnv names each bad variable', () => {
+  assert.throws(
+    () => loadEnv({ PORT: 'eighty', REDIS_URL: 'http://x', LOG_LEVEL: 'loud', SYNTHLINE_BATCH_SIZE: '0' }),
+    (err: unknown) => {
+      assert.ok(err instanceof EnvError);
+      assert.deepEqual(err.problems.map((p) => p.variable).sort(), ['LOG_LEVEL', 'PORT', 'REDIS_URL', 'SYNTHLINE_BATCH_SIZE']);
+      assert.match(err.message, /PORT: /);
+      return true;
+    },
+  );
+});

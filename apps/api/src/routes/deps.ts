@@ -1,0 +1,8 @@
+import type { JobQueue } from '@synthline/queue';
+import type { FileStorage } from '@synthline/storage';
+
+/** What the routes work with; passed in, so the app never opens a connection itself. */
+export interface RouteDeps {
+  queue: JobQueue;
+  storage: FileStorage;
+}

@@ -1,0 +1,16 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { cancelRoute } from './cancel.ts';
+import { eventsRoute, type EventsOptions } from './events.ts';
+import { readRoutes } from './read.ts';
+import { samplesRoute } from './samples.ts';
+import { submitRoute } from './submit.ts';
+
+/** Everything under `/v1/jobs`. */
+export const jobRoutes: FastifyPluginAsyncZod<EventsOptions> = async (app, opts) => {
+  const deps = { queue: opts.queue, storage: opts.storage };
+  await app.register(submitRoute, deps);
+  await app.register(readRoutes, deps);
+  await app.register(cancelRoute, deps);
+  await app.register(eventsRoute, opts);
+  await app.register(samplesRoute, deps);
+};

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { JobSpec } from '@synthline/spec';
+import { JobStatus, JobView as JobViewBase } from '@synthline/queue';
+
+/** The spec as the request body of `POST /v1/jobs`; named for the OpenAPI document. */
+export const JobSpecBody = JobSpec.meta({ id: 'JobSpec' });
+
+/** A job as the API shows it; named for the OpenAPI document. */
+export const JobView = JobViewBase.meta({ id: 'JobView' });
+
+/** What `POST /v1/jobs` answers: enough to follow the job. */
+export const SubmittedJob = JobViewBase.pick({ id: true, status: true, links: true }).meta({ id: 'SubmittedJob' });
+
+/** Job ids are 12 letters or digits (see JobQueue.submit). */
+export const JobIdParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9]{12}$/, 'a job id is 12 letters or digits'),
+});
+
+export const SubmitHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Repeat a submission safely: the same key with the same body gives the same job back for 24 h'),
+});
+
+export const ListQuery = z.object({
+  status: JobStatus.optional().describe('only jobs with this status'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const JobPage = z
+  .object({
+    items: z.array(JobViewBase),
+    total: z.number().int().describe('jobs matching the filter, in all pages'),
+    offset: z.number().int(),
+    limit: z.number().int(),
+  })
+  .meta({ id: 'JobPage' });
+
+export const SampleParams = JobIdParams.extend({
+  index: z
+    .string()
+    .regex(/^\d{1,9}$/, 'expected a frame index: a non-negative integer')
+    .transform(Number)
+    .describe('frame index, 0-based'),
+});

@@ -1,0 +1,47 @@
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { canonicalHash, toJobView } from '@synthline/queue';
+import { problemResponses } from '../../problem.ts';
+import type { RouteDeps } from '../deps.ts';
+import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
+
+/**
+ * `POST /v1/jobs`: validates the spec and enqueues it. A new job answers 202. With an
+ * `Idempotency-Key`, a repeat with the same body answers 200 with the job made the first time,
+ * and a repeat with a different body answers 409; a request that fails validation claims no key.
+ */
+export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage }) => {
+  // The hash is of the body as sent (before defaults are filled in), taken before validation
+  // replaces the body with the parsed spec.
+  const bodyHashes = new WeakMap<FastifyRequest, string>();
+
+  app.post(
+    '/v1/jobs',
+    {
+      schema: {
+        summary: 'Submit a dataset job',
+        tags: ['jobs'],
+        headers: SubmitHeaders,
+        body: JobSpecBody,
+        response: {
+          200: SubmittedJob.describe('an idempotent repeat: the job made by the first request'),
+          202: SubmittedJob.describe('the job was queued'),
+          ...problemResponses(400, 409, 413, 415),
+        },
+      },
+      preValidation: async (request) => {
+        if (request.headers['idempotency-key'] !== undefined) bodyHashes.set(request, canonicalHash(request.body));
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const { record, created } = await queue.submit(request.body, {
+        outputUri: (id) => storage.url(storage.jobDir(id)),
+        ...(key === undefined ? {} : { idempotencyKey: key, bodyHash: bodyHashes.get(request) ?? canonicalHash(request.body) }),
+      });
+      const view = toJobView(record);
+      reply.code(created ? 202 : 200).header('location', view.links.self);
+      return { id: view.id, status: view.status, links: view.links };
+    },
+  );
+};

@@ -1,0 +1,71 @@
+import { pino } from 'pino';
+import { JobQueue, createRedis } from '@synthline/queue';
+import { FileStorage } from '@synthline/storage';
+import { buildApp, type App } from './app.ts';
+import type { Env } from './env.ts';
+
+/** A listening API. */
+export interface RunningApi {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  app: App;
+  queue: JobQueue;
+  /** Stops accepting requests, ends event streams, lets requests in flight finish, then drops Redis. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Requests in flight get this long after close() before their connections are cut. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** Starts the API: Redis connection, queue, storage, app; listens on HOST:PORT. */
+export async function startApi(env: Env): Promise<RunningApi> {
+  const logger = pino({ level: env.LOG_LEVEL, name: 'synthline-api' });
+  const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
+  // Unlike a worker's blocking connection, the API's may give up on a command: while Redis is
+  // away, requests then answer 503 within a second instead of hanging until it is back.
+  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW });
+  // The queues report the same connection errors again; without a listener BullMQ prints them.
+  for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
+  const app = buildApp({ queue, storage, logger, bodyLimit: env.BODY_LIMIT });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // app.close() waits for requests in flight, and has no deadline of its own.
+      const grace = setTimeout(() => {
+        logger.warn('requests still running after the grace period: closing their connections');
+        app.server.closeAllConnections();
+      }, CLOSE_GRACE_MS);
+      grace.unref();
+      try {
+        await app.close();
+      } catch (err) {
+        logger.error({ err }, 'closing the HTTP server failed');
+      } finally {
+        clearTimeout(grace);
+      }
+      try {
+        await queue.close();
+      } catch (err) {
+        logger.error({ err }, 'closing the queue failed');
+      }
+      try {
+        await redis.quit();
+      } catch {
+        redis.disconnect();
+      }
+    })();
+    return closing;
+  };
+
+  try {
+    const url = await app.listen({ host: env.HOST, port: env.PORT });
+    logger.info({ url, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'synthline API listening');
+    return { url, app, queue, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
