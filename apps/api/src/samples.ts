@@ -1,27 +1,18 @@
 import { join } from 'node:path';
-import { KEY_DIGITS } from '@synthline/spec';
+import { IMAGE_TYPES, KEY_DIGITS, type ImageFormat } from '@synthline/spec';
 import { readManifest, readTar } from '@synthline/shards';
 import type { FileStorage } from '@synthline/storage';
 
-/** Image member extension and content type for each `render.format`. */
-export const IMAGE_TYPES = {
-  png: { ext: 'png', contentType: 'image/png' },
-  jpeg: { ext: 'jpg', contentType: 'image/jpeg' },
-  webp: { ext: 'webp', contentType: 'image/webp' },
-} as const;
-export type ImageFormat = keyof typeof IMAGE_TYPES;
+export { IMAGE_TYPES };
 
 const isMissing = (err: unknown) => err instanceof Error && 'code' in err && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
 
 /** The bytes of member `<key>.<ext>` of a tar file, or null; throws ENOENT if there is no file. */
 async function findMember(path: string, key: string, ext: string): Promise<Buffer | null> {
-  let found: Buffer | null = null;
-  // Read to the end even after a hit: leaving readTar early leaks its file descriptor (its read
-  // stream is piped, never destroyed), which a long-running API cannot afford.
   for await (const sample of readTar(path)) {
-    if (found === null && sample.key === key) found = sample.members.find((m) => m.ext === ext)?.data ?? null;
+    if (sample.key === key) return sample.members.find((m) => m.ext === ext)?.data ?? null;
   }
-  return found;
+  return null;
 }
 
 /** The dataset's manifest, or null while the job has not been finalized. */

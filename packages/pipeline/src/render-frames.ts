@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
+import { IMAGE_TYPES, classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
 import { plan as planFrame } from '@synthline/planner';
 import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
-import { applySensor, decodeRgb, encode, IMAGE_EXT } from '@synthline/sensor';
+import { applySensor, decodeRgb, encode } from '@synthline/sensor';
 import type { Sample } from '@synthline/shards';
 import { buildLabel } from './label.ts';
 
@@ -85,7 +85,7 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
       const sample: Sample = {
         key: plan.key,
         members: [
-          { ext: IMAGE_EXT[spec.render.format], data: image },
+          { ext: IMAGE_TYPES[spec.render.format].ext, data: image },
           { ext: 'json', data: Buffer.from(JSON.stringify(label)) },
           { ext: 'cls', data: Buffer.from(String(cls.index)) },
         ],

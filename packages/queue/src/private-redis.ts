@@ -51,6 +51,7 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined); // refused until the server listens; connect() reports it
     try {
       await r.connect();
       if ((await r.ping()) === 'PONG') return;

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { Stream } from '@synthline/planner';
-import type { FramePlan } from '@synthline/spec';
+import type { FramePlan, ImageFormat } from '@synthline/spec';
 
 /** An 8-bit RGB image in memory. */
 export interface RawImage {
@@ -9,10 +9,6 @@ export interface RawImage {
   height: number;
 }
 
-export type ImageFormat = 'png' | 'jpeg' | 'webp';
-
-/** File extension of a sample's image member for each format. */
-export const IMAGE_EXT: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
 /** Decodes an image file to 8-bit RGB; throws if it does not decode. */
 export async function decodeRgb(path: string): Promise<RawImage> {

@@ -1,1 +1,1 @@
-export { applySensor, decodeRgb, encode, IMAGE_EXT, type RawImage, type ImageFormat } from './effects.ts';
+export { applySensor, decodeRgb, encode, type RawImage } from './effects.ts';

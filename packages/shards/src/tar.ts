@@ -110,23 +110,30 @@ export class TarWriter {
 /** Reads the samples of a tar file in order, grouping consecutive members by key. */
 export async function* readTar(path: string): AsyncGenerator<Sample> {
   const extract = tar.extract();
-  createReadStream(path).on('error', (e) => extract.destroy(e)).pipe(extract);
-  let current: Sample | undefined;
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    const name = entry.header.name;
-    const dot = name.indexOf('.');
-    if (dot <= 0) throw new Error(`${path}: member "${name}" has no "<key>.<ext>" name`);
-    const key = name.slice(0, dot);
-    const member = { ext: name.slice(dot + 1), data: Buffer.concat(chunks) };
-    if (current && current.key === key) current.members.push(member);
-    else {
-      if (current) yield current;
-      current = { key, members: [member] };
+  const input = createReadStream(path);
+  input.on('error', (e) => extract.destroy(e)).pipe(extract);
+  try {
+    let current: Sample | undefined;
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      const name = entry.header.name;
+      const dot = name.indexOf('.');
+      if (dot <= 0) throw new Error(`${path}: member "${name}" has no "<key>.<ext>" name`);
+      const key = name.slice(0, dot);
+      const member = { ext: name.slice(dot + 1), data: Buffer.concat(chunks) };
+      if (current && current.key === key) current.members.push(member);
+      else {
+        if (current) yield current;
+        current = { key, members: [member] };
+      }
     }
+    if (current) yield current;
+  } finally {
+    // A reader that stops early must not leak the file.
+    input.destroy();
+    extract.destroy();
   }
-  if (current) yield current;
 }
 
 /** sha256 and size of a file. */

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { SampleLabel, type Manifest } from '@synthline/spec';
+import { IMAGE_TYPES, SampleLabel, type ImageFormat, type Manifest } from '@synthline/spec';
 import { readManifest } from './manifest-file.ts';
 import { hashFile, readTar } from './tar.ts';
 
@@ -12,7 +12,6 @@ export interface VerifyReport {
   problems: string[];
 }
 
-const IMAGE_EXTS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 const SHARP_FORMAT: Record<string, string> = { png: 'png', jpg: 'jpeg', webp: 'webp' };
 
 /**
@@ -33,7 +32,7 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
   } catch (err) {
     return { ok: false, shards: 0, samples: 0, problems: [`dataset.json: ${(err as Error).message}`] };
   }
-  const imageExt = IMAGE_EXTS[manifest.image_format] ?? manifest.image_format;
+  const imageExt = IMAGE_TYPES[manifest.image_format as ImageFormat]?.ext ?? manifest.image_format;
   const classes = new Map(manifest.classes.map((c) => [c.index, c]));
   const perClass: Record<string, number> = {};
   let samples = 0;

@@ -16,6 +16,14 @@ export const MAX_FRAMES = 10 ** KEY_DIGITS;
 
 const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
 
+/** Each `render.format`: the image member's extension in a sample and its content type. */
+export const IMAGE_TYPES = {
+  png: { ext: 'png', contentType: 'image/png' },
+  jpeg: { ext: 'jpg', contentType: 'image/jpeg' },
+  webp: { ext: 'webp', contentType: 'image/webp' },
+} as const;
+export type ImageFormat = keyof typeof IMAGE_TYPES;
+
 export const ProductEntry = z.strictObject({
   /** `builtin:<model-id>` from the builtin catalog. */
   asset: z.string().regex(/^builtin:[a-z0-9-]+$/, 'expected "builtin:<model-id>"'),
