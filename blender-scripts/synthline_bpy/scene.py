@@ -75,6 +75,8 @@ class Scene:
         self._build_lights()
         self._build_world()
         self._build_compositor()
+        # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
+        compat.purge_orphans()
 
     # ------------------------------------------------------------------ static scene
 
@@ -287,6 +289,7 @@ class Scene:
                 px = 0.25 * (px[0::2, 0::2] + px[1::2, 0::2] + px[0::2, 1::2] + px[1::2, 1::2])
                 h, w = px.shape[:2]
             img = self._image(f"hdri:{stem}", px, colorspace=compat.linear_colorspace())
+            img.use_fake_user = True  # cached while no world node uses it
             self._hdri_images[stem] = img
         return img
 
@@ -461,6 +464,7 @@ class Scene:
         if img is None:
             img = bpy.data.images.load(self._index_file, check_existing=False)
             img.colorspace_settings.name = "Non-Color"
+            img.use_fake_user = True
             self._index_image = img
         else:
             img.reload()
@@ -514,7 +518,9 @@ class Scene:
         return {
             "matrix_world": [list(row) for row in mw],
             "location_m": list(mw.translation),
-            "rotation_euler_deg": [math.degrees(a) for a in mw.to_euler("XYZ")],
+            # The root has no parent, so its own XYZ Euler angles describe matrix_world; a
+            # decomposition of the matrix could return an equivalent but different triple.
+            "rotation_euler_deg": [math.degrees(a) for a in root.rotation_euler],
             "dimensions_m": list(phone.layout.dimensions),
         }
 

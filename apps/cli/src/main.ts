@@ -21,6 +21,7 @@ on this machine:
 
 the service:
   synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
+  synthline up [--port 8080] [--out DIR]  the same service on this machine, until Ctrl-C
   synthline serve                         the REST API (configured by environment variables)
   synthline worker [--slots N]            render batches from the queue until SIGTERM
 
@@ -144,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await service()).worker(rest);
       case 'demo':
         return await (await service()).demo(rest);
+      case 'up':
+        return await (await service()).up(rest);
       case 'submit':
         return await clientCommands.submit(rest);
       case 'status':

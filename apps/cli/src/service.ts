@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { verifyDataset } from '@synthline/shards';
@@ -65,21 +65,16 @@ function ensureRedisServer(): void {
   findRedisServer();
 }
 
-/**
- * `synthline demo`: a private Redis (unless REDIS_URL is set), the API and one worker in this
- * process; submits the quickstart job over REST, shows its progress and prints where the dataset
- * is. Ctrl-C stops everything it started.
- */
-export async function demo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      spec: { type: 'string', default: QUICKSTART },
-      out: { type: 'string', default: 'out/demo' },
-      slots: { type: 'string', default: '1' },
-      port: { type: 'string', default: '0' },
-    },
-  });
+/** A private Redis (unless REDIS_URL is set), the API and one worker, in this process. */
+export interface Stack {
+  apiUrl: string;
+  redisUrl: string;
+  out: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the whole service on this machine, for `demo` and `up`. */
+export async function startStack(opts: { out: string; slots: string; port: string; logLevel: string }): Promise<Stack> {
   let redis: PrivateRedis | undefined;
   let url = process.env.REDIS_URL;
   if (!url) {
@@ -88,41 +83,70 @@ export async function demo(argv: string[]): Promise<number> {
     url = redis.url;
     process.stderr.write(`private Redis on ${url} (data in ${redis.dir})\n`);
   }
-  const out = resolve(values.out);
-  const env = {
-    ...process.env,
-    REDIS_URL: url,
-    SYNTHLINE_OUTPUT: out,
-    PORT: values.port,
-    WORKER_SLOTS: values.slots,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
-  const api = await startApi(loadApiEnv(env));
-  const w = await startWorker(env);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await w.close();
-    await api.close();
-    await redis?.dispose();
-  };
-  const unhook = onSignals(stop);
+  const out = resolve(opts.out);
+  const env = { ...process.env, REDIS_URL: url, SYNTHLINE_OUTPUT: out, PORT: opts.port, WORKER_SLOTS: opts.slots, LOG_LEVEL: opts.logLevel };
   try {
-    process.stderr.write(`API on ${api.url} (docs: ${api.url}/docs); one worker with ${values.slots} slot(s)\n`);
-    const client = new ApiClient(api.url);
+    const api = await startApi(loadApiEnv(env));
+    const w = await startWorker(env).catch(async (err: unknown) => {
+      await api.close();
+      throw err;
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      apiUrl: api.url,
+      redisUrl: url,
+      out,
+      stop: () =>
+        (stopped ??= (async () => {
+          await w.close();
+          await api.close();
+          await redis?.dispose();
+        })()),
+    };
+  } catch (err) {
+    await redis?.dispose();
+    throw err;
+  }
+}
+
+const STACK_OPTIONS = {
+  out: { type: 'string', default: 'out/jobs' },
+  slots: { type: 'string', default: '1' },
+} as const;
+
+/** `synthline up`: the service on this machine until Ctrl-C (API on port 8080 by default). */
+export async function up(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, port: { type: 'string', default: process.env.PORT ?? '8080' } } });
+  const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: process.env.LOG_LEVEL ?? 'info' });
+  process.stderr.write(`synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n`);
+  await new Promise<void>((done) => onSignals(async () => { await stack.stop(); done(); }, 0));
+  return 0;
+}
+
+/**
+ * `synthline demo`: starts the service on this machine (a private Redis unless REDIS_URL is set,
+ * the API and one worker), submits the quickstart job over REST, shows its progress, verifies
+ * the dataset and prints where it is. Ctrl-C stops everything it started.
+ */
+export async function demo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, spec: { type: 'string', default: QUICKSTART }, port: { type: 'string', default: '0' } } });
+  const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  const unhook = onSignals(() => stack.stop());
+  try {
+    process.stderr.write(`API on ${stack.apiUrl} (docs: ${stack.apiUrl}/docs); one worker with ${values.slots} slot(s)\n`);
+    const client = new ApiClient(stack.apiUrl);
     const job = await client.submit(await readSpecText(values.spec));
-    process.stderr.write(`submitted ${values.spec} as job ${job.id}: POST ${api.url}/v1/jobs\n`);
+    process.stderr.write(`submitted ${values.spec} as job ${job.id} (POST ${stack.apiUrl}/v1/jobs)\n`);
     const final = await watchWithProgress(client, job.id);
     process.stdout.write(`\n${describe(final)}\n`);
     if (final.status !== 'completed' || !final.output) return 1;
     const dir = fileURLToPath(final.output.uri);
     const report = await verifyDataset(dir);
-    process.stdout.write(report.ok ? `verified: ${report.samples} samples in ${report.shards} shard(s)\n` : `verify FAILED:\n  ${report.problems.join('\n  ')}\n`);
-    process.stdout.write(`\ndataset: ${dir}\ncontact sheet: ${dir}/contact-sheet.jpg\ncheck it again: synthline verify ${dir}\n`);
+    process.stdout.write(report.ok ? `verified: ${report.samples} samples in ${report.shards} shard(s) match dataset.json\n` : `verify FAILED:\n  ${report.problems.join('\n  ')}\n`);
+    process.stdout.write(`\ndataset:       ${dir}\ncontact sheet: ${join(dir, 'contact-sheet.jpg')}\ncheck it again: synthline verify ${dir}\n`);
     return report.ok ? 0 : 1;
   } finally {
     unhook();
-    await stop();
+    await stack.stop();
   }
 }

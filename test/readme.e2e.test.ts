@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { execa } from 'execa';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { loadEnv, startApi } from '@synthline/api';
+import { startWorker, type RunningWorker } from '@synthline/worker';
+import { ROOT, tempDir } from './helpers.ts';
+
+// The README's curl walk-through, run as written against a real service.
+let redis: PrivateRedis;
+let api: { url: string; close(): Promise<void> };
+let worker: RunningWorker;
+
+before(async () => {
+  redis = await startPrivateRedis();
+  const env = { REDIS_URL: redis.url, SYNTHLINE_PREFIX: `readme${process.pid}`, SYNTHLINE_OUTPUT: await tempDir('synthline-readme-'), PORT: '0', LOG_LEVEL: 'silent' };
+  api = await startApi(loadEnv(env));
+  worker = await startWorker(env);
+});
+
+after(async () => {
+  await worker?.close();
+  await api?.close();
+  await redis?.dispose();
+});
+
+test('the curl walk-through in the README works as written', async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### A walk through the REST API with curl'));
+  const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(script, 'the README has the walk-through');
+  const cwd = await tempDir('synthline-walk-');
+  const r = await execa('bash', ['-eo', 'pipefail', '-c', script], { cwd, env: { ...process.env, API: api.url }, reject: false, timeout: 300_000 });
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  const out = r.stdout;
+  assert.match(out, /"status":"ok"/);
+  assert.match(out, /"workers":1/);
+  assert.match(out, /"status":"queued"/);
+  assert.match(out, /^200$/m, 'the repeated idempotent submit answers 200');
+  assert.match(out, /event: end/);
+  assert.match(out, /"status":"completed"/);
+  assert.match(out, /^200 image\/png$/m);
+  assert.match(out, /"status":"cancelled"/);
+  assert.match(out, /"path":"count"/);
+  assert.match(out, /"path":"colour"/);
+  assert.match(out, /"path":"render.engine"/);
+  const png = await readFile(join(cwd, 'frame3.png'));
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+});
