@@ -10,7 +10,8 @@ import { renderDataset } from '@synthline/pipeline';
 import { readTar, verifyDataset } from '@synthline/shards';
 import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
-import { tempDir, tinySpec } from './helpers.ts';
+import { execa } from 'execa';
+import { CLI, tempDir, tinySpec } from './helpers.ts';
 
 let redis: PrivateRedis;
 let api: { url: string; close(): Promise<void> };
@@ -123,4 +124,40 @@ test('a cancelled job stops, drops its pending batches and leaves no output', as
   assert.equal(view.status, 'cancelled');
   assert.ok(view.progress.frames_done < 400);
   assert.equal(view.output, null);
+});
+
+test('SIGTERM: a worker process hands its batch back and exits; another worker finishes the job, same bytes', async () => {
+  // Stop the in-process workers so the job goes to the worker process first.
+  await Promise.all(workers.map((w) => w.close()));
+  const env = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    SYNTHLINE_PREFIX: `t${process.pid}`,
+    SYNTHLINE_OUTPUT: out,
+    WORKER_ID: 'proc',
+    SHUTDOWN_DEADLINE_MS: '20000',
+    LOG_LEVEL: 'info',
+  };
+  const child = execa('node', [CLI, 'worker'], { env, reject: false, all: true });
+  const { id } = await post({ ...spec, name: 'handback', count: 12, output: { shard_size: 5 } });
+  await until('the worker process to render frames', async () => (await getJob(id)).progress.frames_done > 0);
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  const r = await child;
+  const took = Date.now() - t0;
+  assert.equal(r.exitCode, 0, r.all);
+  assert.ok(took < 20_000, `exited within its deadline (${took} ms)`);
+  assert.match(String(r.all), /handed back/);
+  assert.notEqual((await getJob(id)).status, 'completed');
+
+  workers = [await startWorker({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: `t${process.pid}`, SYNTHLINE_OUTPUT: out, WORKER_ID: 'w3', LOG_LEVEL: 'silent', BLENDER_THREADS: '1' })];
+  const view = await until('the job to complete', async () => {
+    const v = await getJob(id);
+    return v.status === 'completed' ? v : undefined;
+  });
+  assert.equal(view.progress.frames_done, 12);
+  const local = await tempDir('synthline-local-');
+  const expected = await renderDataset({ spec: parseSpec({ ...spec, name: 'handback', count: 12, output: { shard_size: 5 } }), outDir: local });
+  const served = Manifest.parse(JSON.parse(await readFile(join(fileURLToPath(view.output?.uri ?? ''), 'dataset.json'), 'utf8')));
+  assert.deepEqual(served.shards, expected.manifest.shards);
 });

@@ -51,7 +51,8 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
       stats.batches++;
       stats.frames += outcome.ok;
     }
-    return outcome;
+    // BullMQ keeps each child's return value on its finalize parent: keep it small.
+    return outcome.kind;
   }, {
     ...common,
     concurrency: env.WORKER_SLOTS,
