@@ -55,6 +55,7 @@ class Replies:
         self.fd = fd
 
     def send(self, obj: dict) -> None:
+        """One JSON line; raises ValueError before writing anything if obj is not valid JSON."""
         data = (json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
@@ -114,6 +115,9 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
     except PlanError as e:
         out.error(rid, "BAD_PLAN", str(e), traceback.format_exc())
         return
+    except Exception as e:  # a plan shape the parser did not foresee is still the plan's fault
+        out.error(rid, "BAD_PLAN", f"{type(e).__name__}: {e}", traceback.format_exc())
+        return
     if plan.crash:
         os.abort()  # test hook: the driver must survive a dying Blender
     try:
@@ -128,7 +132,10 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
     except Exception as e:
         out.error(rid, "RENDER_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc())
         return
-    out.send({"id": rid, "ok": True, "result": result})
+    try:
+        out.send({"id": rid, "ok": True, "result": result})
+    except ValueError as e:  # e.g. a non-finite number in the measurements
+        out.error(rid, "RENDER_FAILED", f"unserialisable result: {e}", traceback.format_exc())
 
 
 def main() -> int:

@@ -7,7 +7,7 @@ and move the root.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import bmesh
 import bpy
@@ -50,8 +50,7 @@ class BuiltPhone:
         if visible == self.visible:
             return
         for o in self.parts:
-            o.hide_render = not visible
-            o.hide_viewport = not visible
+            o.hide_render = not visible  # hide_viewport would also rebuild depsgraph relations
         self.visible = visible
 
     def set_colour(self, colour_name: str, body_srgb: Sequence[float]) -> None:

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import bpy
 import numpy as np
@@ -29,11 +29,10 @@ EXPOSURE_EV = -1.3
 # scaled to. Raw studio HDRIs differ by 13x (night 0.53 .. city 7.06).
 HDRI_REFERENCE_IRRADIANCE = 1.5
 BELT_SIZE_M = 8.0
-BELT_TEXTURE_PX = 256
-HDRI_MAX_WIDTH = 512
-BELT_COARSE_TILE_M = 0.6
-BELT_FINE_TILE_M = 0.06
-BELT_BUMP = 3.0  # normal-map slope scale of the fine grain
+BELT_TEXTURE_PX = 512
+HDRI_MAX_WIDTH = 256  # importance map is 256 x 128 too: one map cell per pixel
+HDRI_BLUR_PASSES = 2
+BELT_TILE_M = 0.6  # one texture repeat on the belt at texture_scale 1
 IMPORTANCE_MAP_RES = 256
 
 
@@ -115,69 +114,46 @@ class Scene:
         mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
 
         tex = texture.belt_texture(BELT_TEXTURE_PX)
-        # 8-bit images: Cycles copies every image into each new render session, and a byte
-        # texture is a quarter of a float one (measured 0.1 s for one 512 px float image).
+        # 8-bit: Cycles copies every image into each new render session, and a byte texture
+        # is a quarter of a float one (one 512 px float image took 0.1 s per frame here).
         img = self._image("belt_noise", tex, float_buffer=False)
-        nrm = self._image("belt_normal", texture.normal_map(tex[..., 1], BELT_BUMP),
-                          float_buffer=False)
 
         mat = bpy.data.materials.new("belt")
         mat.use_nodes = True
         nt = mat.node_tree
         bsdf = nt.nodes["Principled BSDF"]
         texco = nt.nodes.new("ShaderNodeTexCoord")
-        # Two lookups of one tileable image: coarse mottling/wear (tile 0.6 m) and fine rubber
-        # grain (tile 6 cm) that drives roughness and bump. texture_scale multiplies both
-        # frequencies, texture_offset shifts both.
-        m_coarse = nt.nodes.new("ShaderNodeMapping")
-        m_fine = nt.nodes.new("ShaderNodeMapping")
-        t_coarse = nt.nodes.new("ShaderNodeTexImage")
-        t_fine = nt.nodes.new("ShaderNodeTexImage")
-        t_normal = nt.nodes.new("ShaderNodeTexImage")
-        for t, im in ((t_coarse, img), (t_fine, img), (t_normal, nrm)):
-            t.image = im
-            t.interpolation = "Linear"
-            t.extension = "REPEAT"
-        sep = nt.nodes.new("ShaderNodeSeparateColor") if hasattr(bpy.types, "ShaderNodeSeparateColor") \
+        # One lookup of one tileable image drives colour and roughness. No bump or normal map:
+        # they cost 15-20% of a frame, for grain finer than a pixel at these distances.
+        mapping = nt.nodes.new("ShaderNodeMapping")
+        mapping.vector_type = "POINT"
+        tnode = nt.nodes.new("ShaderNodeTexImage")
+        tnode.image = img
+        tnode.interpolation = "Linear"
+        tnode.extension = "REPEAT"
+        sep = nt.nodes.new("ShaderNodeSeparateColor") \
+            if hasattr(bpy.types, "ShaderNodeSeparateColor") \
             else nt.nodes.new("ShaderNodeSeparateRGB")
-        sep_f = nt.nodes.new("ShaderNodeSeparateColor") if hasattr(bpy.types, "ShaderNodeSeparateColor") \
-            else nt.nodes.new("ShaderNodeSeparateRGB")
-        mottle = nt.nodes.new("ShaderNodeMath")  # coarse + 0.35 * streaks
-        mottle.operation = "MULTIPLY_ADD"
-        mottle.inputs[1].default_value = 0.35
         ramp = nt.nodes.new("ShaderNodeValToRGB")
-        ramp.color_ramp.elements[0].position = 0.1
-        ramp.color_ramp.elements[1].position = 1.0
+        ramp.color_ramp.elements[0].position = 0.2
+        ramp.color_ramp.elements[1].position = 0.8
         rough = nt.nodes.new("ShaderNodeMath")
         rough.operation = "MULTIPLY_ADD"
-        rough.inputs[1].default_value = 0.25
-        # A precomputed object-space normal map instead of a Bump node: the Bump node
-        # evaluates its height input three times (~0.06 s of a 128 px, 16 sample frame).
-        nmap = nt.nodes.new("ShaderNodeNormalMap")
-        nmap.space = "OBJECT"
-        _link(nt, texco.outputs["Object"], m_coarse.inputs["Vector"])
-        _link(nt, texco.outputs["Object"], m_fine.inputs["Vector"])
-        _link(nt, m_coarse.outputs["Vector"], t_coarse.inputs["Vector"])
-        _link(nt, m_fine.outputs["Vector"], t_fine.inputs["Vector"])
-        _link(nt, m_fine.outputs["Vector"], t_normal.inputs["Vector"])
-        _link(nt, t_normal.outputs["Color"], nmap.inputs["Color"])
-        _link(nt, t_coarse.outputs["Color"], sep.inputs[0])
-        _link(nt, t_fine.outputs["Color"], sep_f.inputs[0])
-        _link(nt, sep.outputs[2], mottle.inputs[0])
-        _link(nt, sep.outputs[0], mottle.inputs[2])
-        _link(nt, mottle.outputs["Value"], ramp.inputs["Fac"])
+        rough.inputs[1].default_value = 0.3
+        _link(nt, texco.outputs["Object"], mapping.inputs["Vector"])
+        _link(nt, mapping.outputs["Vector"], tnode.inputs["Vector"])
+        _link(nt, tnode.outputs["Color"], sep.inputs[0])
+        _link(nt, sep.outputs[0], ramp.inputs["Fac"])
         _link(nt, ramp.outputs["Color"], compat.principled_input(bsdf, "Base Color"))
-        _link(nt, sep_f.outputs[1], rough.inputs[0])
+        _link(nt, sep.outputs[1], rough.inputs[0])
         _link(nt, rough.outputs["Value"], compat.principled_input(bsdf, "Roughness"))
-        _link(nt, nmap.outputs["Normal"], compat.principled_input(bsdf, "Normal"))
         compat.set_principled(bsdf, Specular=0.35, Metallic=0.0)
         mesh.materials.append(mat)
         obj = bpy.data.objects.new("belt", mesh)
         obj.pass_index = 0
         self.collection.objects.link(obj)
         self.belt = obj
-        self._belt_nodes = {"m_coarse": m_coarse, "m_fine": m_fine, "ramp": ramp,
-                            "rough": rough}
+        self._belt_nodes = {"mapping": mapping, "ramp": ramp, "rough": rough}
 
     @staticmethod
     def _image(name: str, rgba: np.ndarray, colorspace: str = "Non-Color",
@@ -251,7 +227,7 @@ class Scene:
         # Viewer nodes do not run in background mode (the compositor skips them when
         # G.background), so the object-index pass goes to a file, read back through one
         # reused image data-block.
-        self._index_dir = tempfile.mkdtemp(prefix="synthline-index-")
+        self._index_dir = _private_index_dir()
         atexit.register(shutil.rmtree, self._index_dir, True)
         fo = tree.nodes.new("CompositorNodeOutputFile")
         fo.base_path = self._index_dir
@@ -288,6 +264,10 @@ class Scene:
             while w > HDRI_MAX_WIDTH:
                 px = 0.25 * (px[0::2, 0::2] + px[1::2, 0::2] + px[0::2, 1::2] + px[1::2, 1::2])
                 h, w = px.shape[:2]
+            # Spread point-like sources (lamps, sun; up to 3e4 in these files) over a few
+            # importance-map cells: a source smaller than a map cell is found by BSDF sampling
+            # only, and speckled the belt with fireflies at 16 samples.
+            px = _blur_equirect(px, HDRI_BLUR_PASSES)
             img = self._image(f"hdri:{stem}", px, colorspace=compat.linear_colorspace())
             img.use_fake_user = True  # cached while no world node uses it
             self._hdri_images[stem] = img
@@ -393,12 +373,11 @@ class Scene:
         ramp = self._belt_nodes["ramp"].color_ramp.elements
         ramp[0].color = (*colour.scale(lin, 0.6), 1.0)
         ramp[1].color = (*colour.scale(lin, 1.5), 1.0)
-        for node, tile in ((self._belt_nodes["m_coarse"], BELT_COARSE_TILE_M),
-                           (self._belt_nodes["m_fine"], BELT_FINE_TILE_M)):
-            node.inputs["Location"].default_value = (b.texture_offset[0], b.texture_offset[1], 0.0)
-            node.inputs["Scale"].default_value = (b.texture_scale / tile,) * 3
+        mapping = self._belt_nodes["mapping"]
+        mapping.inputs["Location"].default_value = (b.texture_offset[0], b.texture_offset[1], 0.0)
+        mapping.inputs["Scale"].default_value = (b.texture_scale / BELT_TILE_M,) * 3
         rough = self._belt_nodes["rough"]
-        rough.inputs[2].default_value = max(0.0, min(1.0, b.roughness)) - 0.125
+        rough.inputs[2].default_value = max(0.0, min(1.0, b.roughness)) - 0.15
         return phone
 
     def _set_samples(self, n: int) -> None:
@@ -526,6 +505,39 @@ class Scene:
 
     def purge(self) -> int:
         return compat.purge_orphans()
+
+
+def _private_index_dir() -> str:
+    """<tmp>/synthline-index/<pid>, removing the directories of processes that are gone.
+
+    A server killed by a signal or os.abort() cannot clean up after itself, so the next one
+    does; otherwise every crash would leave a directory behind in /tmp.
+    """
+    root = os.path.join(tempfile.gettempdir(), "synthline-index")
+    os.makedirs(root, exist_ok=True)
+    for name in os.listdir(root):
+        if name.isdigit() and int(name) != os.getpid():
+            try:
+                os.kill(int(name), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            except PermissionError:
+                pass  # alive, another user's
+    path = os.path.join(root, str(os.getpid()))
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def _blur_equirect(px: np.ndarray, passes: int) -> np.ndarray:
+    """3x3 box blur, repeated: wraps around in longitude, clamps at the poles."""
+    out = px.astype(np.float32, copy=True)
+    for _ in range(passes):
+        out = (np.roll(out, 1, axis=1) + out + np.roll(out, -1, axis=1)) / 3.0
+        up = np.concatenate([out[:1], out[:-1]], axis=0)
+        down = np.concatenate([out[1:], out[-1:]], axis=0)
+        out = (up + out + down) / 3.0
+    return out
 
 
 def _upper_irradiance(px: np.ndarray, w: int, h: int) -> float:

@@ -1,6 +1,5 @@
 import itertools
 import json
-import os
 import unittest
 
 from synthline_bpy import catalog, colour, geometry

@@ -2,7 +2,7 @@ import math
 import unittest
 
 from synthline_bpy import catalog, geometry
-from synthline_bpy.geometry import MM, Circle, RoundedRect
+from synthline_bpy.geometry import MM, RoundedRect
 
 
 class RoundedRectTest(unittest.TestCase):

@@ -39,6 +39,17 @@ interface Reply {
   blender_version?: string;
 }
 
+/**
+ * PATH without pyenv: Debian's Blender takes its Python from the first python3 on PATH, and a
+ * pyenv one brings a standard library without numpy.
+ */
+function systemPath(path = ''): string {
+  return path
+    .split(':')
+    .filter((p) => p && !p.includes('/.pyenv/'))
+    .join(':');
+}
+
 function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | undefined) {
   return execa(blender, args, {
     // fd 3 carries requests, fd 4 replies; stdout and stderr stay Blender's own.
@@ -46,7 +57,7 @@ function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | 
     buffer: false,
     reject: false,
     cleanup: true,
-    env: { ...env, PYTHONUNBUFFERED: '1' },
+    env: { ...env, PATH: systemPath(env?.PATH ?? process.env.PATH), PYTHONUNBUFFERED: '1' },
   });
 }
 

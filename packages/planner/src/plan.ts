@@ -68,9 +68,10 @@ export function plan(spec: JobSpec, index: number): FramePlan {
   const lightCount = Math.round(draw(rl, L.count));
   const lights = Array.from({ length: lightCount }, () => {
     const kelvin = round(draw(rl, L.color_temperature_k), 1);
+    const type = rl.pick(L.types);
     return {
-      type: rl.pick(L.types),
-      energy_w: round(draw(rl, L.energy_w), 3),
+      type,
+      energy_w: round(draw(rl, type === 'area' ? L.area_energy_w : L.energy_w), 3),
       color_temperature_k: kelvin,
       rgb: round3(kelvinToRgb(kelvin)),
       distance_m: round(draw(rl, L.distance_m)),

@@ -20,7 +20,7 @@ test('{"count": 100} alone is a valid spec with every default filled', () => {
   assert.deepEqual(spec.render.resolution, [256, 256]);
   assert.equal(spec.render.engine, 'cycles');
   assert.equal(spec.output.shard_size, 1000);
-  assert.deepEqual(spec.camera.elevation_deg, [50, 90]);
+  assert.deepEqual(spec.camera.elevation_deg, [60, 90]);
   assert.equal(spec.world.hdris.length, 8);
 });
 

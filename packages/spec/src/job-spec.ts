@@ -46,8 +46,8 @@ export const RenderSettings = z.strictObject({
 });
 
 export const CameraRanges = z.strictObject({
-  distance_m: range({ min: 0.05, max: 10 }, [0.3, 0.42]),
-  elevation_deg: range({ min: 5, max: 90 }, [50, 90]),
+  distance_m: range({ min: 0.05, max: 10 }, [0.22, 0.36]),
+  elevation_deg: range({ min: 5, max: 90 }, [60, 90]),
   azimuth_deg: range({ min: -360, max: 360 }, [0, 360]),
   roll_deg: range({ min: -180, max: 180 }, [-10, 10]),
   focal_length_mm: range({ min: 8, max: 300 }, [32, 45]),
@@ -59,7 +59,10 @@ export const CameraRanges = z.strictObject({
 export const LightRanges = z.strictObject({
   count: range({ min: 0, max: 4, int: true }, [1, 3]),
   types: z.array(z.enum(LIGHT_TYPES)).min(1).default([...LIGHT_TYPES]),
-  energy_w: range({ min: 0, max: 10000 }, [10, 60]),
+  /** Power of point and spot lights. */
+  energy_w: range({ min: 0, max: 10000 }, [15, 60]),
+  /** Power of area lights (they put about 4x more light on the belt per watt). */
+  area_energy_w: range({ min: 0, max: 10000 }, [4, 15]),
   color_temperature_k: range({ min: 1000, max: 40000 }, [3500, 6500]),
   distance_m: range({ min: 0.1, max: 20 }, [0.5, 1.0]),
   elevation_deg: range({ min: 5, max: 90 }, [30, 85]),
@@ -69,7 +72,8 @@ export const LightRanges = z.strictObject({
 
 export const WorldRanges = z.strictObject({
   hdris: z.array(z.enum(BUILTIN_HDRIS)).min(1).default([...BUILTIN_HDRIS]),
-  strength: range({ min: 0, max: 100 }, [0.3, 1.2]),
+  /** HDRI strength, normalised per HDRI: 1 gives every HDRI the same light on the belt. */
+  strength: range({ min: 0, max: 100 }, [0.5, 1.5]),
   rotation_deg: range({ min: -360, max: 360 }, [0, 360]),
 });
 
@@ -91,7 +95,7 @@ export const ProductRanges = z.strictObject({
 
 export const BackgroundRanges = z.strictObject({
   /** Grey level of the belt rubber (sRGB, 0-1). */
-  belt_value: range({ min: 0, max: 1 }, [0.02, 0.07]),
+  belt_value: range({ min: 0, max: 1 }, [0.08, 0.22]),
   texture_scale: range({ min: 0.01, max: 100 }, [0.7, 1.5]),
   roughness: range({ min: 0, max: 1 }, [0.55, 0.9]),
 });
