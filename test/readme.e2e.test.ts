@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { loadEnv, startApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
-import { ROOT, tempDir } from './helpers.ts';
+import { ROOT, cli, tempDir } from './helpers.ts';
 
 // The README's curl walk-through, run as written against a real service.
 let redis: PrivateRedis;
@@ -48,4 +48,41 @@ test('the curl walk-through in the README works as written', async () => {
   assert.match(out, /"path":"render.engine"/);
   const png = await readFile(join(cwd, 'frame3.png'));
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
+});
+
+test('the CLI client: submit --wait, status, list, cancel, and a bad spec', async () => {
+  const dir = await tempDir('synthline-client-');
+  const specPath = join(dir, 'spec.json');
+  await writeFile(specPath, JSON.stringify({ name: 'client', count: 6, render: { resolution: [64, 64], samples: 4 } }));
+  const sub = await cli(['submit', specPath, '--wait', '--api', api.url]);
+  assert.equal(sub.code, 0, sub.all);
+  const id = sub.stdout.split('\n')[0]?.trim() ?? '';
+  assert.match(id, /^[A-Za-z0-9]{12}$/);
+  assert.match(sub.stdout, /: completed/);
+  assert.match(sub.stdout, /6\/6 done, 0 failed/);
+
+  const st = await cli(['status', id, '--api', api.url]);
+  assert.equal(st.code, 0, st.all);
+  assert.match(st.stdout, /dataset\s+file:\/\//);
+
+  const ls = await cli(['list', '--status', 'completed', '--api', api.url]);
+  assert.equal(ls.code, 0, ls.all);
+  assert.ok(ls.stdout.includes(id));
+
+  await writeFile(specPath, JSON.stringify({ name: 'long', count: 5000 }));
+  const big = await cli(['submit', specPath, '--api', api.url]);
+  const bigId = big.stdout.trim();
+  const c = await cli(['cancel', bigId, '--api', api.url]);
+  assert.equal(c.code, 0, c.all);
+  assert.match(c.stdout, /: cancelled/);
+
+  await writeFile(specPath, JSON.stringify({ count: 0, render: { zoom: 2 } }));
+  const bad = await cli(['submit', specPath, '--api', api.url]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /count: /);
+  assert.match(bad.stderr, /render\.zoom: unknown field/);
+
+  const down = await cli(['status', id, '--api', 'http://127.0.0.1:9']);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /cannot reach the synthline API/);
 });
