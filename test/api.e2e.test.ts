@@ -180,7 +180,7 @@ test('GET /v1/catalog lists models as specs name them, HDRIs and backgrounds', a
   const r = await call('GET', '/v1/catalog');
   assert.equal(r.status, 200);
   const catalog = CatalogView.parse(r.json);
-  assert.ok(catalog.models.some((m) => m.id === 'builtin:iphone-12'));
+  assert.ok(catalog.models.some((m) => m.id === 'builtin:iphone-13'));
   assert.ok(catalog.models.every((m) => m.id.startsWith('builtin:') && m.colors.length > 0));
   assert.ok(catalog.hdris.includes('studio'));
   assert.deepEqual(catalog.backgrounds, ['belt']);
@@ -242,7 +242,7 @@ test('bad requests are 4xx problems naming the field, and enqueue nothing', asyn
   const model = problem(await submit({ products: [{ asset: 'builtin:nokia-3310' }] }), 400, '/v1/jobs');
   assert.deepEqual(model.errors?.map((e) => e.path), ['products[0].asset']);
   assert.match(model.errors?.[0]?.message ?? '', /unknown model "nokia-3310"/);
-  assert.deepEqual(assertProblem(await submit({ products: [{ asset: 'builtin:iphone-12', colors: ['Plaid'] }] }), 400, '/v1/jobs'), ['products[0].colors[0]']);
+  assert.deepEqual(assertProblem(await submit({ products: [{ asset: 'builtin:iphone-13', colors: ['Plaid'] }] }), 400, '/v1/jobs'), ['products[0].colors[0]']);
   assert.deepEqual(assertProblem(await submit([1, 2]), 400, '/v1/jobs'), ['(spec)']);
 
   problem(await call('POST', '/v1/jobs', { raw: JSON.stringify(tinySpec()), type: 'text/plain' }), 415, '/v1/jobs');

@@ -25,7 +25,7 @@ export function tinySpec(over: Record<string, unknown> = {}) {
     seed: 11,
     count: 30,
     products: [
-      { asset: 'builtin:iphone-12', colors: ['Blue', '(PRODUCT)RED'] },
+      { asset: 'builtin:iphone-13', colors: ['Blue', '(PRODUCT)RED'] },
       { asset: 'builtin:iphone-8', weight: 1 },
       { asset: 'builtin:iphone-14-pro', colors: ['Deep Purple'] },
     ],

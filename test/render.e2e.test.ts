@@ -105,7 +105,7 @@ test('a bad spec is refused before anything renders, naming each field', async (
     JSON.stringify({
       count: -3,
       colour: 'red',
-      products: [{ asset: 'builtin:iphone-99' }, { asset: 'builtin:iphone-12', colors: ['Pink'] }],
+      products: [{ asset: 'builtin:iphone-99' }, { asset: 'builtin:iphone-13', colors: ['Coral'] }],
       render: { samples: 'many', resolution: [64, 100000] },
       camera: { elevation_deg: [80, 20] },
     }),

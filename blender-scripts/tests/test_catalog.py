@@ -5,7 +5,7 @@ import unittest
 from synthline_bpy import catalog, colour, geometry
 
 REQUIRED_MODELS = {"iphone-8", "iphone-x", "iphone-xr", "iphone-11", "iphone-11-pro",
-                   "iphone-12", "iphone-14-pro"}
+                   "iphone-13", "iphone-14-pro"}
 # Physically identical fronts (same display, notch and outline); only their colour palettes and
 # the visible back tell them apart.
 SAME_FRONT = {frozenset({"iphone-xr", "iphone-11"})}
@@ -43,8 +43,8 @@ class CatalogTest(unittest.TestCase):
 
     def test_real_dimensions(self):
         m = catalog.models_by_id(self.raw)
-        self.assertEqual(m["iphone-12"]["body"]["width_mm"], 71.5)
-        self.assertEqual(m["iphone-12"]["body"]["height_mm"], 146.7)
+        self.assertEqual(m["iphone-13"]["body"]["width_mm"], 71.5)
+        self.assertEqual(m["iphone-13"]["body"]["height_mm"], 146.7)
         self.assertEqual(m["iphone-8"]["body"]["height_mm"], 138.4)
         self.assertEqual(m["iphone-14-pro"]["body"]["thickness_mm"], 7.85)
 
@@ -53,11 +53,11 @@ class CatalogTest(unittest.TestCase):
         names = lambda mid: {c["name"] for c in m[mid]["colors"]}
         self.assertIn("Midnight Green", names("iphone-11-pro"))
         self.assertIn("Deep Purple", names("iphone-14-pro"))
-        self.assertIn("(PRODUCT)RED", names("iphone-12"))
+        self.assertIn("(PRODUCT)RED", names("iphone-13"))
         self.assertIn("Space Gray", names("iphone-x"))
-        self.assertEqual(colour.hex_to_srgb([c for c in m["iphone-12"]["colors"]
+        self.assertEqual(colour.hex_to_srgb([c for c in m["iphone-13"]["colors"]
                                              if c["name"] == "Blue"][0]["srgb"]),
-                         colour.hex_to_srgb("#023B5E"))
+                         colour.hex_to_srgb("#215E7C"))
 
     def test_lens_layouts(self):
         arr = {k: geometry.lens_arrangement(v) for k, v in self.layouts.items()}
@@ -65,7 +65,7 @@ class CatalogTest(unittest.TestCase):
         self.assertEqual(arr["iphone-xr"], "single")
         self.assertEqual(arr["iphone-x"], "vertical")
         self.assertEqual(arr["iphone-11"], "vertical")
-        self.assertEqual(arr["iphone-12"], "diagonal")
+        self.assertEqual(arr["iphone-13"], "diagonal")
         self.assertEqual(arr["iphone-11-pro"], "triangle")
         self.assertEqual(arr["iphone-14-pro"], "triangle")
         self.assertEqual(self.layouts["iphone-x"].module_shape, "pill")
@@ -87,9 +87,9 @@ class CatalogTest(unittest.TestCase):
         L = self.layouts
         self.assertIsNotNone(L["iphone-8"].home_button)
         self.assertIsNotNone(L["iphone-14-pro"].island)
-        for mid in ("iphone-x", "iphone-xr", "iphone-11", "iphone-11-pro", "iphone-12"):
+        for mid in ("iphone-x", "iphone-xr", "iphone-11", "iphone-11-pro", "iphone-13"):
             self.assertIsNotNone(L[mid].notch, mid)
-        self.assertEqual(L["iphone-12"].edge_style, "flat")
+        self.assertEqual(L["iphone-13"].edge_style, "flat")
         self.assertEqual(L["iphone-11"].edge_style, "rounded")
 
     def test_validate_reports_problems(self):

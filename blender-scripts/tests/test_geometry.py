@@ -42,7 +42,7 @@ class LayoutTest(unittest.TestCase):
             for lens in L.lenses:
                 self.assertGreater(lens.glass.cx, 0, mid)
                 self.assertGreater(lens.glass.cy, 0, mid)
-        L = self.layouts["iphone-12"]
+        L = self.layouts["iphone-13"]
         self.assertAlmostEqual(L.lenses[0].glass.cx, 71.5 / 2 * MM - 10.8 * MM)
         self.assertAlmostEqual(L.lenses[0].glass.cy, 146.7 / 2 * MM - 10.8 * MM)
 
@@ -121,7 +121,7 @@ class LayoutTest(unittest.TestCase):
                 self.assertLess(n[2], 0)
 
     def test_layout_errors(self):
-        entry = dict(catalog.models_by_id(self.cat)["iphone-12"])
+        entry = dict(catalog.models_by_id(self.cat)["iphone-13"])
         entry["front"] = dict(entry["front"], style="hologram")
         with self.assertRaises(geometry.CatalogError):
             geometry.layout_from_entry(entry)

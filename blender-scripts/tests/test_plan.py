@@ -6,7 +6,7 @@ from synthline_bpy.plan import PlanError, check_known, parse_plan
 
 EXAMPLE = {
     "index": 17, "key": "00000017",
-    "product": {"asset": "builtin:iphone-12", "model": "iphone-12",
+    "product": {"asset": "builtin:iphone-13", "model": "iphone-13",
                 "color": {"name": "Blue", "srgb": [0.02, 0.24, 0.38]},
                 "side_up": "back", "yaw_deg": 123.4, "offset_m": [0.01, -0.02]},
     "camera": {"distance_m": 0.38, "elevation_deg": 72.0, "azimuth_deg": 40.0, "roll_deg": 4.0,
@@ -34,7 +34,7 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(p.lights[0].type, "area")
         self.assertIsNone(p.outputs.mask)
         self.assertFalse(p.crash)
-        check_known(p, ["iphone-12"], ["studio"])
+        check_known(p, ["iphone-13"], ["studio"])
 
     def test_json_round_trip(self):
         parse_plan(json.loads(json.dumps(EXAMPLE)))
@@ -71,15 +71,15 @@ class PlanTest(unittest.TestCase):
             check_known(p, ["iphone-8"], ["studio"])
         self.assertIn("product.model", str(cm.exception))
         with self.assertRaises(PlanError) as cm:
-            check_known(p, ["iphone-12"], ["city"])
+            check_known(p, ["iphone-13"], ["city"])
         self.assertIn("world.hdri", str(cm.exception))
         d = copy.deepcopy(EXAMPLE)
-        d["product"]["asset"] = "lib:iphone-12"
+        d["product"]["asset"] = "lib:iphone-13"
         with self.assertRaises(PlanError):
-            check_known(parse_plan(d), ["iphone-12"], ["studio"])
+            check_known(parse_plan(d), ["iphone-13"], ["studio"])
         d["product"]["asset"] = "builtin:iphone-11"
         with self.assertRaises(PlanError):
-            check_known(parse_plan(d), ["iphone-12", "iphone-11"], ["studio"])
+            check_known(parse_plan(d), ["iphone-13", "iphone-11"], ["studio"])
 
     def test_optional_fields(self):
         d = copy.deepcopy(EXAMPLE)

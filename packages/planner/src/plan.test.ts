@@ -36,7 +36,7 @@ test('every drawn value lies in its range', () => {
     seed: 7,
     count: 2000,
     camera: { distance_m: [0.3, 0.5], elevation_deg: { choice: [60, 75, 90] }, focal_length_mm: 35 },
-    lights: { count: [0, 4], energy_w: [5, 10] },
+    lights: { count: [0, 4], energy_w: [5, 10], area_energy_w: [1, 2] },
     sensor: { blur_sigma_px: [0, 1], exposure_ev: [-1, 1] },
   });
   for (let i = 0; i < s.count; i++) {
@@ -49,7 +49,7 @@ test('every drawn value lies in its range', () => {
     assert.ok([60, 75, 90].includes(p.camera.elevation_deg));
     assert.equal(p.camera.focal_length_mm, 35);
     within(p.lights.length, s.lights.count, 'light count');
-    for (const l of p.lights) within(l.energy_w, s.lights.energy_w, 'energy');
+    for (const l of p.lights) within(l.energy_w, l.type === 'area' ? s.lights.area_energy_w : s.lights.energy_w, `${l.type} energy`);
     within(p.sensor.blur_sigma_px, s.sensor.blur_sigma_px, 'blur');
     within(p.sensor.exposure_ev, s.sensor.exposure_ev, 'exposure');
     assert.ok(s.world.hdris.includes(p.world.hdri as (typeof s.world.hdris)[number]));
@@ -65,7 +65,7 @@ test('products are drawn by weight and colours from their palette', () => {
     seed: 3,
     count: 6000,
     products: [
-      { asset: 'builtin:iphone-12', colors: ['Blue', 'Green'], weight: 3 },
+      { asset: 'builtin:iphone-13', colors: ['Blue', 'Green'], weight: 3 },
       { asset: 'builtin:iphone-8', weight: 1 },
     ],
   });
@@ -77,9 +77,9 @@ test('products are drawn by weight and colours from their palette', () => {
     if (!colours.has(p.product.model)) colours.set(p.product.model, new Set());
     colours.get(p.product.model)?.add(p.product.color.name);
   }
-  const share = (n['iphone-12'] ?? 0) / s.count;
-  assert.ok(Math.abs(share - 0.75) < 0.03, `iphone-12 share ${share}, expected 0.75`);
-  assert.deepEqual([...(colours.get('iphone-12') ?? [])].sort(), ['Blue', 'Green']);
+  const share = (n['iphone-13'] ?? 0) / s.count;
+  assert.ok(Math.abs(share - 0.75) < 0.03, `iphone-13 share ${share}, expected 0.75`);
+  assert.deepEqual([...(colours.get('iphone-13') ?? [])].sort(), ['Blue', 'Green']);
   const palette8 = productColors({ asset: 'builtin:iphone-8', colors: [], weight: 1 }).map((c) => c.name).sort();
   assert.deepEqual([...(colours.get('iphone-8') ?? [])].sort(), palette8);
 });

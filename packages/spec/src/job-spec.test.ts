@@ -66,17 +66,17 @@ test('wrong types and out-of-range values name each field', () => {
 
 test('unknown models and colours are refused, naming the entry', () => {
   const p = problems({
-    products: [{ asset: 'builtin:iphone-99' }, { asset: 'builtin:iphone-12', colors: ['Blue', 'Pink'] }, { asset: 'iphone-8' }],
+    products: [{ asset: 'builtin:iphone-99' }, { asset: 'builtin:iphone-13', colors: ['Blue', 'Coral'] }, { asset: 'iphone-8' }],
     render: { samples: 0 },
   });
   assert.match(p.get('products[0].asset') ?? '', /unknown model "iphone-99"/);
-  assert.match(p.get('products[1].colors[1]') ?? '', /"Pink" is not a colour of iPhone 12/);
+  assert.match(p.get('products[1].colors[1]') ?? '', /"Coral" is not a colour of iPhone 13/);
   assert.match(p.get('products[2].asset') ?? '', /builtin:<model-id>/);
   assert.ok(p.has('render.samples'), 'other problems are reported alongside product problems');
 });
 
 test('a product listed twice is refused', () => {
-  const p = problems({ products: [{ asset: 'builtin:iphone-12' }, { asset: 'builtin:iphone-12' }] });
+  const p = problems({ products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-13' }] });
   assert.match(p.get('products[1].asset') ?? '', /listed twice/);
 });
 
@@ -88,15 +88,15 @@ test('ranges take a constant, an interval or a choice list', () => {
 });
 
 test('classes: products in order, colours in palette order, indices dense', () => {
-  const spec = parseSpec({ products: [{ asset: 'builtin:iphone-12', colors: ['Green', 'Black'] }, { asset: 'builtin:iphone-8' }] });
+  const spec = parseSpec({ products: [{ asset: 'builtin:iphone-13', colors: ['Green', 'Midnight'] }, { asset: 'builtin:iphone-8' }] });
   const classes = classesOf(spec);
   assert.deepEqual(
     classes.slice(0, 2).map((c) => c.name),
-    ['iphone-12_black', 'iphone-12_green'],
+    ['iphone-13_midnight', 'iphone-13_green'],
   );
   assert.deepEqual(classes.map((c) => c.index), classes.map((_, i) => i));
   assert.equal(classes.length, 2 + (builtinCatalog().models.find((m) => m.id === 'iphone-8')?.colors.length ?? 0));
-  assert.equal(classFor(classes, 'iphone-12', 'Green', 'back').name, 'iphone-12_green');
+  assert.equal(classFor(classes, 'iphone-13', 'Green', 'back').name, 'iphone-13_green');
 
   const byModel = classesOf(parseSpec({ output: { class_by: 'model' } }));
   assert.equal(byModel.length, builtinCatalog().models.length);
