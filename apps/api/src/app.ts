@@ -12,6 +12,7 @@ import {
 import type { JobQueue } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
 import { errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
+import { assetsRoute } from './routes/assets.ts';
 import { catalogRoute } from './routes/catalog.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
   queue: JobQueue;
   /** Where job output lives. */
   storage: FileStorage;
+  /** The asset library folder (default `library`). */
+  libraryRoot?: string;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Largest request body in bytes (default 1 MiB). */
@@ -74,9 +77,10 @@ export function buildApp(opts: AppOptions): App {
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const deps = { queue: opts.queue, storage: opts.storage };
+  const deps = { queue: opts.queue, storage: opts.storage, libraryRoot: opts.libraryRoot ?? 'library' };
   app.register(jobRoutes, { ...deps, pollMs: opts.eventsPollMs ?? 300, keepAliveMs: opts.keepAliveMs ?? 15_000 });
   app.register(catalogRoute);
+  app.register(assetsRoute, deps);
   app.register(healthRoutes, deps);
   return app;
 }

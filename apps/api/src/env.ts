@@ -39,6 +39,8 @@ export const Env = z.object({
   PORT: int(8080, 0, 65535),
   /** Where datasets are written: a folder path or a file:// URL, shared with the workers. */
   SYNTHLINE_OUTPUT: str('out/jobs'),
+  /** The asset library folder: `products/<id>/`, `backgrounds/`, `hdri/`. */
+  SYNTHLINE_LIBRARY: str('library'),
   /** Frames per render batch. */
   SYNTHLINE_BATCH_SIZE: int(24, 1, 100_000),
   /** Render batches enqueued ahead per job. */

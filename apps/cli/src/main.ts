@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SpecError, parseSpec, builtinCatalog, type JobSpec } from '@synthline/spec';
-import { BlenderError } from '@synthline/blender';
+import { BlenderError, RenderSlot } from '@synthline/blender';
 import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
+import { AssetLibrary, scanLibrary } from '@synthline/library';
 import { progressReporter } from './progress.ts';
 import { ApiError } from './client.ts';
 import * as clientCommands from './client-commands.ts';
@@ -15,7 +16,8 @@ const service = () => import('./service.ts');
 const USAGE = `synthline: synthetic training images of look-alike products, rendered with Blender
 
 on this machine:
-  synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N]
+  synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N] [--library DIR]
+  synthline assets scan [--library DIR]    probe every library product once in Blender
   synthline verify <dir>
   synthline catalog
 
@@ -64,6 +66,7 @@ async function render(argv: string[]): Promise<number> {
       frames: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      library: { type: 'string', default: process.env.SYNTHLINE_LIBRARY ?? 'library' },
     },
   });
   const specPath = positionals[0];
@@ -87,6 +90,7 @@ async function render(argv: string[]): Promise<number> {
     ...(frames ? { frames } : {}),
     slot: { threads: values.threads ? Number(values.threads) : 0 },
     onProgress: (p) => progress.update(p),
+    library: await AssetLibrary.open(values.library),
   });
   progress.end();
   const m = result.manifest;
@@ -128,6 +132,37 @@ function catalog(): number {
   return 0;
 }
 
+/** `synthline assets scan [--library DIR]`: probes each product and saves the results. */
+async function assets(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { library: { type: 'string', default: process.env.SYNTHLINE_LIBRARY ?? 'library' } },
+  });
+  if (positionals[0] !== 'scan') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const lib = await AssetLibrary.open(values.library);
+  process.stderr.write(`scanning ${lib.folders.length} product(s) in ${lib.root}\n`);
+  const slot = new RenderSlot();
+  let bad = 0;
+  try {
+    await scanLibrary(lib, slot, (e) => {
+      if (!e.ok) bad++;
+      const dims = e.dimensions_m ? ` ${e.dimensions_m.map((d) => (d * 1000).toFixed(1)).join(' x ')} mm` : '';
+      const info = e.probe ? ` ${e.probe.meshes} mesh(es), ${e.probe.vertices} vertices,${dims}, materials: ${e.probe.material_slots.join(', ') || 'none'}` : '';
+      process.stdout.write(`${e.ok ? 'ok  ' : 'FAIL'} library:${e.id}${info}\n`);
+      for (const err of e.errors) process.stdout.write(`       error: ${err}\n`);
+      for (const w of e.warnings) process.stdout.write(`       warning: ${w}\n`);
+    });
+  } finally {
+    await slot.close();
+  }
+  process.stdout.write(`${lib.folders.length - bad} usable, ${bad} unusable; background photos: ${lib.backgrounds.length}\n`);
+  return bad ? 1 : 0;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -139,6 +174,8 @@ export async function main(argv: string[]): Promise<number> {
         return await verify(rest);
       case 'catalog':
         return catalog();
+      case 'assets':
+        return await assets(rest);
       case 'serve':
         return await (await service()).serve();
       case 'worker':

@@ -8,6 +8,8 @@ export interface WorkerContext {
   queue: JobQueue;
   storage: FileStorage;
   pool: SlotPool;
+  /** The asset library folder. */
+  libraryRoot: string;
   log: Logger;
   /** True once the worker is shutting down: batches hand their work back at the next frame. */
   closing: () => boolean;

@@ -11,6 +11,8 @@ export const WorkerEnv = z.object({
   SYNTHLINE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('synthline'),
   /** Where datasets are written: a folder (or file:// URL) shared with the API. */
   SYNTHLINE_OUTPUT: z.string().default('out/jobs'),
+  /** The asset library folder (`library:` products, background photos), shared with the API. */
+  SYNTHLINE_LIBRARY: z.string().default('library'),
   /** Render slots: one warm Blender each. */
   WORKER_SLOTS: int(1, 1),
   /** Cycles threads per slot; 0 = all cores. */

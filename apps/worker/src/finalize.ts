@@ -1,7 +1,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import { parseSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { classesOf, parseSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { planContext } from '@synthline/planner';
+import { AssetLibrary } from '@synthline/library';
 import { DatasetAssembler } from '@synthline/pipeline';
 import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
 import { FinalizePayload, batchRange } from '@synthline/queue';
@@ -40,7 +42,8 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
     // Leftovers of a finalize that died half-way (shards without a manifest) are redone.
     for (const f of await readdir(dir)) if (f !== 'fragments') await rm(join(dir, f), { force: true, recursive: true });
     const spec = parseSpec(await store.spec(jobId));
-    const asm = new DatasetAssembler(spec, dir, [0, spec.count]);
+    const context = planContext(spec, await AssetLibrary.open(ctx.libraryRoot));
+    const asm = new DatasetAssembler(spec, dir, [0, spec.count], classesOf(spec, context.products));
     try {
       for (let b = 0; b < rec.batches_total; b++) {
         const fragment = ctx.storage.fragmentPath(jobId, b);

@@ -1,7 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { DelayedError, type Job } from 'bullmq';
-import { parseSpec } from '@synthline/spec';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { SpecError, parseSpec } from '@synthline/spec';
 import { renderFrames } from '@synthline/pipeline';
+import { planContext } from '@synthline/planner';
+import { AssetLibrary } from '@synthline/library';
 import { TarWriter } from '@synthline/shards';
 import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
@@ -28,6 +30,15 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
 
   const spec = parseSpec(await store.spec(jobId));
+  let context;
+  try {
+    context = planContext(spec, await AssetLibrary.open(ctx.libraryRoot));
+  } catch (err) {
+    // The library changed since submit (an asset removed or failing its new scan): retrying
+    // cannot help, and no Blender should be handed the asset.
+    if (err instanceof SpecError) throw new UnrecoverableError(err.message);
+    throw err;
+  }
   const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
   const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
   const fragment = ctx.storage.fragmentPath(jobId, batch);
@@ -42,7 +53,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   try {
     ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start });
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
-    for await (const outcome of renderFrames({ spec, indices, slot, cancelled: () => stopped !== undefined })) {
+    for await (const outcome of renderFrames({ spec, indices, slot, context, cancelled: () => stopped !== undefined })) {
       if (outcome.ok) {
         await writer.add(outcome.frame.sample);
         timings[outcome.frame.label.key] = outcome.frame.timing;

@@ -41,7 +41,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     },
   });
   let closing = false;
-  const ctx: WorkerContext = { queue, storage, pool, log, closing: () => closing, running: new Map() };
+  const ctx: WorkerContext = { queue, storage, pool, log, libraryRoot: env.SYNTHLINE_LIBRARY, closing: () => closing, running: new Map() };
   const stats = { batches: 0, frames: 0 };
 
   const common = { connection: redis, prefix: env.SYNTHLINE_PREFIX, autorun: true };

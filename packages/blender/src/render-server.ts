@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
-import { RenderResult, type FrameOutputs, type FramePlan } from '@synthline/spec';
+import { ProbeResult, RenderResult, type FrameOutputs, type FramePlan, type ProductSource } from '@synthline/spec';
 import { BlenderError, coerceError } from './errors.ts';
 import { findBlender } from './find-blender.ts';
 
@@ -138,8 +138,13 @@ export class RenderServer {
 
   /** Renders one frame; rejects with a {@link BlenderError} on failure, timeout or crash. */
   async render(plan: FramePlan, outputs: FrameOutputs, timeoutMs: number): Promise<RenderResult> {
-    const raw = await this.request('render', { plan: { ...plan, outputs } }, timeoutMs);
+    const raw = await this.request('render', { plan: { ...plan, outputs: { mask: null, depth: null, ...outputs } } }, timeoutMs);
     return RenderResult.parse(raw);
+  }
+
+  /** Imports a model file and reports what is in it, without keeping it in the scene. */
+  async probe(source: ProductSource, timeoutMs: number): Promise<ProbeResult> {
+    return ProbeResult.parse(await this.request('probe', { source }, timeoutMs));
   }
 
   /** Round trip to the server; returns its resident memory. */

@@ -1,4 +1,4 @@
-import type { FrameOutputs, FramePlan, RenderResult } from '@synthline/spec';
+import type { FrameOutputs, FramePlan, ProbeResult, ProductSource, RenderResult } from '@synthline/spec';
 import { BlenderError, coerceError } from './errors.ts';
 import { RenderServer, type RenderServerOptions } from './render-server.ts';
 
@@ -77,6 +77,23 @@ export class RenderSlot {
       }
     }
     throw last ?? new BlenderError('FRAME_FAILED', 'render failed');
+  }
+
+  /**
+   * Probes a model file. A crash or hang is not retried (a bad file would crash again): the
+   * process is dropped and the next call starts a fresh one.
+   */
+  async probe(source: ProductSource, timeoutMs = 120_000): Promise<ProbeResult> {
+    const server = await this.ensure();
+    try {
+      return await server.probe(source, timeoutMs);
+    } catch (err) {
+      if (err instanceof BlenderError && err.retryable && this.server === server) {
+        this.server = undefined;
+        await server.kill();
+      }
+      throw err;
+    }
   }
 
   /** Closes the process; safe to call twice. */

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { classesOf, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { classesOf, type ClassEntry, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
 import { MANIFEST_FILE, ShardWriter, writeFileAtomic, writeManifest, type Sample } from '@synthline/shards';
 import { contactSheet, spread, type Tile } from './contact-sheet.ts';
 
@@ -33,10 +33,11 @@ export class DatasetAssembler {
     private readonly spec: JobSpec,
     private readonly dir: string,
     private readonly frames: [number, number],
+    private readonly classes: ClassEntry[] = classesOf(spec),
   ) {
     this.writer = new ShardWriter(dir, spec.name, spec.output.shard_size);
     this.sheetAt = new Set(spread(frames[1] - frames[0]).map((i) => i + frames[0]));
-    this.perClass = Object.fromEntries(classesOf(spec).map((c) => [c.name, 0]));
+    this.perClass = Object.fromEntries(classes.map((c) => [c.name, 0]));
   }
 
   /** Appends a rendered sample; samples must come in increasing frame order. */
@@ -80,7 +81,8 @@ export class DatasetAssembler {
         failed: [...this.failures].sort((a, b) => a.index - b.index),
       },
       image_format: this.spec.render.format,
-      classes: classesOf(this.spec),
+      classes: this.classes,
+      split: this.spec.split,
       counts: { samples: this.samples, per_class: this.perClass },
       shards,
       contact_sheet: contactSheetPath ? CONTACT_SHEET_FILE : null,

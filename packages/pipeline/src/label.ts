@@ -6,6 +6,7 @@ export function buildLabel(
   result: RenderResult,
   cls: ClassEntry,
   image: SampleLabel['image'],
+  extra: { split: string; annotations: SampleLabel['annotations'] },
   timing?: SampleLabel['timing'],
 ): SampleLabel {
   const label: SampleLabel = {
@@ -19,6 +20,9 @@ export function buildLabel(
     image,
     bbox: result.bbox,
     visible_pixels: result.visible_pixels,
+    visible_fraction: result.visible_fraction,
+    split: extra.split,
+    annotations: extra.annotations,
     pose: {
       side_up: plan.product.side_up,
       yaw_deg: plan.product.yaw_deg,

@@ -1,7 +1,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { JobSpec, Manifest } from '@synthline/spec';
+import { classesOf, type JobSpec, type Manifest, type ProductIndex } from '@synthline/spec';
+import { planContext } from '@synthline/planner';
 import { RenderSlot, findBlender, type RenderSlotOptions } from '@synthline/blender';
 import { MANIFEST_FILE } from '@synthline/shards';
 import { DatasetAssembler } from './dataset-assembler.ts';
@@ -25,6 +26,8 @@ export interface RenderDatasetOptions {
   slot?: RenderSlotOptions;
   onProgress?: (p: Progress) => void;
   mapPlan?: RenderFramesOptions['mapPlan'];
+  /** The asset library, for `library:` products and background photos. */
+  library?: ProductIndex;
 }
 
 export interface RenderDatasetResult {
@@ -69,17 +72,19 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
     throw new RangeError(`--frames ${start}:${end} must lie within 0:${spec.count} with start < end`);
   }
   const t0 = performance.now();
+  // A spec whose library products or backgrounds cannot be used fails before anything is written.
+  const context = planContext(spec, opts.library);
   // Fail on a missing Blender before touching the output folder.
   const blender = opts.slot?.blender ?? findBlender(opts.slot?.env ?? process.env);
   await prepareOutDir(outDir, opts.overwrite ?? false);
   const total = end - start;
-  const assembler = new DatasetAssembler(spec, outDir, [start, end]);
+  const assembler = new DatasetAssembler(spec, outDir, [start, end], classesOf(spec, context.products));
   const failed: FailedFrame[] = [];
   const slot = new RenderSlot({ ...opts.slot, blender });
   let done = 0;
   try {
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
-    for await (const outcome of renderFrames({ spec, indices, slot, ...(opts.mapPlan ? { mapPlan: opts.mapPlan } : {}) })) {
+    for await (const outcome of renderFrames({ spec, indices, slot, context, ...(opts.mapPlan ? { mapPlan: opts.mapPlan } : {}) })) {
       if (outcome.ok) {
         const f = outcome.frame;
         await assembler.add(f.sample, f.label, f.image, f.timing);

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IMAGE_TYPES, classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
-import { plan as planFrame } from '@synthline/planner';
+import { plan as planFrame, planContext, type PlanContext } from '@synthline/planner';
 import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
 import { applySensor, decodeRgb, encode } from '@synthline/sensor';
 import type { Sample } from '@synthline/shards';
@@ -35,6 +35,8 @@ export interface RenderFramesOptions {
   /** Frame indices to render, in the order their outcomes are yielded. */
   indices: Iterable<number>;
   slot: RenderSlot;
+  /** The spec resolved against the asset library; default: builtin products only. */
+  context?: PlanContext;
   /** Frames sent to Blender ahead of the one being finished (overlaps Node's work with Blender's). */
   depth?: number;
   /** Lets a caller adjust a plan (tests force a crash this way). */
@@ -50,7 +52,13 @@ export interface RenderFramesOptions {
  */
 export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<FrameOutcome> {
   const { spec, slot } = opts;
-  const classes = classesOf(spec);
+  const ctx = opts.context ?? planContext(spec);
+  const classes = classesOf(spec, ctx.products);
+  const want = spec.output.annotations;
+  const annotations: SampleLabel['annotations'] = {
+    ...(want.mask ? { mask: 'mask.png' } : {}),
+    ...(want.depth ? { depth: 'depth.png', depth_units: 'mm' as const } : {}),
+  };
   const depth = Math.max(1, opts.depth ?? 2);
   const work = await mkdtemp(join(tmpdir(), 'synthline-frames-'));
   const iter = opts.indices[Symbol.iterator]();
@@ -59,10 +67,23 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
   const one = async (index: number): Promise<FrameOutcome> => {
     const t0 = performance.now();
     try {
-      const p0 = planFrame(spec, index);
+      const p0 = planFrame(spec, index, ctx);
       const plan = opts.mapPlan ? opts.mapPlan(p0) : p0;
       const imagePath = join(work, `${plan.key}.png`);
-      const result = await slot.render(plan, { image: imagePath, mask: null });
+      const maskPath = want.mask ? join(work, `${plan.key}.mask.png`) : null;
+      const depthPath = want.depth ? join(work, `${plan.key}.depth.png`) : null;
+      const result = await slot.render(plan, { image: imagePath, mask: maskPath, depth: depthPath });
+      const extras: { ext: string; data: Buffer }[] = [];
+      for (const [ext, path] of [['mask.png', maskPath], ['depth.png', depthPath]] as const) {
+        if (!path) continue;
+        try {
+          extras.push({ ext, data: await readFile(path) });
+        } catch (err) {
+          throw new BlenderError('OUTPUT_UNREADABLE', `Blender wrote no ${ext} for frame ${index}: ${coerceError(err).message}`);
+        } finally {
+          await rm(path, { force: true });
+        }
+      }
       let raw;
       try {
         raw = await decodeRgb(imagePath);
@@ -80,6 +101,7 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
         result,
         cls,
         { format: spec.render.format, width: processed.width, height: processed.height },
+        { split: spec.split.name, annotations },
         spec.output.label_timing ? timing : undefined,
       );
       const sample: Sample = {
@@ -88,6 +110,7 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
           { ext: IMAGE_TYPES[spec.render.format].ext, data: image },
           { ext: 'json', data: Buffer.from(JSON.stringify(label)) },
           { ext: 'cls', data: Buffer.from(String(cls.index)) },
+          ...extras,
         ],
       };
       return { ok: true, frame: { index, sample, label, image, timing } };

@@ -1,3 +1,3 @@
-export { plan, frameKey, draw } from './plan.ts';
+export { plan, planContext, frameKey, draw, type PlanContext } from './plan.ts';
 export { Stream } from './random.ts';
 export { jitter, kelvinToRgb, rgbToHsv, hsvToRgb, type Rgb } from './colour.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpec, productColors, rangeExtent } from '@synthline/spec';
-import { frameKey, plan } from './plan.ts';
+import { builtinCatalog, parseSpec, rangeExtent } from '@synthline/spec';
+import { draw, frameKey, plan, planContext } from './plan.ts';
 import { Stream } from './random.ts';
 import { kelvinToRgb, jitter } from './colour.ts';
 
@@ -80,7 +80,7 @@ test('products are drawn by weight and colours from their palette', () => {
   const share = (n['iphone-13'] ?? 0) / s.count;
   assert.ok(Math.abs(share - 0.75) < 0.03, `iphone-13 share ${share}, expected 0.75`);
   assert.deepEqual([...(colours.get('iphone-13') ?? [])].sort(), ['Blue', 'Green']);
-  const palette8 = productColors({ asset: 'builtin:iphone-8', colors: [], weight: 1 }).map((c) => c.name).sort();
+  const palette8 = (builtinCatalog().models.find((m) => m.id === 'iphone-8')?.colors ?? []).map((c) => c.name).sort();
   assert.deepEqual([...(colours.get('iphone-8') ?? [])].sort(), palette8);
 });
 
@@ -118,4 +118,36 @@ test('colour maths: black body colours and jitter', () => {
   assert.deepEqual(jitter([0.2, 0.4, 0.6], 0, 1, 1).map((v) => v.toFixed(6)), ['0.200000', '0.400000', '0.600000']);
   const darker = jitter([0.2, 0.4, 0.6], 0, 1, 0.5);
   assert.ok(Math.abs((darker[2] ?? 0) - 0.3) < 1e-9);
+});
+
+test('held-out conditions are never drawn, and holding out everything is refused', () => {
+  const s = parseSpec({
+    count: 600,
+    products: [{ asset: 'builtin:iphone-13' }],
+    world: { hdris: ['studio', 'night', 'city'] },
+    camera: { elevation_deg: [40, 90] },
+    split: { name: 'train', hold_out: { hdris: ['night'], colors: ['Blue'], camera: { elevation_deg: [60, 75] } } },
+  });
+  const ctx = planContext(s);
+  for (let i = 0; i < s.count; i++) {
+    const p = plan(s, i, ctx);
+    assert.notEqual(p.world.hdri, 'night');
+    assert.notEqual(p.product.color.name, 'Blue');
+    const e = p.camera.elevation_deg;
+    assert.ok(e < 60 || e > 75, `elevation ${e} is held out`);
+  }
+  assert.throws(
+    () => planContext(parseSpec({ world: { hdris: ['night'] }, split: { hold_out: { hdris: ['night'] } } })),
+    (e: unknown) => e instanceof Error && /world\.hdris: every HDRI is held out/.test(e.message),
+  );
+  assert.throws(() => planContext(parseSpec({ camera: { elevation_deg: [60, 70] }, split: { hold_out: { camera: { elevation_deg: [50, 80] } } } })), /holds out all of camera.elevation_deg/);
+});
+
+test('draw excludes a held-out interval from ranges and choice lists', () => {
+  const r = new Stream(9, 9, 'x');
+  for (let i = 0; i < 500; i++) {
+    const v = draw(r, [0, 10], [2, 9]);
+    assert.ok((v >= 0 && v <= 2) || (v >= 9 && v <= 10), String(v));
+    assert.ok([1, 5].includes(draw(r, { choice: [1, 3, 5] }, [2, 4])));
+  }
 });

@@ -1,24 +1,85 @@
 import {
   KEY_DIGITS,
-  hexToRgb,
-  productColors,
+  SpecError,
+  resolveProducts,
   type FramePlan,
   type JobSpec,
   type NumericRange,
+  type ProductIndex,
+  type ResolvedProduct,
 } from '@synthline/spec';
 import { Stream } from './random.ts';
-import { jitter, kelvinToRgb } from './colour.ts';
+import { hsvToRgb, jitter, kelvinToRgb } from './colour.ts';
 
 /** The sample key of a frame: its index, zero-padded (keys hold no dots). */
 export function frameKey(index: number): string {
   return String(index).padStart(KEY_DIGITS, '0');
 }
 
-/** Draws a value of a {@link NumericRange}. */
-export function draw(r: Stream, range: NumericRange): number {
+/** Draws a value of a {@link NumericRange}, never inside the held-out interval `hold`. */
+export function draw(r: Stream, range: NumericRange, hold?: [number, number]): number {
   if (typeof range === 'number') return range;
-  if (Array.isArray(range)) return r.uniform(range[0], range[1]);
-  return r.pick(range.choice);
+  if (Array.isArray(range)) {
+    const [lo, hi] = range;
+    if (!hold || hold[1] <= lo || hold[0] >= hi) return r.uniform(lo, hi);
+    // The interval minus the held-out part: up to two pieces, chosen by length.
+    const pieces = ([[lo, Math.max(lo, hold[0])], [Math.min(hi, hold[1]), hi]] as [number, number][]).filter(([a, b]) => b > a);
+    if (pieces.length === 0) throw new RangeError(`range [${lo}, ${hi}] is entirely held out`);
+    const piece = pieces[r.weighted(pieces.map(([a, b]) => b - a))] ?? pieces[0];
+    return piece ? r.uniform(piece[0], piece[1]) : lo;
+  }
+  const allowed = hold ? range.choice.filter((v) => v < hold[0] || v > hold[1]) : range.choice;
+  if (allowed.length === 0) throw new RangeError('every choice is held out');
+  return r.pick(allowed);
+}
+
+/** What a plan needs beside the spec: its products resolved and the library's backgrounds. */
+export interface PlanContext {
+  products: ResolvedProduct[];
+  backgrounds: { name: string; path: string }[];
+}
+
+/**
+ * Resolves a spec against the builtin catalog and the asset library, and checks that its
+ * held-out conditions leave something to draw; throws a SpecError naming each problem.
+ */
+export function planContext(spec: JobSpec, library?: ProductIndex): PlanContext {
+  const products = resolveProducts(spec, library);
+  const hold = spec.split.hold_out;
+  const problems: { path: string; message: string }[] = [];
+  products.forEach((p, i) => {
+    if (p.palette.every((c) => hold.colors.includes(c.name))) {
+      problems.push({ path: `products[${i}].colors`, message: 'every colour of this product is held out (split.hold_out.colors)' });
+    }
+  });
+  if (spec.world.hdris.every((h) => hold.hdris.includes(h))) problems.push({ path: 'world.hdris', message: 'every HDRI is held out (split.hold_out.hdris)' });
+  let backgrounds: { name: string; path: string }[] = [];
+  if (spec.background.image_probability > 0) {
+    const all = library?.backgrounds ?? [];
+    const wanted = spec.background.images.length ? spec.background.images : all.map((b) => b.name);
+    spec.background.images.forEach((name, i) => {
+      if (!all.some((b) => b.name === name)) problems.push({ path: `background.images[${i}]`, message: `"${name}" is not in the library's backgrounds/ (${all.map((b) => b.name).join(', ') || 'none'})` });
+    });
+    backgrounds = all.filter((b) => wanted.includes(b.name) && !hold.backgrounds.includes(b.name));
+    if (backgrounds.length === 0) problems.push({ path: 'background.image_probability', message: 'no background photo to use (the library has none, or all are held out)' });
+  }
+  for (const key of ['distance_m', 'elevation_deg', 'azimuth_deg', 'focal_length_mm'] as const) {
+    const h = hold.camera[key];
+    const r = spec.camera[key];
+    if (!h) continue;
+    const [lo, hi] = typeof r === 'number' ? [r, r] : Array.isArray(r) ? r : [Math.min(...r.choice), Math.max(...r.choice)];
+    const all = typeof r === 'number' ? [r] : Array.isArray(r) ? null : r.choice;
+    const covered = all ? all.every((v) => v >= h[0] && v <= h[1]) : h[0] <= lo && h[1] >= hi;
+    if (covered) problems.push({ path: `split.hold_out.camera.${key}`, message: `holds out all of camera.${key} [${lo}, ${hi}]` });
+  }
+  if (problems.length) throw new SpecError(problems);
+  return { products, backgrounds };
+}
+
+/** The multiplier of a photo's tint: a hue (turns, its size sets the saturation) at a brightness. */
+function tintOf(hue: number, value: number): [number, number, number] {
+  const [r, g, b] = hsvToRgb([((hue % 1) + 1) % 1, Math.min(1, Math.abs(hue) * 4), 1]);
+  return [r * value, g * value, b * value];
 }
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
@@ -29,18 +90,18 @@ const round3 = (v: [number, number, number]): [number, number, number] => [round
  * same plan on any machine, in any order, in any subset. Each group of parameters draws from
  * its own stream so that adding a parameter to one group leaves the others unchanged.
  */
-export function plan(spec: JobSpec, index: number): FramePlan {
+export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContext(spec)): FramePlan {
   if (!Number.isInteger(index) || index < 0 || index >= spec.count) {
     throw new RangeError(`frame index ${index} is outside [0, ${spec.count})`);
   }
   const s = (label: string) => new Stream(spec.seed, index, label);
 
+  const hold = spec.split.hold_out;
   const rp = s('product');
-  const entry = spec.products[rp.weighted(spec.products.map((p) => p.weight))];
+  const entry = ctx.products[rp.weighted(ctx.products.map((p) => p.weight))];
   if (!entry) throw new Error('spec has no products');
-  const palette = productColors(entry);
-  const colour = rp.pick(palette);
-  const nominal = hexToRgb(colour.srgb);
+  const colour = rp.pick(entry.palette.filter((c) => !hold.colors.includes(c.name)));
+  const nominal = colour.rgb;
   const cj = spec.product.color_jitter;
   const srgb = jitter(nominal, draw(rp, cj.hue), draw(rp, cj.saturation_scale), draw(rp, cj.value_scale));
   const sideUp = rp.chance(spec.product.face_down_probability) ? 'back' : 'front';
@@ -50,11 +111,11 @@ export function plan(spec: JobSpec, index: number): FramePlan {
   const rc = s('camera');
   const cam = spec.camera;
   const camera = {
-    distance_m: round(draw(rc, cam.distance_m)),
-    elevation_deg: round(draw(rc, cam.elevation_deg)),
-    azimuth_deg: round(draw(rc, cam.azimuth_deg)),
+    distance_m: round(draw(rc, cam.distance_m, hold.camera.distance_m)),
+    elevation_deg: round(draw(rc, cam.elevation_deg, hold.camera.elevation_deg)),
+    azimuth_deg: round(draw(rc, cam.azimuth_deg, hold.camera.azimuth_deg)),
     roll_deg: round(draw(rc, cam.roll_deg)),
-    focal_length_mm: round(draw(rc, cam.focal_length_mm)),
+    focal_length_mm: round(draw(rc, cam.focal_length_mm, hold.camera.focal_length_mm)),
     sensor_width_mm: round(draw(rc, cam.sensor_width_mm)),
     look_at_m: [
       round(offset[0] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
@@ -84,7 +145,7 @@ export function plan(spec: JobSpec, index: number): FramePlan {
 
   const rw = s('world');
   const world = {
-    hdri: rw.pick(spec.world.hdris),
+    hdri: rw.pick(spec.world.hdris.filter((h) => !hold.hdris.includes(h))),
     strength: round(draw(rw, spec.world.strength)),
     rotation_deg: round(draw(rw, spec.world.rotation_deg)),
   };
@@ -92,13 +153,33 @@ export function plan(spec: JobSpec, index: number): FramePlan {
   const rb = s('background');
   const grey = draw(rb, spec.background.belt_value);
   const tint = rb.uniform(0.9, 1.1);
-  const background = {
+  const belt = {
     kind: 'belt' as const,
     belt_srgb: round3([grey, grey, Math.min(1, grey * tint)]),
     texture_scale: round(draw(rb, spec.background.texture_scale)),
     texture_offset: [round(rb.uniform(0, 100)), round(rb.uniform(0, 100))] as [number, number],
     roughness: round(draw(rb, spec.background.roughness)),
   };
+  // A photo instead of the procedural belt: its own stream, so specs without photos are unchanged.
+  const ri = s('background-image');
+  let background: FramePlan['background'] = belt;
+  if (ctx.backgrounds.length > 0 && ri.chance(spec.background.image_probability)) {
+    const bg = ri.pick(ctx.backgrounds);
+    const f = draw(ri, spec.background.crop_fraction);
+    const u0 = ri.uniform(0, 1 - f);
+    const v0 = ri.uniform(0, 1 - f);
+    const value = draw(ri, spec.background.tint_value);
+    background = {
+      kind: 'image',
+      name: bg.name,
+      image: bg.path,
+      crop: [round(u0), round(v0), round(u0 + f), round(v0 + f)],
+      rotation_deg: round(draw(ri, spec.background.rotation_deg)),
+      // A colour multiplier: white at hue 0, more saturated the further the hue turns.
+      tint_srgb: round3(tintOf(draw(ri, spec.background.tint_hue), value)),
+      roughness: belt.roughness,
+    };
+  }
 
   const rs = s('sensor');
   const sn = spec.sensor;
@@ -111,13 +192,13 @@ export function plan(spec: JobSpec, index: number): FramePlan {
     seed: rs.nextU32(),
   };
 
-  const model = entry.asset.slice('builtin:'.length);
   return {
     index,
     key: frameKey(index),
     product: {
       asset: entry.asset,
-      model,
+      model: entry.id,
+      source: entry.source,
       color: { name: colour.name, srgb: round3(srgb), nominal_srgb: round3(nominal) },
       side_up: sideUp,
       yaw_deg: round(yaw),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProductSource } from './products.ts';
 
 const Vec2 = z.tuple([z.number(), z.number()]);
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -17,6 +18,8 @@ export const FramePlan = z.object({
     model: z.string(),
     color: z.object({ name: z.string(), srgb: Vec3, nominal_srgb: Vec3 }),
     side_up: z.enum(['front', 'back']),
+    /** Where Blender finds a library product's model; null for builtin phones. */
+    source: ProductSource.nullable(),
     yaw_deg: z.number(),
     offset_m: Vec2,
   }),
@@ -43,13 +46,27 @@ export const FramePlan = z.object({
     }),
   ),
   world: z.object({ hdri: z.string(), strength: z.number(), rotation_deg: z.number() }),
-  background: z.object({
-    kind: z.literal('belt'),
-    belt_srgb: Vec3,
-    texture_scale: z.number(),
-    texture_offset: Vec2,
-    roughness: z.number(),
-  }),
+  background: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('belt'),
+      belt_srgb: Vec3,
+      texture_scale: z.number(),
+      texture_offset: Vec2,
+      roughness: z.number(),
+    }),
+    z.object({
+      kind: z.literal('image'),
+      /** File name in the library's backgrounds/. */
+      name: z.string(),
+      image: z.string(),
+      /** [u0, v0, u1, v1] as fractions of the photo's width and height. */
+      crop: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+      rotation_deg: z.number(),
+      /** Multiplier of the photo's colour (may exceed 1). */
+      tint_srgb: Vec3,
+      roughness: z.number(),
+    }),
+  ]),
   render: z.object({
     engine: z.enum(['cycles', 'eevee']),
     samples: z.number().int(),
@@ -72,7 +89,11 @@ export const FramePlan = z.object({
 export type FramePlan = z.infer<typeof FramePlan>;
 
 /** Where Blender writes a frame's files; added to the plan on the wire by the driver. */
-export const FrameOutputs = z.object({ image: z.string(), mask: z.string().nullable() });
+export const FrameOutputs = z.object({
+  image: z.string(),
+  mask: z.string().nullable().optional(),
+  depth: z.string().nullable().optional(),
+});
 export type FrameOutputs = z.infer<typeof FrameOutputs>;
 
 /** What Blender measured after rendering a frame (docs/render-protocol.md, RenderResult). */
@@ -80,6 +101,10 @@ export const RenderResult = z.object({
   index: z.number().int(),
   image: z.string(),
   mask: z.string().nullable(),
+  depth: z.string().nullable().default(null),
+  depth_units: z.string().default('mm'),
+  /** Fraction of the product's silhouette inside the image (1 = wholly in frame). */
+  visible_fraction: z.number().default(1),
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
   visible_pixels: z.number(),
   camera: z.object({ K: Mat, world_to_camera: Mat, convention: z.string() }),

@@ -8,6 +8,7 @@ export * from './frame-plan.ts';
 export * from './label.ts';
 export * from './manifest.ts';
 export * from './errors.ts';
+export * from './products.ts';
 
 /** Parses a spec, filling every default; throws {@link SpecError} naming each bad field. */
 export function parseSpec(input: unknown): JobSpec {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
+import { resolveProducts, type ResolvedProduct } from './products.ts';
 
 /**
  * Glossary (terms used across packages):
@@ -25,8 +26,8 @@ export const IMAGE_TYPES = {
 export type ImageFormat = keyof typeof IMAGE_TYPES;
 
 export const ProductEntry = z.strictObject({
-  /** `builtin:<model-id>` from the builtin catalog. */
-  asset: z.string().regex(/^builtin:[a-z0-9-]+$/, 'expected "builtin:<model-id>"'),
+  /** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
+  asset: z.string().regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "builtin:<model-id>" or "library:<product-id>"'),
   /** Marketed colour names from the model's palette; empty or absent means all of them. */
   colors: z.array(z.string().min(1).max(100)).max(100).default([]),
   /** Relative frequency of this product among the frames. */
@@ -98,6 +99,18 @@ export const BackgroundRanges = z.strictObject({
   belt_value: range({ min: 0, max: 1 }, [0.08, 0.22]),
   texture_scale: range({ min: 0.01, max: 100 }, [0.7, 1.5]),
   roughness: range({ min: 0, max: 1 }, [0.55, 0.9]),
+  /** Chance that a frame's belt surface is a photo from the library's backgrounds/ instead. */
+  image_probability: z.number().min(0).max(1).default(0),
+  /** Background photos to use (file names in backgrounds/); empty: all of them. */
+  images: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/, 'a file name in the library\'s backgrounds/')).max(1000).default([]),
+  /** Side of the random square crop, as a fraction of the photo's shorter side. */
+  crop_fraction: range({ min: 0.05, max: 1 }, [0.4, 1]),
+  /** Rotation of the photo on the belt. */
+  rotation_deg: range({ min: -360, max: 360 }, [0, 360]),
+  /** Brightness factor of the photo's tint. */
+  tint_value: range({ min: 0, max: 4 }, [0.8, 1.2]),
+  /** Hue of the photo's tint, in turns away from neutral. */
+  tint_hue: range({ min: -0.5, max: 0.5 }, [-0.03, 0.03]),
 });
 
 export const SensorRanges = z.strictObject({
@@ -113,7 +126,43 @@ export const SensorRanges = z.strictObject({
   exposure_ev: range({ min: -5, max: 5 }, [-0.5, 0.5]),
 });
 
+/** Extra members per sample, on request. */
+export const Annotations = z.strictObject({
+  /** `<key>.mask.png`: 8-bit, 255 where the product is. */
+  mask: z.boolean().default(false),
+  /** `<key>.depth.png`: 16-bit, camera-space depth (OpenCV z) in millimetres, 0 = nothing hit. */
+  depth: z.boolean().default(false),
+});
+
+const Interval = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'interval [min, max] needs min <= max' });
+
+/** Conditions kept out of a dataset, so a test set can be rendered under conditions training never saw. */
+export const HoldOut = z.strictObject({
+  hdris: z.array(z.enum(BUILTIN_HDRIS)).default([]),
+  /** Background photo file names. */
+  backgrounds: z.array(z.string()).default([]),
+  /** Colour names, for every product. */
+  colors: z.array(z.string()).default([]),
+  /** Camera intervals no frame may fall into. */
+  camera: z
+    .strictObject({
+      distance_m: Interval.optional(),
+      elevation_deg: Interval.optional(),
+      azimuth_deg: Interval.optional(),
+      focal_length_mm: Interval.optional(),
+    })
+    .prefault({}),
+});
+export type HoldOut = z.infer<typeof HoldOut>;
+
+export const Split = z.strictObject({
+  /** The split's name, recorded in the manifest and every label (e.g. "train", "test"). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).default('train'),
+  hold_out: HoldOut.prefault({}),
+});
+
 export const OutputSettings = z.strictObject({
+  annotations: Annotations.prefault({}),
   /** Samples per shard. */
   shard_size: z.number().int().min(1).max(1_000_000).default(1000),
   /** What one class is: the model, the model and its colour, or those and the side facing up. */
@@ -133,7 +182,10 @@ export const OutputSettings = z.strictObject({
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   products.forEach((p, i) => {
-    if (!p.asset.startsWith('builtin:')) return; // the entry's own schema names that problem
+    if (seen.has(p.asset)) ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `"${p.asset}" is listed twice` });
+    seen.add(p.asset);
+    // Library products are checked against the library when the spec is resolved.
+    if (!p.asset.startsWith('builtin:')) return;
     const id = p.asset.slice('builtin:'.length);
     const model = findModel(id);
     if (!model) {
@@ -141,8 +193,6 @@ function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `unknown model "${id}" (builtin models: ${known})` });
       return;
     }
-    if (seen.has(p.asset)) ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `"${p.asset}" is listed twice` });
-    seen.add(p.asset);
     const names = new Set(model.colors.map((c) => c.name));
     p.colors.forEach((c, j) => {
       if (!names.has(c)) {
@@ -179,6 +229,7 @@ export const JobSpec = z
     background: BackgroundRanges.prefault({}),
     sensor: SensorRanges.prefault({}),
     output: OutputSettings.prefault({}),
+    split: Split.prefault({}),
   });
 export type JobSpec = z.infer<typeof JobSpec>;
 /** A spec as a user writes it: every field optional. */
@@ -193,26 +244,19 @@ export interface ClassEntry {
   side?: 'front' | 'back';
 }
 
-/** The palette of a spec's product entry: its listed colours, or all of the model's. */
-export function productColors(p: ProductEntry): { name: string; srgb: string }[] {
-  const model = findModel(p.asset.slice('builtin:'.length));
-  if (!model) throw new Error(`unknown model ${p.asset}`);
-  return p.colors.length === 0 ? model.colors : model.colors.filter((c) => p.colors.includes(c.name));
-}
-
 /** The classes of a spec in a fixed order: products as listed, colours in palette order. */
-export function classesOf(spec: JobSpec): ClassEntry[] {
+export function classesOf(spec: JobSpec, products: ResolvedProduct[] = resolveProducts(spec)): ClassEntry[] {
   const out: ClassEntry[] = [];
   const add = (e: Omit<ClassEntry, 'index'>) => out.push({ index: out.length, ...e });
-  for (const p of spec.products) {
-    const model = p.asset.slice('builtin:'.length);
+  for (const p of products) {
     if (spec.output.class_by === 'model') {
-      add({ name: model, model });
+      add({ name: p.className, model: p.id });
       continue;
     }
-    for (const c of productColors(p)) {
-      if (spec.output.class_by === 'model_color') add({ name: `${model}_${slug(c.name)}`, model, color: c.name });
-      else for (const side of ['front', 'back'] as const) add({ name: `${model}_${slug(c.name)}_${side}`, model, color: c.name, side });
+    for (const c of p.palette) {
+      const name = `${p.className}_${slug(c.name)}`;
+      if (spec.output.class_by === 'model_color') add({ name, model: p.id, color: c.name });
+      else for (const side of ['front', 'back'] as const) add({ name: `${name}_${side}`, model: p.id, color: c.name, side });
     }
   }
   return out;

@@ -14,6 +14,12 @@ export const SampleLabel = z.object({
   /** [x, y, w, h] in pixels, origin top-left, measured from the render; null if not visible. */
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
   visible_pixels: z.number(),
+  /** Fraction of the product's silhouette inside the image (1 = wholly in frame). */
+  visible_fraction: z.number(),
+  /** The split this sample belongs to (spec `split.name`). */
+  split: z.string(),
+  /** Extra members of this sample: `mask` (8-bit, 255 = product), `depth` (16-bit, millimetres). */
+  annotations: z.object({ mask: z.string().optional(), depth: z.string().optional(), depth_units: z.literal('mm').optional() }),
   pose: z.object({
     side_up: z.enum(['front', 'back']),
     yaw_deg: z.number(),

@@ -32,6 +32,8 @@ export const Manifest = z.object({
       side: z.enum(['front', 'back']).optional(),
     }),
   ),
+  /** The split's name and the conditions held out of it. */
+  split: z.object({ name: z.string(), hold_out: z.unknown() }).optional(),
   counts: z.object({
     samples: z.number().int(),
     per_class: z.record(z.string(), z.number().int()),

@@ -5,4 +5,6 @@ import type { FileStorage } from '@synthline/storage';
 export interface RouteDeps {
   queue: JobQueue;
   storage: FileStorage;
+  /** The asset library folder (`library:` products, background photos); read per request. */
+  libraryRoot: string;
 }

@@ -1,7 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { canonicalHash, toJobView } from '@synthline/queue';
-import { problemResponses } from '../../problem.ts';
+import { SpecError } from '@synthline/spec';
+import { planContext } from '@synthline/planner';
+import { AssetLibrary } from '@synthline/library';
+import { ProblemError, problemResponses } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
 
@@ -10,7 +13,7 @@ import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
  * `Idempotency-Key`, a repeat with the same body answers 200 with the job made the first time,
  * and a repeat with a different body answers 409; a request that fails validation claims no key.
  */
-export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage }) => {
+export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, libraryRoot }) => {
   // The hash is of the body as sent (before defaults are filled in), taken before validation
   // replaces the body with the parsed spec.
   const bodyHashes = new WeakMap<FastifyRequest, string>();
@@ -35,6 +38,16 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
+      // Library products must exist and have passed their scan: a bad asset is refused here,
+      // never handed to a worker.
+      try {
+        planContext(request.body, await AssetLibrary.open(libraryRoot));
+      } catch (err) {
+        if (err instanceof SpecError) {
+          throw new ProblemError(400, 'invalid-request', `the spec cannot be rendered: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, err.problems);
+        }
+        throw err;
+      }
       const { record, created } = await queue.submit(request.body, {
         outputUri: (id) => storage.url(storage.jobDir(id)),
         ...(key === undefined ? {} : { idempotencyKey: key, bodyHash: bodyHashes.get(request) ?? canonicalHash(request.body) }),

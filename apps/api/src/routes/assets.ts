@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AssetLibrary, ScanEntry } from '@synthline/library';
+import type { RouteDeps } from './deps.ts';
+
+const AssetsView = z
+  .object({
+    library: z.string(),
+    products: z.array(ScanEntry.extend({ asset: z.string(), usable: z.boolean(), reason: z.string().nullable() })),
+    backgrounds: z.array(z.string()),
+    hdris: z.array(z.string()),
+  })
+  .meta({ id: 'Assets' });
+
+/**
+ * `GET /v1/assets`: the asset library's products as the last scan saw them (`synthline assets
+ * scan`), whether each can be used in a spec and why not, and the background photos.
+ */
+export const assetsRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { libraryRoot }) => {
+  app.get(
+    '/v1/assets',
+    { schema: { summary: 'The asset library', tags: ['assets'], response: { 200: AssetsView } } },
+    async () => {
+      const lib = await AssetLibrary.open(libraryRoot);
+      const products = lib.folders.map((f) => {
+        const found = lib.lookup(f.id);
+        const scanned = lib.scanFile.products[f.id];
+        const base: ScanEntry = scanned ?? {
+          id: f.id, ok: false, model_file: f.modelPath, format: f.format, size: f.size, mtime_ms: f.mtimeMs,
+          name: f.product?.name ?? null, class: f.product ? (f.product.class ?? f.id) : null, dimensions_m: null,
+          color_slots: f.product?.color_slots ?? [], colors: f.product?.colors ?? [], probe: null,
+          errors: f.errors, warnings: [], scanned_at: '',
+        };
+        return { ...base, asset: `library:${f.id}`, usable: !('error' in found), reason: 'error' in found ? found.error : null };
+      });
+      return { library: lib.root, products, backgrounds: lib.backgrounds.map((b) => b.name), hdris: lib.hdris.map((h) => h.name) };
+    },
+  );
+};

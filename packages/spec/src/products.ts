@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { SpecError } from './errors.ts';
+import { findModel, hexToRgb } from './catalog.ts';
+import type { JobSpec } from './job-spec.ts';
+
+/** Model file formats a library product may use. */
+export const MODEL_FORMATS = ['blend', 'glb', 'gltf', 'fbx', 'obj', 'stl', 'ply'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+const Hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour as "#RRGGBB"');
+
+/**
+ * `products/<id>/product.json` in an asset library: what the product is called, how big it really
+ * is, which material slots take the product colour, and its palette.
+ */
+export const ProductJson = z.strictObject({
+  /** Display name. */
+  name: z.string().min(1).max(200),
+  /** Class name in datasets; default: the product id. */
+  class: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).optional(),
+  /** Real size of the model's bounding box [x, y, z] in millimetres, as modelled (z up). */
+  dimensions_mm: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
+  /** Used when dimensions_mm is absent: metres per model unit. */
+  scale: z.number().positive().max(1000).optional(),
+  /** Material names whose base colour becomes the product colour; empty: every material. */
+  color_slots: z.array(z.string().min(1)).max(100).default([]),
+  colors: z.array(z.strictObject({ name: z.string().min(1).max(100), srgb: Hex })).min(1).max(100),
+});
+export type ProductJson = z.infer<typeof ProductJson>;
+
+/** What Blender found in a product's model file (the render server's `probe`). */
+export const ProbeResult = z.object({
+  meshes: z.number().int(),
+  vertices: z.number().int(),
+  faces: z.number().int(),
+  dimensions_m: z.tuple([z.number(), z.number(), z.number()]),
+  material_slots: z.array(z.string()),
+  textured: z.boolean(),
+  warnings: z.array(z.string()),
+});
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
+/** Where Blender finds a library product, sent in the plan (never a client's path). */
+export const ProductSource = z.object({
+  path: z.string(),
+  format: z.enum(MODEL_FORMATS),
+  dimensions_m: z.tuple([z.number(), z.number(), z.number()]).nullable(),
+  scale: z.number().nullable(),
+  color_slots: z.array(z.string()),
+});
+export type ProductSource = z.infer<typeof ProductSource>;
+
+/** A product a spec can use: a builtin phone or a scanned library product that passed. */
+export interface CatalogProduct {
+  asset: string;
+  id: string;
+  name: string;
+  className: string;
+  colors: { name: string; srgb: string }[];
+  source: ProductSource | null;
+}
+
+/** The library products available to specs (from a scan); builtin products need none. */
+export interface ProductIndex {
+  /** The usable product, or a reason why not (unknown, failed its scan, changed since). */
+  lookup(id: string): CatalogProduct | { error: string };
+  /** Background photos in the library: file name and absolute path. */
+  backgrounds: { name: string; path: string }[];
+}
+
+/** A spec's product entry with everything the planner and the classes need. */
+export interface ResolvedProduct extends CatalogProduct {
+  weight: number;
+  /** The entry's colours, in palette order. */
+  palette: { name: string; srgb: string; rgb: [number, number, number] }[];
+}
+
+function builtin(id: string): CatalogProduct | { error: string } {
+  const m = findModel(id);
+  if (!m) return { error: `unknown model "${id}"` };
+  return { asset: `builtin:${id}`, id, name: m.name, className: id, colors: m.colors, source: null };
+}
+
+/**
+ * Resolves every product of a spec against the builtin catalog and, for `library:` assets, the
+ * library index; throws a SpecError naming `products[i]...` for anything that cannot be used.
+ */
+export function resolveProducts(spec: JobSpec, library?: ProductIndex): ResolvedProduct[] {
+  const problems: { path: string; message: string }[] = [];
+  const out: ResolvedProduct[] = [];
+  spec.products.forEach((p, i) => {
+    const [kind, id = ''] = p.asset.split(':');
+    let found: CatalogProduct | { error: string };
+    if (kind === 'builtin') found = builtin(id);
+    else if (!library) found = { error: `"${p.asset}" needs an asset library (set SYNTHLINE_LIBRARY or --library)` };
+    else found = library.lookup(id);
+    if ('error' in found) {
+      problems.push({ path: `products[${i}].asset`, message: found.error });
+      return;
+    }
+    const names = new Set(found.colors.map((c) => c.name));
+    p.colors.forEach((c, j) => {
+      if (!names.has(c)) problems.push({ path: `products[${i}].colors[${j}]`, message: `"${c}" is not a colour of ${found.name} (${[...names].join(', ')})` });
+    });
+    const palette = (p.colors.length === 0 ? found.colors : found.colors.filter((c) => p.colors.includes(c.name))).map((c) => ({ ...c, rgb: hexToRgb(c.srgb) }));
+    out.push({ ...found, weight: p.weight, palette });
+  });
+  if (problems.length) throw new SpecError(problems);
+  return out;
+}
