@@ -23,7 +23,9 @@ if HERE not in sys.path:
 import bpy  # noqa: E402
 
 from synthline_bpy import compat  # noqa: E402
-from synthline_bpy.plan import PlanError, parse_plan  # noqa: E402
+from synthline_bpy import library  # noqa: E402
+from synthline_bpy.library import BadAsset  # noqa: E402
+from synthline_bpy.plan import PlanError, parse_plan, parse_source  # noqa: E402
 from synthline_bpy.scene import OutputMissing, Scene, rss_bytes  # noqa: E402
 
 
@@ -99,6 +101,8 @@ def serve(opts) -> int:
         elif op == "shutdown":
             out.send({"id": rid, "ok": True, "result": {"rss_bytes": rss_bytes()}})
             return 0
+        elif op == "probe":
+            handle_probe(scene, out, rid, req.get("source"))
         elif op == "render":
             handle_render(scene, out, rid, req.get("plan"))
             frames += 1
@@ -126,6 +130,9 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
     except OutputMissing as e:
         out.error(rid, "OUTPUT_MISSING", str(e), traceback.format_exc())
         return
+    except BadAsset as e:
+        out.error(rid, "BAD_ASSET", str(e), traceback.format_exc())
+        return
     except PlanError as e:
         out.error(rid, "BAD_PLAN", str(e), traceback.format_exc())
         return
@@ -136,6 +143,29 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
         out.send({"id": rid, "ok": True, "result": result})
     except ValueError as e:  # e.g. a non-finite number in the measurements
         out.error(rid, "RENDER_FAILED", f"unserialisable result: {e}", traceback.format_exc())
+
+
+def handle_probe(scene: Scene, out: Replies, rid, raw_source) -> None:
+    """Describe a model file for the asset scanner; nothing it imports stays in the scene."""
+    t0 = time.perf_counter()
+    try:
+        src = parse_source(raw_source, "source")
+    except PlanError as e:
+        out.error(rid, "BAD_REQUEST", str(e), traceback.format_exc())
+        return
+    try:
+        result = library.probe(src, scene.scene)
+    except BadAsset as e:
+        out.error(rid, "BAD_ASSET", str(e), traceback.format_exc())
+        return
+    except Exception as e:
+        out.error(rid, "BAD_ASSET", f"{type(e).__name__}: {e}", traceback.format_exc())
+        return
+    result["seconds"] = round(time.perf_counter() - t0, 6)
+    try:
+        out.send({"id": rid, "ok": True, "result": result})
+    except ValueError as e:
+        out.error(rid, "BAD_ASSET", f"unserialisable probe result: {e}", traceback.format_exc())
 
 
 def main() -> int:

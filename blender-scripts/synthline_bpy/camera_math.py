@@ -124,16 +124,21 @@ def rot_z(deg: float) -> Mat:
     return [[c, -s, 0], [s, c, 0], [0, 0, 1]]
 
 
-def product_pose(side_up: str, yaw_deg: float, offset: Sequence[float], thickness: float
-                 ) -> Tuple[Vec3, Vec3]:
+def product_pose(side_up: str, yaw_deg: float, offset: Sequence[float], thickness: float,
+                 flip_axis: str = "y") -> Tuple[Vec3, Vec3]:
     """(location, euler XYZ degrees) of a phone lying on the belt.
 
     "front" = screen up (identity); "back" = back up, i.e. turned over about the phone's long
-    axis (y) so the screen faces the belt. Then yaw about world +z. The body-frame origin is the
+    axis (y) so the screen faces the belt (flip_axis "x": turned over about x). Then yaw about
+    world +z. The body-frame origin is the
     body's bounding-box centre, so resting on the belt puts it at z = T/2.
     """
     if side_up not in ("front", "back"):
         raise ValueError(f"side_up must be 'front' or 'back', not {side_up!r}")
     flip = 180.0 if side_up == "back" else 0.0
-    # Euler XYZ applies X, then Y, then Z: flip about local y first, then yaw about world z.
-    return (float(offset[0]), float(offset[1]), thickness / 2), (0.0, flip, float(yaw_deg))
+    loc = (float(offset[0]), float(offset[1]), thickness / 2)
+    # Euler XYZ applies X, then Y, then Z: flip about local y (phones) or x (library products,
+    # whose "front" is simply +z up as modelled) first, then yaw about world z.
+    if flip_axis == "x":
+        return loc, (flip, 0.0, float(yaw_deg))
+    return loc, (0.0, flip, float(yaw_deg))

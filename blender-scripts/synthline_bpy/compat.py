@@ -259,3 +259,95 @@ def set_view_transform(scene: Any, exposure_ev: float = 0.0) -> None:
     scene.view_settings.gamma = 1.0
     scene.display_settings.display_device = "sRGB"
     scene.sequencer_colorspace_settings.name = "sRGB"
+
+
+# ---------------------------------------------------------------------- library products
+
+def _has_op(module: str, name: str) -> bool:
+    try:
+        getattr(getattr(bpy.ops, module), name).get_rna_type()
+        return True
+    except (AttributeError, KeyError):
+        return False
+
+
+def model_importer(fmt: str) -> str:
+    """The operator ("module.name") that imports a model format on this Blender.
+
+    glb/gltf: import_scene.gltf everywhere (3.4 needs numpy.bool restored first).
+    fbx: import_scene.fbx everywhere.
+    obj: wm.obj_import (C++, 3.3+; the only one in 4.x) when present, else import_scene.obj.
+    stl/ply: the Python add-ons import_mesh.stl/ply on 3.x (3.4 registers an unfinished
+    wm.stl_import and no wm.ply_import); the C++ wm.stl_import/wm.ply_import on 4.x, where the
+    add-ons are gone (4.2+) or deprecated.
+    """
+    if fmt in ("glb", "gltf"):
+        order = [("import_scene", "gltf")]
+    elif fmt == "fbx":
+        order = [("import_scene", "fbx")]
+    elif fmt == "obj":
+        order = [("wm", "obj_import"), ("import_scene", "obj")]
+    elif fmt in ("stl", "ply"):
+        addon, native = ("import_mesh", fmt), ("wm", f"{fmt}_import")
+        order = [native, addon] if VERSION >= (4, 0, 0) else [addon, native]
+    else:
+        raise ValueError(f"no importer for format {fmt!r}")
+    for mod, name in order:
+        if _has_op(mod, name):
+            return f"{mod}.{name}"
+    raise ValueError(f"this Blender ({version_string()}) has no importer for {fmt!r}")
+
+
+def import_model(path: str, fmt: str) -> None:
+    """Run the importer for `fmt`; raises RuntimeError when it fails or is cancelled."""
+    if fmt in ("glb", "gltf"):
+        restore_numpy_bool()
+    mod, name = model_importer(fmt).split(".")
+    op = getattr(getattr(bpy.ops, mod), name)
+    result = op(filepath=path)
+    if "FINISHED" not in result:
+        raise RuntimeError(f"{mod}.{name} returned {sorted(result)}")
+
+
+def multiply_colour_node(tree: Any) -> Any:
+    """A node computing A * B for colours, factor 1: (node, input A, input B, output).
+
+    3.x: the legacy MixRGB node; 4.x: the Mix node (MixRGB is hidden there).
+    """
+    if VERSION >= (4, 0, 0) and hasattr(bpy.types, "ShaderNodeMix"):
+        node = tree.nodes.new("ShaderNodeMix")
+        node.data_type = "RGBA"
+        node.blend_type = "MULTIPLY"
+        node.clamp_factor = True
+        by_id = {s.identifier: s for s in node.inputs}
+        by_id["Factor_Float"].default_value = 1.0
+        out = {s.identifier: s for s in node.outputs}["Result_Color"]
+        return node, by_id["A_Color"], by_id["B_Color"], out
+    node = tree.nodes.new("ShaderNodeMixRGB")
+    node.blend_type = "MULTIPLY"
+    node.inputs["Fac"].default_value = 1.0
+    return node, node.inputs["Color1"], node.inputs["Color2"], node.outputs["Color"]
+
+
+def image_extension_mirror() -> str:
+    """Image texture extension for belt photos: MIRROR (3.5+), else REPEAT (3.4)."""
+    items = bpy.types.ShaderNodeTexImage.bl_rna.properties["extension"].enum_items
+    return "MIRROR" if "MIRROR" in [i.identifier for i in items] else "REPEAT"
+
+
+def srgb_colorspace() -> str:
+    items = bpy.types.ColorManagedInputColorspaceSettings.bl_rna.properties["name"].enum_items
+    names = [i.identifier for i in items]
+    for n in ("sRGB",):
+        if n in names:
+            return n
+    return names[0]
+
+
+def enable_z_pass(view_layer: Any, enabled: bool) -> None:
+    if view_layer.use_pass_z != enabled:
+        view_layer.use_pass_z = enabled
+
+
+def depth_socket_name() -> str:
+    return "Depth"

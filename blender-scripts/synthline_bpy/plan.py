@@ -13,6 +13,8 @@ from typing import Any, List, Optional, Sequence, Tuple
 RGB = Tuple[float, float, float]
 
 LIGHT_TYPES = ("point", "area", "spot")
+MODEL_FORMATS = ("glb", "gltf", "fbx", "obj", "stl", "ply", "blend")
+BACKGROUND_KINDS = ("belt", "image")
 ENGINES = ("cycles", "eevee")
 MAX_LIGHTS = 4
 
@@ -89,6 +91,16 @@ def _abs_path(v: Any, path: str) -> str:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a library product's model file is and how to size and colour it."""
+    path: str
+    format: str
+    dimensions_m: Optional[Tuple[float, float, float]]
+    scale: Optional[float]
+    color_slots: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Product:
     asset: str
     model: str
@@ -97,6 +109,7 @@ class Product:
     side_up: str
     yaw_deg: float
     offset_m: Tuple[float, float]
+    source: Optional[Source] = None  # library products only
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,11 @@ class Background:
     texture_scale: float
     texture_offset: Tuple[float, float]
     roughness: float
+    # kind "image" only (the belt fields above then hold neutral placeholders):
+    image: Optional[str] = None
+    crop: Tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    rotation_deg: float = 0.0
+    tint_srgb: RGB = (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,7 @@ class Render:
 class Outputs:
     image: str
     mask: Optional[str]
+    depth: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -176,14 +195,19 @@ def parse_plan(d: Any) -> FramePlan:
 
     p = _get(d, "product", "")
     color = _get(p, "color", "product")
+    asset = _str(p, "asset", "product")
+    source = None
+    if asset.startswith("library:"):
+        source = parse_source(_get(p, "source", "product"), "product.source")
     product = Product(
-        asset=_str(p, "asset", "product"),
+        asset=asset,
         model=_str(p, "model", "product"),
         color_name=_str(color, "name", "product.color"),
         color_srgb=_vec(color, "srgb", "product.color", 3, 0.0, 1.0),  # type: ignore[arg-type]
         side_up=_str(p, "side_up", "product", ("front", "back")),
         yaw_deg=_num(p, "yaw_deg", "product"),
         offset_m=_vec(p, "offset_m", "product", 2, -10.0, 10.0),  # type: ignore[arg-type]
+        source=source,
     )
 
     c = _get(d, "camera", "")
@@ -231,8 +255,9 @@ def parse_plan(d: Any) -> FramePlan:
         raise PlanError("world.hdri", f"not a file stem: {world.hdri!r}")
 
     b = _get(d, "background", "")
-    background = Background(
-        kind=_str(b, "kind", "background", ("belt",)),
+    kind = _str(b, "kind", "background", BACKGROUND_KINDS)
+    background = parse_image_background(b) if kind == "image" else Background(
+        kind=kind,
         belt_srgb=_vec(b, "belt_srgb", "background", 3, 0.0, 1.0),  # type: ignore[arg-type]
         texture_scale=_num(b, "texture_scale", "background", 1e-3, 1e3),
         texture_offset=_vec(b, "texture_offset", "background", 2, -1e4, 1e4),  # type: ignore
@@ -262,7 +287,11 @@ def parse_plan(d: Any) -> FramePlan:
         raise PlanError("outputs.image", "expected a .png path")
     mask_raw = o.get("mask") if isinstance(o, dict) else None
     mask = None if mask_raw is None else _abs_path(mask_raw, "outputs.mask")
-    outputs = Outputs(image=image, mask=mask)
+    depth_raw = o.get("depth") if isinstance(o, dict) else None
+    depth = None if depth_raw is None else _abs_path(depth_raw, "outputs.depth")
+    if depth is not None and not depth.lower().endswith(".png"):
+        raise PlanError("outputs.depth", "expected a .png path")
+    outputs = Outputs(image=image, mask=mask, depth=depth)
 
     crash = False
     dbg = d.get("debug")
@@ -276,8 +305,50 @@ def parse_plan(d: Any) -> FramePlan:
                      crash=crash)
 
 
+def parse_source(s: Any, path: str = "source") -> Source:
+    """A library product's `source` object (also the probe request's `source`)."""
+    fpath = _abs_path(_get(s, "path", path), f"{path}.path")
+    # Not checked against MODEL_FORMATS here: an unsupported format is the asset's fault
+    # (BAD_ASSET, raised when it is imported), not a malformed plan.
+    fmt = _str(s, "format", path)
+    dims_raw = s.get("dimensions_m")
+    dims = None
+    if dims_raw is not None:
+        dims = _vec(s, "dimensions_m", path, 3, 1e-6, 1e3)
+        if not all(v > 0 for v in dims):
+            raise PlanError(f"{path}.dimensions_m", "expected positive lengths")
+    scale = None if s.get("scale") is None else _num(s, "scale", path, 1e-9, 1e9)
+    if scale is not None and scale <= 0:
+        raise PlanError(f"{path}.scale", "expected a positive number")
+    slots_raw = s.get("color_slots", [])
+    if slots_raw is None:
+        slots_raw = []
+    if not isinstance(slots_raw, list) or not all(isinstance(x, str) and x for x in slots_raw):
+        raise PlanError(f"{path}.color_slots", "expected an array of material names")
+    return Source(path=fpath, format=fmt, dimensions_m=dims,  # type: ignore[arg-type]
+                  scale=scale, color_slots=tuple(slots_raw))
+
+
+def parse_image_background(b: Any) -> Background:
+    """`background` of kind "image": a photo textures the belt (docs/render-protocol.md)."""
+    crop = _vec(b, "crop", "background", 4, 0.0, 1.0)
+    if not (crop[2] > crop[0] and crop[3] > crop[1]):
+        raise PlanError("background.crop", f"expected u0 < u1 and v0 < v1, got {list(crop)}")
+    return Background(
+        kind="image",
+        belt_srgb=(0.0, 0.0, 0.0),
+        texture_scale=1.0,
+        texture_offset=(0.0, 0.0),
+        roughness=_num(b, "roughness", "background", 0.0, 1.0),
+        image=_abs_path(_get(b, "image", "background"), "background.image"),
+        crop=crop,  # type: ignore[arg-type]
+        rotation_deg=_num(b, "rotation_deg", "background"),
+        tint_srgb=_vec(b, "tint_srgb", "background", 3, 0.0, 16.0),  # type: ignore[arg-type]
+    )
+
+
 def model_from_asset(product: Product) -> str:
-    """The catalog id a product refers to; only builtin assets exist so far."""
+    """The catalog id a builtin product refers to."""
     if not product.asset.startswith("builtin:"):
         raise PlanError("product.asset", f"unknown asset library in {product.asset!r}")
     aid = product.asset[len("builtin:"):]
@@ -286,10 +357,15 @@ def model_from_asset(product: Product) -> str:
     return aid
 
 
+def is_library(product: Product) -> bool:
+    return product.asset.startswith("library:") and product.source is not None
+
+
 def check_known(plan: FramePlan, models: Sequence[str], hdris: Sequence[str]) -> None:
-    mid = model_from_asset(plan.product)
-    if mid not in models:
-        raise PlanError("product.model", f"unknown model {mid!r}")
+    if not is_library(plan.product):
+        mid = model_from_asset(plan.product)
+        if mid not in models:
+            raise PlanError("product.model", f"unknown model {mid!r}")
     if plan.world.hdri not in hdris:
         raise PlanError("world.hdri", f"unknown HDRI {plan.world.hdri!r} "
                                       f"(known: {', '.join(sorted(hdris))})")

@@ -7,19 +7,22 @@ grow. Phones are built on first use and then shown/hidden.
 from __future__ import annotations
 
 import atexit
+import collections
 import math
 import os
 import shutil
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from . import camera_math, catalog, colour, compat, phones, pngio, texture
-from .plan import LIGHT_TYPES, MAX_LIGHTS, FramePlan, check_known, model_from_asset
+from . import annotate, belt_image, camera_math, catalog, colour, compat, library, phones, pngio
+from . import texture
+from .library import BadAsset
+from .plan import LIGHT_TYPES, MAX_LIGHTS, FramePlan, check_known, is_library, model_from_asset
 
 # Fixed camera exposure, in stops, like an industrial camera over a belt. Calibrated so that a
 # white phone under the normalised HDRI at strength 1 plus one 40 W point light at 0.75 m
@@ -34,6 +37,12 @@ HDRI_MAX_WIDTH = 256  # importance map is 256 x 128 too: one map cell per pixel
 HDRI_BLUR_PASSES = 2
 BELT_TILE_M = 0.6  # one texture repeat on the belt at texture_scale 1
 IMPORTANCE_MAP_RES = 256
+# Cycles' Z pass on 3.4.1, measured with a straight-down camera over the belt: see
+# tools/protocol_check.py ("depth").
+DEPTH_IS_RAY_DISTANCE = False
+BACKGROUND_CACHE = 8  # belt photos kept in memory (least recently used dropped first)
+
+Product = Union[phones.BuiltPhone, library.LibraryProduct]
 
 
 class OutputMissing(RuntimeError):
@@ -59,10 +68,14 @@ class Scene:
         self.models = catalog.models_by_id(self.catalog)
         self.hdris = compat.studio_hdris()
         self.phones: Dict[str, phones.BuiltPhone] = {}
-        self.current: Optional[phones.BuiltPhone] = None
+        self.current: Optional[Product] = None
         self._hdri_images: Dict[str, bpy.types.Image] = {}
         self._hdri_gain: Dict[str, float] = {}
         self._state: Dict[str, object] = {}
+        self._bg_images: "collections.OrderedDict[str, Tuple[bpy.types.Image, Tuple]]" = \
+            collections.OrderedDict()
+        self._bg_material: Optional[bpy.types.Material] = None
+        self._geometry: Dict[int, tuple] = {}  # id(product) -> (scale, verts, tris, product)
         compat.restore_numpy_bool()
 
         self.scene = bpy.context.scene
@@ -74,6 +87,7 @@ class Scene:
         self._build_lights()
         self._build_world()
         self._build_compositor()
+        self.library = library.Library(self.scene, self.collection)
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -149,6 +163,7 @@ class Scene:
         _link(nt, rough.outputs["Value"], compat.principled_input(bsdf, "Roughness"))
         compat.set_principled(bsdf, Specular=0.35, Metallic=0.0)
         mesh.materials.append(mat)
+        self._belt_material = mat
         obj = bpy.data.objects.new("belt", mesh)
         obj.pass_index = 0
         self.collection.objects.link(obj)
@@ -240,6 +255,23 @@ class Scene:
         _link(tree, compat.render_layers_output(rl, "IndexOB"), fo.inputs[0])
         self._index_file = os.path.join(self._index_dir, "index_%04d.png" % self.scene.frame_current)
         self._index_image: Optional[bpy.types.Image] = None
+        # Depth: the Z pass as 32-bit float EXR (float files are written without the view
+        # transform; a 16-bit PNG would get the sRGB curve and the exposure). Linked and the
+        # pass enabled only on frames that ask for depth.
+        dfo = tree.nodes.new("CompositorNodeOutputFile")
+        dfo.base_path = self._index_dir
+        dfo.file_slots[0].path = "depth_"
+        dfmt = dfo.format
+        dfmt.file_format = "OPEN_EXR"
+        dfmt.color_mode = "RGB"
+        dfmt.color_depth = "32"
+        dfmt.exr_codec = "NONE"
+        dfo.mute = True
+        self._tree = tree
+        self._rl = rl
+        self._depth_node = dfo
+        self._depth_file = os.path.join(self._index_dir, "depth_%04d.exr" % self.scene.frame_current)
+        self._depth_image: Optional[bpy.types.Image] = None
 
     # ------------------------------------------------------------------ per frame
 
@@ -287,7 +319,17 @@ class Scene:
             setter(value)
             self._state[key] = value
 
-    def apply(self, plan: FramePlan) -> phones.BuiltPhone:
+    def _set_depth(self, on: bool) -> None:
+        compat.enable_z_pass(bpy.context.view_layer, on)
+        node = self._depth_node
+        for link in list(node.inputs[0].links):
+            self._tree.links.remove(link)
+        if on:
+            _link(self._tree, compat.render_layers_output(self._rl, compat.depth_socket_name()),
+                  node.inputs[0])
+        node.mute = not on
+
+    def apply(self, plan: FramePlan) -> Product:
         check_known(plan, list(self.models), list(self.hdris))
         s = self.scene
         r = s.render
@@ -303,16 +345,23 @@ class Scene:
             self._set("eevee_samples", plan.render.samples,
                       lambda v: setattr(s.eevee, "taa_render_samples", v))
 
+        self._set("depth", plan.outputs.depth is not None, self._set_depth)
+
         # Product.
-        mid = model_from_asset(plan.product)
-        phone = self.phone(mid)
+        if is_library(plan.product):
+            src = plan.product.source
+            phone: Product = self.library.product(plan.product.asset[len("library:"):], src)
+            thickness, flip_axis = phone.dimensions[2], "x"
+        else:
+            phone = self.phone(model_from_asset(plan.product))
+            thickness, flip_axis = phone.layout.thickness, "y"
         if self.current is not None and self.current is not phone:
             self.current.set_visible(False)
         phone.set_visible(True)
         self.current = phone
         phone.set_colour(plan.product.color_name, plan.product.color_srgb)
         loc, rot = camera_math.product_pose(plan.product.side_up, plan.product.yaw_deg,
-                                            plan.product.offset_m, phone.layout.thickness)
+                                            plan.product.offset_m, thickness, flip_axis)
         phone.root.location = loc
         phone.root.rotation_mode = "XYZ"
         phone.root.rotation_euler = tuple(math.radians(a) for a in rot)
@@ -369,6 +418,11 @@ class Scene:
 
         # Belt.
         b = plan.background
+        if b.kind == "image":
+            self._apply_image_background(b)
+            return phone
+        if self.belt.data.materials[0] is not self._belt_material:
+            self.belt.data.materials[0] = self._belt_material
         lin = colour.srgb3_to_linear(b.belt_srgb)
         ramp = self._belt_nodes["ramp"].color_ramp.elements
         ramp[0].color = (*colour.scale(lin, 0.6), 1.0)
@@ -379,6 +433,85 @@ class Scene:
         rough = self._belt_nodes["rough"]
         rough.inputs[2].default_value = max(0.0, min(1.0, b.roughness)) - 0.15
         return phone
+
+    # ------------------------------------------------------------------ belt photos
+
+    def background_image(self, path: str) -> Tuple[bpy.types.Image, Tuple[int, int]]:
+        """A belt photo as a packed in-memory 8-bit image (at most 2048 px a side), cached.
+
+        Like the HDRIs: a file-backed image would be decoded again in every render session.
+        Returns (image, original (w, h)): crops are fractions of the original photo.
+        """
+        hit = self._bg_images.get(path)
+        if hit is not None:
+            self._bg_images.move_to_end(path)
+            return hit
+        try:
+            src = bpy.data.images.load(path, check_existing=False)
+            w, h = src.size
+            if w == 0 or h == 0:
+                raise RuntimeError("decodes to an empty image")
+        except Exception as e:
+            try:
+                bpy.data.images.remove(src)  # type: ignore[possibly-undefined]
+            except Exception:
+                pass
+            raise BadAsset(f"cannot read background image {path}: {e}") from None
+        f, w2, h2 = belt_image.reduced_size(w, h)
+        if f > 1:
+            src.scale(w2, h2)
+        px = np.empty(w2 * h2 * 4, dtype=np.float32)
+        src.pixels.foreach_get(px)
+        bpy.data.images.remove(src)
+        img = self._image(f"background:{os.path.basename(path)}", px.reshape(h2, w2, 4),
+                          colorspace=compat.srgb_colorspace(), float_buffer=False)
+        img.use_fake_user = True
+        self._bg_images[path] = (img, (w, h))
+        while len(self._bg_images) > BACKGROUND_CACHE:
+            _, (old, _) = self._bg_images.popitem(last=False)
+            if self._bg_material is not None and self._bg_nodes["tex"].image is old:
+                self._bg_nodes["tex"].image = None
+            bpy.data.images.remove(old)
+        return img, (w, h)
+
+    def _build_image_background(self) -> None:
+        mat = bpy.data.materials.new("belt_photo")
+        mat.use_nodes = True
+        nt = mat.node_tree
+        bsdf = nt.nodes["Principled BSDF"]
+        texco = nt.nodes.new("ShaderNodeTexCoord")
+        rot = nt.nodes.new("ShaderNodeMapping")
+        rot.vector_type = "POINT"
+        fit = nt.nodes.new("ShaderNodeMapping")
+        fit.vector_type = "POINT"
+        tex = nt.nodes.new("ShaderNodeTexImage")
+        tex.interpolation = "Linear"
+        tex.extension = compat.image_extension_mirror()
+        tint, a, b, out = compat.multiply_colour_node(nt)
+        _link(nt, texco.outputs["Object"], rot.inputs["Vector"])
+        _link(nt, rot.outputs["Vector"], fit.inputs["Vector"])
+        _link(nt, fit.outputs["Vector"], tex.inputs["Vector"])
+        _link(nt, tex.outputs["Color"], a)
+        _link(nt, out, compat.principled_input(bsdf, "Base Color"))
+        compat.set_principled(bsdf, Specular=0.35, Metallic=0.0)
+        self._bg_material = mat
+        self._bg_nodes = {"rot": rot, "fit": fit, "tex": tex, "tint": b, "bsdf": bsdf}
+
+    def _apply_image_background(self, b) -> None:
+        img, (w, h) = self.background_image(b.image)
+        if self._bg_material is None:
+            self._build_image_background()
+        n = self._bg_nodes
+        if n["tex"].image is not img:
+            n["tex"].image = img
+        rot, (sx, sy), (lx, ly) = belt_image.crop_mapping(b.crop, w, h, b.rotation_deg)
+        n["rot"].inputs["Rotation"].default_value = (0.0, 0.0, rot)
+        n["fit"].inputs["Scale"].default_value = (sx, sy, 1.0)
+        n["fit"].inputs["Location"].default_value = (lx, ly, 0.0)
+        n["tint"].default_value = (*colour.srgb3_to_linear(b.tint_srgb), 1.0)
+        compat.set_principled(n["bsdf"], Roughness=b.roughness)
+        if self.belt.data.materials[0] is not self._bg_material:
+            self.belt.data.materials[0] = self._bg_material
 
     def _set_samples(self, n: int) -> None:
         self.scene.cycles.samples = n
@@ -419,6 +552,9 @@ class Scene:
         if plan.outputs.mask:
             os.makedirs(os.path.dirname(plan.outputs.mask), exist_ok=True)
             pngio.write(plan.outputs.mask, W, H, 1, (mask.astype(np.uint8) * 255).tobytes())
+        camera = self.measure_camera(W, H)
+        if plan.outputs.depth:
+            self.write_depth(plan.outputs.depth, W, H, camera["K"])
 
         return {
             "index": plan.index,
@@ -426,7 +562,10 @@ class Scene:
             "mask": plan.outputs.mask,
             "bbox": bbox,
             "visible_pixels": visible,
-            "camera": self.measure_camera(W, H),
+            "visible_fraction": round(self.visible_fraction(phone, camera, W, H), 6),
+            "depth": plan.outputs.depth,
+            "depth_units": "mm",
+            "camera": camera,
             "product": self.measure_product(phone),
             "seconds": round(time.perf_counter() - t0, 6),
             "blender_version": compat.version_string(),
@@ -491,16 +630,80 @@ class Scene:
         return {"K": K, "world_to_camera": camera_math.opencv_world_to_camera(mw),
                 "convention": "opencv"}
 
-    def measure_product(self, phone: phones.BuiltPhone) -> dict:
+    def write_depth(self, path: str, W: int, H: int, K) -> None:
+        """The Z pass (from the EXR the compositor wrote) as a 16-bit PNG in millimetres."""
+        if not os.path.isfile(self._depth_file):
+            raise RuntimeError(f"depth pass was not written to {self._depth_file}")
+        img = self._depth_image
+        if img is None:
+            img = bpy.data.images.load(self._depth_file, check_existing=False)
+            img.colorspace_settings.name = compat.linear_colorspace()
+            img.use_fake_user = True
+            self._depth_image = img
+        else:
+            img.reload()
+        if tuple(img.size) != (W, H):
+            raise RuntimeError(f"depth image is {tuple(img.size)}, expected {(W, H)}")
+        buf = np.empty(W * H * 4, dtype=np.float32)
+        img.pixels.foreach_get(buf)
+        os.remove(self._depth_file)
+        z = buf[0::4].reshape(H, W)[::-1]
+        if DEPTH_IS_RAY_DISTANCE:
+            z = annotate.ray_distance_to_z(z, K)
+        mm = annotate.depth_mm(z)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        pngio.write(path, W, H, 1, mm.astype(">u2").tobytes(), bit_depth=16)
+
+    def _product_geometry(self, product: Product) -> Tuple[np.ndarray, np.ndarray]:
+        """(vertices in the root's frame, triangles) of a product, cached per product + scale."""
+        key = id(product)
+        scale = getattr(product, "scale", 1.0)
+        hit = self._geometry.get(key)
+        if hit is not None and hit[0] == scale and hit[3] is product:
+            return hit[1], hit[2]
+        verts, tris, base = [], [], 0
+        for obj in product.parts:
+            me = obj.data
+            co = np.empty(len(me.vertices) * 3, dtype=np.float64)
+            me.vertices.foreach_get("co", co)
+            co = co.reshape(-1, 3)
+            m = np.array(obj.matrix_parent_inverse) @ np.array(obj.matrix_basis)
+            verts.append(co @ m[:3, :3].T + m[:3, 3])
+            me.calc_loop_triangles()
+            t = np.empty(len(me.loop_triangles) * 3, dtype=np.int64)
+            me.loop_triangles.foreach_get("vertices", t)
+            tris.append(t.reshape(-1, 3) + base)
+            base += co.shape[0]
+        V = np.concatenate(verts) if verts else np.zeros((0, 3))
+        T = np.concatenate(tris) if tris else np.zeros((0, 3), dtype=np.int64)
+        self._geometry[key] = (scale, V, T, product)
+        return V, T
+
+    def visible_fraction(self, product: Product, camera: dict, W: int, H: int) -> float:
+        V, T = self._product_geometry(product)
+        if V.size == 0:
+            return 0.0
+        m = np.array(product.root.matrix_world)
+        P = V @ m[:3, :3].T + m[:3, 3]
+        return annotate.visible_fraction(annotate.project(P, camera["K"],
+                                                          camera["world_to_camera"]), T, W, H)
+
+    def measure_product(self, phone: Product) -> dict:
         root = phone.root
         mw = root.matrix_world
+        if isinstance(phone, library.LibraryProduct):
+            dims, scale, residual = phone.dimensions, phone.scale, phone.residual
+        else:
+            dims, scale, residual = phone.layout.dimensions, 1.0, None
         return {
             "matrix_world": [list(row) for row in mw],
             "location_m": list(mw.translation),
             # The root has no parent, so its own XYZ Euler angles describe matrix_world; a
             # decomposition of the matrix could return an equivalent but different triple.
             "rotation_euler_deg": [math.degrees(a) for a in root.rotation_euler],
-            "dimensions_m": list(phone.layout.dimensions),
+            "dimensions_m": list(dims),
+            "scale": scale,
+            "scale_residual": residual,
         }
 
     def purge(self) -> int:

@@ -73,6 +73,13 @@ class CameraMathTest(unittest.TestCase):
         self.assertAlmostEqual(K[1][1], K[0][0])
         self.assertEqual((K[0][2], K[1][2]), (63.5, 47.5))
 
+    def test_product_pose_library_flips_about_x(self):
+        loc, rot = cm.product_pose("back", 30.0, (0.01, 0.0), 0.08, flip_axis="x")
+        self.assertEqual(loc, (0.01, 0.0, 0.04))
+        self.assertEqual(rot, (180.0, 0.0, 30.0))
+        self.assertEqual(cm.product_pose("front", 0.0, (0, 0), 0.08, flip_axis="x")[1],
+                         (0.0, 0.0, 0.0))
+
     def test_product_pose(self):
         loc, rot = cm.product_pose("front", 30.0, (0.01, -0.02), 0.0074)
         self.assertEqual(loc, (0.01, -0.02, 0.0037))

@@ -6,6 +6,16 @@ from synthline_bpy import pngio
 
 
 class PngTest(unittest.TestCase):
+    def test_round_trip_16_bit_grey(self):
+        import struct
+        with tempfile.TemporaryDirectory() as d:
+            vals = [0, 1, 255, 256, 350, 65535, 1234, 40000]
+            p = os.path.join(d, "d.png")
+            pngio.write(p, 4, 2, 1, struct.pack(">8H", *vals), bit_depth=16)
+            self.assertEqual(pngio.read16(p), (4, 2, 1, vals))
+            with self.assertRaises(ValueError):
+                pngio.read(p)  # the 8-bit reader refuses 16-bit files
+
     def test_round_trip_grey_and_rgb(self):
         with tempfile.TemporaryDirectory() as d:
             grey = bytes((x * 7 + y * 3) % 256 for y in range(5) for x in range(9))

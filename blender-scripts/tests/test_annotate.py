@@ -1,0 +1,67 @@
+import unittest
+
+import numpy as np
+
+from synthline_bpy import annotate, camera_math
+
+
+class DepthTest(unittest.TestCase):
+    def test_depth_mm_rounding_clamping_and_misses(self):
+        z = np.array([[0.35, 0.3504], [1e10, 0.0001], [100.0, np.inf]])
+        mm = annotate.depth_mm(z)
+        self.assertEqual(mm.dtype, np.uint16)
+        self.assertEqual(mm.tolist(), [[350, 350], [0, 1], [65535, 0]])
+
+    def test_ray_distance_to_z(self):
+        K = camera_math.intrinsics(35.0, 36.0, 5, 3)
+        # A plane at z = 0.4 seen by a pinhole: ray length = z * |(x/z, y/z, 1)|.
+        u = (np.arange(5) - K[0][2]) / K[0][0]
+        v = (np.arange(3) - K[1][2]) / K[1][1]
+        dist = 0.4 * np.sqrt(1 + u[None, :] ** 2 + v[:, None] ** 2)
+        np.testing.assert_allclose(annotate.ray_distance_to_z(dist, K), 0.4)
+
+
+class VisibleFractionTest(unittest.TestCase):
+    def square(self, x0, y0, x1, y1):
+        uvz = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], dtype=float)
+        tris = np.array([[0, 1, 2], [0, 2, 3]])
+        return uvz, tris
+
+    def test_inside_is_one(self):
+        uvz, t = self.square(10, 10, 20, 20)
+        self.assertEqual(annotate.visible_fraction(uvz, t, 100, 100), 1.0)
+
+    def test_half_cut_by_the_right_edge(self):
+        # Image spans x in [-0.5, 99.5]; the square spans [79.5, 119.5]: half inside.
+        uvz, t = self.square(79.5, 10, 119.5, 50)
+        self.assertAlmostEqual(annotate.visible_fraction(uvz, t, 100, 100), 0.5, delta=0.01)
+
+    def test_corner_cut_and_outside(self):
+        uvz, t = self.square(-20.5, -20.5, 19.5, 19.5)  # a quarter inside
+        self.assertAlmostEqual(annotate.visible_fraction(uvz, t, 100, 100), 0.25, delta=0.01)
+        uvz, t = self.square(200, 200, 220, 220)
+        self.assertEqual(annotate.visible_fraction(uvz, t, 100, 100), 0.0)
+
+    def test_overlapping_triangles_count_once(self):
+        # A closed box seen from above has front and back faces on top of each other.
+        uvz, t = self.square(79.5, 10, 119.5, 50)
+        both = np.concatenate([t, t[:, ::-1]])
+        self.assertAlmostEqual(annotate.visible_fraction(uvz, both, 100, 100), 0.5, delta=0.01)
+
+    def test_behind_camera_is_left_out(self):
+        uvz, t = self.square(79.5, 10, 119.5, 50)
+        uvz[:, 2] = -1
+        self.assertEqual(annotate.visible_fraction(uvz, t, 100, 100), 0.0)
+
+    def test_project(self):
+        K = camera_math.intrinsics(35.0, 36.0, 64, 64)
+        w2c = np.eye(4)
+        p = annotate.project(np.array([[0.0, 0.0, 2.0], [0.1, -0.1, 1.0]]), K, w2c)
+        self.assertAlmostEqual(p[0, 0], K[0][2])
+        self.assertAlmostEqual(p[1, 0], K[0][2] + 0.1 * K[0][0])
+        self.assertAlmostEqual(p[1, 1], K[1][2] - 0.1 * K[1][1])
+        self.assertAlmostEqual(p[1, 2], 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
