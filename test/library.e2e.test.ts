@@ -7,6 +7,8 @@ import sharp from 'sharp';
 import { Manifest, SampleLabel } from '@synthline/spec';
 import { findBlender } from '@synthline/blender';
 import { readTar } from '@synthline/shards';
+import { startPrivateRedis } from '@synthline/queue';
+import { loadEnv, startApi } from '@synthline/api';
 import { ROOT, cli, tempDir } from './helpers.ts';
 
 // A real asset library: the Khronos glTF sample models from shared/assets, plus one file of every
@@ -183,4 +185,64 @@ test('library products render centred, at their declared size, recoloured, with 
   assert.equal(seen.size, 7, `every product rendered: ${[...seen].join(', ')}`);
   const dims = (id: string) => m.classes.find((c) => c.model === id);
   assert.ok(dims('box'));
+});
+
+test('the API lists the library and refuses jobs with unusable assets at submit', async () => {
+  await cli(['assets', 'scan', '--library', lib]);
+  const redis = await startPrivateRedis();
+  const api = await startApi(loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: `lib${process.pid}`, SYNTHLINE_OUTPUT: await tempDir(), SYNTHLINE_LIBRARY: lib, PORT: '0', LOG_LEVEL: 'silent' }));
+  try {
+    const assets = (await (await fetch(`${api.url}/v1/assets`)).json()) as { products: { asset: string; usable: boolean; reason: string | null }[] };
+    const usable = Object.fromEntries(assets.products.map((p) => [p.asset, p.usable]));
+    assert.equal(usable['library:box'], true);
+    assert.equal(usable['library:corrupt'], false);
+    assert.match(assets.products.find((p) => p.asset === 'library:unsupported')?.reason ?? '', /unsupported model format/);
+
+    const post = (body: unknown) => fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await post({ count: 4, products: [{ asset: 'library:box' }, { asset: 'library:corrupt' }] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.headers.get('content-type') ?? '', /application\/problem\+json/);
+    const problem = (await bad.json()) as { errors: { path: string; message: string }[] };
+    assert.deepEqual(problem.errors.map((e) => e.path), ['products[1].asset']);
+    assert.match(problem.errors[0]?.message ?? '', /failed its scan/);
+    const queue = (await import('@synthline/queue')).createRedis(redis.url);
+    assert.equal(await queue.exists(`lib${process.pid}:render:wait`), 0, 'nothing was enqueued');
+    queue.disconnect();
+    const ok = await post({ count: 4, products: [{ asset: 'library:box' }] });
+    assert.equal(ok.status, 202);
+  } finally {
+    await api.close();
+    await redis.dispose();
+  }
+});
+
+test('background photos from the library, and held-out conditions recorded in the manifest', async () => {
+  await mkdir(join(lib, 'backgrounds'), { recursive: true });
+  // A striped "belt photo": recognisably not the procedural belt.
+  const w = 128;
+  const px = Buffer.alloc(w * w * 3);
+  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) px.set(Math.floor(x / 16) % 2 ? [200, 180, 40] : [30, 60, 160], (y * w + x) * 3);
+  await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(join(lib, 'backgrounds', 'stripes.png'));
+  const dir = await tempDir('synthline-bg-');
+  const specPath = join(dir, 'spec.json');
+  await writeFile(specPath, JSON.stringify({
+    name: 'bg', count: 4, products: [{ asset: 'builtin:iphone-8' }],
+    render: { resolution: [64, 64], samples: 4 },
+    background: { image_probability: 1 },
+    world: { hdris: ['studio', 'night'] },
+    split: { name: 'train', hold_out: { hdris: ['night'] } },
+  }));
+  const r = await cli(['render', specPath, '--out', join(dir, 'out'), '--library', lib]);
+  assert.equal(r.code, 0, r.all);
+  const m = Manifest.parse(JSON.parse(await readFile(join(dir, 'out', 'dataset.json'), 'utf8')));
+  assert.deepEqual(m.split, { name: 'train', hold_out: { hdris: ['night'], backgrounds: [], colors: [], camera: {} } });
+  for await (const s of readTar(join(dir, 'out', m.shards[0]?.name ?? ''))) {
+    const label = SampleLabel.parse(JSON.parse(s.members.find((x) => x.ext === 'json')?.data.toString() ?? ''));
+    assert.equal(label.background.kind, 'image');
+    assert.equal(label.world.hdri, 'studio');
+    assert.equal(label.split, 'train');
+    // The stripes' blue and yellow show around the phone.
+    const { channels } = await sharp(s.members[0]?.data).stats();
+    assert.ok((channels[2]?.max ?? 0) > 80 && (channels[0]?.max ?? 0) > 80, 'the photo is on the belt');
+  }
 });
