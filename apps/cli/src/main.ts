@@ -9,6 +9,7 @@ import { AssetLibrary, scanLibrary } from '@synthline/library';
 import { progressReporter } from './progress.ts';
 import { ApiError } from './client.ts';
 import * as clientCommands from './client-commands.ts';
+import * as mixCommands from './mix-commands.ts';
 
 /** Commands that need the service packages are loaded only when used. */
 const service = () => import('./service.ts');
@@ -18,8 +19,10 @@ const USAGE = `synthline: synthetic training images of look-alike products, rend
 on this machine:
   synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N] [--library DIR]
   synthline assets scan [--library DIR]    probe every library product once in Blender
-  synthline verify <dir>
+  synthline verify <dir>                  a dataset or a mix
   synthline catalog
+
+${mixCommands.MIX_USAGE}
 
 the service:
   synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
@@ -171,9 +174,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'render':
         return await render(rest);
       case 'verify':
-        return await verify(rest);
+        return await mixCommands.verify(rest, verify);
       case 'catalog':
         return catalog();
+      case 'mix':
+        return await mixCommands.mix(rest);
+      case 'export':
+        return await mixCommands.exportCommand(rest);
       case 'assets':
         return await assets(rest);
       case 'serve':
