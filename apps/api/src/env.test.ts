@@ -10,6 +10,7 @@ test('loadEnv fills documented defaults; empty means default', () => {
     HOST: '127.0.0.1',
     PORT: 8080,
     SYNTHLINE_OUTPUT: 'out/jobs',
+    SYNTHLINE_LIBRARY: 'library',
     SYNTHLINE_BATCH_SIZE: 24,
     SYNTHLINE_BATCH_WINDOW: 16,
     BODY_LIMIT: 1024 * 1024,
