@@ -1,0 +1,203 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  MIX_FORMAT,
+  MixError,
+  datasetFormat,
+  exportImageFolder,
+  formatRatio,
+  mixDatasets,
+  verifyMix,
+  type MixReport,
+  type RatioValue,
+} from '@synthline/mix';
+
+/** The usage lines of the commands in this file. */
+export const MIX_USAGE = `mixing with real photos:
+  synthline mix --real <dir> --synthetic <dataset-dir> --ratio R:S --out <dir>
+                [--seed N] [--shard-size N] [--best-effort] [--overwrite] [--dry-run]
+  synthline export --format imagefolder --from <dataset-or-mix-dir> --out <dir>
+                [--split-by source] [--with-labels] [--overwrite]`;
+
+/** A bad command line: printed with the usage, exit code 2. */
+function usage(message: string): number {
+  process.stderr.write(`${message}\n\n${MIX_USAGE}\n`);
+  return 2;
+}
+
+/** Exit code and message for a refused mix or export: 2 for a bad option, 1 otherwise. */
+function refused(err: unknown): number {
+  if (!(err instanceof MixError)) throw err;
+  process.stderr.write(`error: ${err.message}\n`);
+  return err.code === 'BAD_OPTION' ? 2 : 1;
+}
+
+function integer(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new MixError('BAD_OPTION', `${flag}: expected a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+/** Progress on stderr: redrawn in place on a terminal, otherwise a line every few seconds. */
+function progress(what: string, stream: NodeJS.WriteStream = process.stderr) {
+  let last = 0;
+  return {
+    update(p: { done: number; total: number }) {
+      const now = Date.now();
+      const end = p.done === p.total;
+      if (stream.isTTY && (now - last >= 100 || end)) stream.write(`\r${p.done}/${p.total} ${what}\x1b[K`);
+      else if (!stream.isTTY && (now - last >= 5000 || end)) stream.write(`progress ${p.done}/${p.total} ${what}\n`);
+      else return;
+      last = now;
+    },
+    end() {
+      if (stream.isTTY && last > 0) stream.write('\n');
+    },
+  };
+}
+
+/** `1:5`, `1:4.5`: a ratio value as real:synthetic with real = 1. */
+const perReal = (r: RatioValue): string =>
+  r.synthetic_per_real === null ? '-' : `1:${Number(r.synthetic_per_real.toFixed(3))}`;
+
+/** The per-class table, adjustments, exclusions and ignored files of a mix, as text. */
+export function describeMix(r: MixReport): string {
+  const lines: string[] = [];
+  const a = r.plan.achieved;
+  lines.push(
+    `${r.dryRun ? 'would mix' : 'mixed'} ${a.real} real + ${a.synthetic} synthetic = ${a.real + a.synthetic} samples, ${r.classes.length} class(es); ` +
+      `ratio ${formatRatio(r.ratio)} requested, ${a.real}:${a.synthetic} (${perReal(a)}) achieved${r.plan.exact ? ', exact' : ''}; seed ${r.seed}`,
+  );
+  const w = Math.max(5, ...r.allocation.map((c) => c.class.length));
+  lines.push(`  ${'class'.padEnd(w)}  real used/found  synthetic used/needed/found  ratio`);
+  for (const c of r.allocation) {
+    const realCol = `${c.real_used}/${c.real_available}`.padEnd(15);
+    const synthCol = `${c.synthetic_used}/${c.synthetic_needed}/${c.synthetic_available}`.padEnd(27);
+    lines.push(`  ${c.class.padEnd(w)}  ${realCol}  ${synthCol}  ${perReal(c.ratio)}${c.reduced ? '  (reduced)' : ''}${c.rounded ? '  (rounded)' : ''}`);
+  }
+  if (r.plan.adjustments.length > 0) {
+    lines.push(`adjustments (${r.plan.adjustments.length}):`);
+    for (const x of r.plan.adjustments) lines.push(`  ${x.message}`);
+  }
+  if (r.plan.excluded.length > 0) {
+    lines.push(`classes left out (${r.plan.excluded.length}):`);
+    for (const x of r.plan.excluded) lines.push(`  ${x.message}`);
+  }
+  if (r.ignored.length > 0) {
+    lines.push(`real files not used (${r.ignored.length}):`);
+    for (const x of r.ignored.slice(0, 10)) lines.push(`  ${x}`);
+    if (r.ignored.length > 10) lines.push(`  ... and ${r.ignored.length - 10} more (listed in dataset.json)`);
+  }
+  return lines.join('\n');
+}
+
+/** `synthline mix --real <dir> --synthetic <dir> --ratio R:S --out <dir> ...` */
+export async function mix(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      real: { type: 'string' },
+      synthetic: { type: 'string' },
+      ratio: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      seed: { type: 'string' },
+      'shard-size': { type: 'string' },
+      'best-effort': { type: 'boolean', default: false },
+      overwrite: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) return usage(`mix: unexpected argument "${positionals[0]}"`);
+  const missing = (['real', 'synthetic', 'ratio', 'out'] as const).filter((k) => !values[k]);
+  if (missing.length > 0) return usage(`mix: missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  try {
+    const seed = integer(values.seed, '--seed');
+    const shardSize = integer(values['shard-size'], '--shard-size');
+    const bar = progress('samples written');
+    if (!values['dry-run']) process.stderr.write(`mixing ${values.real} with ${values.synthetic} at ${values.ratio} into ${values.out}\n`);
+    const report = await mixDatasets({
+      real: String(values.real),
+      synthetic: String(values.synthetic),
+      out: String(values.out),
+      ratio: String(values.ratio),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(shardSize !== undefined ? { shardSize } : {}),
+      bestEffort: values['best-effort'],
+      overwrite: values.overwrite,
+      dryRun: values['dry-run'],
+      onProgress: (p) => bar.update(p),
+    });
+    bar.end();
+    const out = process.stdout;
+    out.write(`${describeMix(report)}\n`);
+    const m = report.manifest;
+    if (!m) return 0;
+    out.write(`  mix          ${report.outDir}\n`);
+    out.write(`  manifest     ${report.manifestPath}\n`);
+    for (const s of m.shards.slice(0, 5)) out.write(`  shard        ${resolve(report.outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
+    if (m.shards.length > 5) out.write(`  ...          ${m.shards.length - 5} more shards\n`);
+    if (report.contactSheetPath) out.write(`  contact sheet ${report.contactSheetPath}\n`);
+    out.write(`  check it:    synthline verify ${report.outDir}\n`);
+    return 0;
+  } catch (err) {
+    return refused(err);
+  }
+}
+
+/** `synthline export --format imagefolder --from <dir> --out <dir> [--split-by source] [--with-labels] [--overwrite]` */
+export async function exportCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'imagefolder' },
+      from: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      'split-by': { type: 'string' },
+      'with-labels': { type: 'boolean', default: false },
+      overwrite: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) return usage(`export: unexpected argument "${positionals[0]}"`);
+  if (values.format !== 'imagefolder') return usage(`export: --format ${values.format} is not supported (imagefolder)`);
+  if (!values.from || !values.out) return usage(`export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`);
+  const split = values['split-by'];
+  if (split !== undefined && split !== 'source') return usage(`export: --split-by ${split} is not supported (source)`);
+  try {
+    const bar = progress('images exported');
+    const r = await exportImageFolder({
+      from: values.from,
+      out: values.out,
+      ...(split ? { splitBy: split } : {}),
+      withLabels: values['with-labels'],
+      overwrite: values.overwrite,
+      onProgress: (p) => bar.update(p),
+    });
+    bar.end();
+    const out = process.stdout;
+    out.write(`exported ${r.images} images${r.labels ? ` and ${r.labels} labels` : ''} of ${Object.keys(r.perClass).length} class(es) as ImageFolder\n`);
+    for (const root of r.roots) out.write(`  root         ${resolve(r.outDir, root)}\n`);
+    for (const [c, n] of Object.entries(r.perClass).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.write(`  ${c}: ${n}\n`);
+    out.write(`  index        ${r.indexPath}\n`);
+    return 0;
+  } catch (err) {
+    return refused(err);
+  }
+}
+
+/**
+ * `synthline verify <dir>`: a mix (`synthline.mix/1`) is checked by {@link verifyMix}; anything
+ * else goes to `fallback`, the dataset verifier.
+ */
+export async function verify(argv: string[], fallback: (argv: string[]) => Promise<number>): Promise<number> {
+  const dir = argv[0];
+  if (!dir || (await datasetFormat(resolve(dir))) !== MIX_FORMAT) return fallback(argv);
+  const report = await verifyMix(resolve(dir));
+  if (report.ok) {
+    process.stdout.write(`ok: ${report.samples} samples in ${report.shards} shard(s) match dataset.json (${MIX_FORMAT})\n`);
+    return 0;
+  }
+  process.stdout.write(`INVALID: ${report.problems.length} problem(s)\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`);
+  return 1;
+}
