@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -17,13 +17,17 @@ let redis: PrivateRedis;
 let api: { url: string; close(): Promise<void> };
 let workers: RunningWorker[] = [];
 let out: string;
+let realRoot: string;
+let completedJob = '';
 
 const spec = tinySpec({ name: 'svc', count: 22, render: { resolution: [64, 48], samples: 4 }, output: { shard_size: 5 } });
 
 before(async () => {
   redis = await startPrivateRedis();
   out = await tempDir('synthline-svc-');
+  realRoot = await tempDir('synthline-real-');
   const env = {
+    SYNTHLINE_REAL: realRoot,
     REDIS_URL: redis.url,
     SYNTHLINE_PREFIX: `t${process.pid}`,
     SYNTHLINE_OUTPUT: out,
@@ -80,6 +84,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 
 test('a job submitted over REST is rendered by two workers into shards equal to a local render', async () => {
   const { id } = await post(spec);
+  completedJob = id;
   const evs = await events(id);
   const last = evs.at(-1);
   assert.equal(last?.event, 'end');
@@ -111,6 +116,42 @@ test('a job submitted over REST is rendered by two workers into shards equal to 
   let fromShard: Buffer | undefined;
   for await (const s of readTar(join(dir, served.shards[1]?.name ?? ''))) if (s.key === '00000007') fromShard = s.members[0]?.data;
   assert.deepEqual(bytes, fromShard);
+});
+
+test('POST /v1/mixes mixes a completed job with a real photo set at the ratio, per class', async () => {
+  assert.ok(completedJob, 'the first test completed a job');
+  const view = await getJob(completedJob);
+  const manifest = Manifest.parse(JSON.parse(await readFile(join(fileURLToPath(view.output?.uri ?? ''), 'dataset.json'), 'utf8')));
+  // One real photo per two synthetic samples of each class that has at least two.
+  const { default: sharp } = await import('sharp');
+  const want: Record<string, number> = {};
+  for (const [cls, n] of Object.entries(manifest.counts.per_class)) {
+    const r = Math.floor(n / 2);
+    if (r === 0) continue;
+    want[cls] = r;
+    await mkdir(join(realRoot, 'belt-photos', cls), { recursive: true });
+    for (let i = 0; i < r; i++) {
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40 * i, g: 90, b: 140 } } }).jpeg().toFile(join(realRoot, 'belt-photos', cls, `photo${i}.jpg`));
+    }
+  }
+  assert.ok(Object.keys(want).length >= 2);
+  const mix = (body: unknown) => fetch(`${api.url}/v1/mixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await mix({ synthetic_job: completedJob, real: 'belt-photos', ratio: '1:2', seed: 3 });
+  assert.equal(res.status, 201, await res.clone().text());
+  const body = (await res.json()) as { id: string; output: { uri: string } };
+  const mixed = JSON.parse(await readFile(join(fileURLToPath(body.output.uri), 'dataset.json'), 'utf8')) as { counts: { per_class: Record<string, Record<string, number>> } };
+  for (const [cls, r] of Object.entries(want)) {
+    assert.deepEqual(mixed.counts.per_class[cls], { real: r, synthetic: 2 * r }, `class ${cls}`);
+  }
+  assert.equal((await fetch(`${api.url}/v1/mixes/${body.id}`)).status, 200);
+
+  await mkdir(join(realRoot, 'belt-photos', 'no-such-class'), { recursive: true });
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toFile(join(realRoot, 'belt-photos', 'no-such-class', 'x.png'));
+  const unknown = await mix({ synthetic_job: completedJob, real: 'belt-photos', ratio: '1:2' });
+  assert.equal(unknown.status, 422);
+  assert.match(await unknown.text(), /no-such-class/);
+  assert.equal((await mix({ synthetic_job: 'nope', real: 'belt-photos', ratio: '1:2' })).status, 404);
+  assert.equal((await mix({ synthetic_job: completedJob, real: '../etc', ratio: '1:2' })).status, 400);
 });
 
 test('a cancelled job stops, drops its pending batches and leaves no output', async () => {

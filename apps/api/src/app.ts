@@ -13,6 +13,7 @@ import type { JobQueue } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
 import { errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
 import { assetsRoute } from './routes/assets.ts';
+import { mixRoutes } from './routes/mixes.ts';
 import { catalogRoute } from './routes/catalog.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
@@ -24,6 +25,8 @@ export interface AppOptions {
   storage: FileStorage;
   /** The asset library folder (default `library`). */
   libraryRoot?: string;
+  /** The folder of real photo sets for mixes (default `real`). */
+  realRoot?: string;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Largest request body in bytes (default 1 MiB). */
@@ -77,10 +80,11 @@ export function buildApp(opts: AppOptions): App {
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const deps = { queue: opts.queue, storage: opts.storage, libraryRoot: opts.libraryRoot ?? 'library' };
+  const deps = { queue: opts.queue, storage: opts.storage, libraryRoot: opts.libraryRoot ?? 'library', realRoot: opts.realRoot ?? 'real' };
   app.register(jobRoutes, { ...deps, pollMs: opts.eventsPollMs ?? 300, keepAliveMs: opts.keepAliveMs ?? 15_000 });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);
+  app.register(mixRoutes, deps);
   app.register(healthRoutes, deps);
   return app;
 }

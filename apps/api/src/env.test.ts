@@ -11,6 +11,7 @@ test('loadEnv fills documented defaults; empty means default', () => {
     PORT: 8080,
     SYNTHLINE_OUTPUT: 'out/jobs',
     SYNTHLINE_LIBRARY: 'library',
+    SYNTHLINE_REAL: 'real',
     SYNTHLINE_BATCH_SIZE: 24,
     SYNTHLINE_BATCH_WINDOW: 16,
     BODY_LIMIT: 1024 * 1024,

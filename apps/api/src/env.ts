@@ -41,6 +41,8 @@ export const Env = z.object({
   SYNTHLINE_OUTPUT: str('out/jobs'),
   /** The asset library folder: `products/<id>/`, `backgrounds/`, `hdri/`. */
   SYNTHLINE_LIBRARY: str('library'),
+  /** Folder of real photo sets for mixes: `<name>/` as an ImageFolder tree or WebDataset shards. */
+  SYNTHLINE_REAL: str('real'),
   /** Frames per render batch. */
   SYNTHLINE_BATCH_SIZE: int(24, 1, 100_000),
   /** Render batches enqueued ahead per job. */

@@ -48,6 +48,8 @@ export const PROBLEM_TYPES = {
   'body-too-large': 'Request body too large',
   'not-found': 'Not found',
   'idempotency-conflict': 'Idempotency key reused',
+  'conflict': 'Conflict with the resource\'s state',
+  'unprocessable': 'The request cannot be carried out',
   'not-ready': 'Not ready',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',

@@ -28,7 +28,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
   const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW });
   // The queues report the same connection errors again; without a listener BullMQ prints them.
   for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
-  const app = buildApp({ queue, storage, logger, bodyLimit: env.BODY_LIMIT, libraryRoot: env.SYNTHLINE_LIBRARY });
+  const app = buildApp({ queue, storage, logger, bodyLimit: env.BODY_LIMIT, libraryRoot: env.SYNTHLINE_LIBRARY, realRoot: env.SYNTHLINE_REAL });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -7,4 +7,6 @@ export interface RouteDeps {
   storage: FileStorage;
   /** The asset library folder (`library:` products, background photos); read per request. */
   libraryRoot: string;
+  /** The folder of real photo sets (`POST /v1/mixes` names one by its folder name). */
+  realRoot: string;
 }
