@@ -14,7 +14,8 @@ import { ROOT, cli, tempDir } from './helpers.ts';
 // A real asset library: the Khronos glTF sample models from shared/assets, plus one file of every
 // other supported format made here (OBJ, STL, PLY as text; FBX and .blend exported by Blender),
 // and broken products that must be refused with a clear message.
-const SHARED = join(ROOT, '..', 'shared', 'assets');
+// Copies of shared/assets (their sources and licences: test/fixtures/khronos/SOURCES.md).
+const SHARED = join(ROOT, 'test', 'fixtures', 'khronos');
 let lib: string;
 
 const RED = { name: 'Signal Red', srgb: '#D01818' };
@@ -208,6 +209,13 @@ test('the API lists the library and refuses jobs with unusable assets at submit'
     const queue = (await import('@synthline/queue')).createRedis(redis.url);
     assert.equal(await queue.exists(`lib${process.pid}:render:wait`), 0, 'nothing was enqueued');
     queue.disconnect();
+    for (const [id, why] of [['empty', /failed its scan: .*no mesh/], ['unsupported', /unusable: unsupported model format/], ['nojson', /product\.json is missing/]] as const) {
+      const res = await post({ count: 4, products: [{ asset: `library:${id}` }] });
+      assert.equal(res.status, 400, id);
+      const p = (await res.json()) as { errors: { path: string; message: string }[] };
+      assert.equal(p.errors[0]?.path, 'products[0].asset');
+      assert.match(p.errors[0]?.message ?? '', why);
+    }
     const ok = await post({ count: 4, products: [{ asset: 'library:box' }] });
     assert.equal(ok.status, 202);
   } finally {
