@@ -12,6 +12,8 @@ import {
 import type { JobQueue } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
 import { errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
+import { registerAccess, type ApiKey } from './access.ts';
+import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
 import { mixRoutes } from './routes/mixes.ts';
 import { catalogRoute } from './routes/catalog.ts';
@@ -27,6 +29,12 @@ export interface AppOptions {
   libraryRoot?: string;
   /** The folder of real photo sets for mixes (default `real`). */
   realRoot?: string;
+  /** API keys; none: no authentication (the server then listens on loopback only). */
+  keys?: ApiKey[];
+  /** Requests per minute per key or client address (default 600). */
+  ratePerMinute?: number;
+  /** Operator caps on what one job may ask for. */
+  caps?: JobCaps;
   /** A pino logger; none means silent. */
   logger?: FastifyBaseLogger;
   /** Largest request body in bytes (default 1 MiB). */
@@ -80,7 +88,14 @@ export function buildApp(opts: AppOptions): App {
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const deps = { queue: opts.queue, storage: opts.storage, libraryRoot: opts.libraryRoot ?? 'library', realRoot: opts.realRoot ?? 'real' };
+  const deps = {
+    queue: opts.queue,
+    storage: opts.storage,
+    libraryRoot: opts.libraryRoot ?? 'library',
+    realRoot: opts.realRoot ?? 'real',
+    caps: opts.caps ?? { count: 10_000_000, resolution: 4096, samples: 4096 },
+  };
+  registerAccess(app, { keys: opts.keys ?? [], ratePerMinute: opts.ratePerMinute ?? 600 });
   app.register(jobRoutes, { ...deps, pollMs: opts.eventsPollMs ?? 300, keepAliveMs: opts.keepAliveMs ?? 15_000 });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);

@@ -43,6 +43,18 @@ export const Env = z.object({
   SYNTHLINE_LIBRARY: str('library'),
   /** Folder of real photo sets for mixes: `<name>/` as an ImageFolder tree or WebDataset shards. */
   SYNTHLINE_REAL: str('real'),
+  /** API keys as `name:sha256-of-token` entries, separated by commas or newlines. */
+  SYNTHLINE_API_KEYS: str(''),
+  /** A file of API keys, one `name:sha256-of-token` a line (`#` comments). */
+  SYNTHLINE_API_KEYS_FILE: str(''),
+  /** Requests per minute per API key (per client address without keys). */
+  RATE_LIMIT_PER_MIN: int(600, 1, 1_000_000),
+  /** Largest `count` a job may ask for. */
+  MAX_COUNT: int(10_000_000, 1, 100_000_000),
+  /** Largest width or height a job may ask for. */
+  MAX_RESOLUTION: int(4096, 16, 4096),
+  /** Most Cycles samples a job may ask for. */
+  MAX_SAMPLES: int(4096, 1, 4096),
   /** Frames per render batch. */
   SYNTHLINE_BATCH_SIZE: int(24, 1, 100_000),
   /** Render batches enqueued ahead per job. */

@@ -6,3 +6,4 @@ export { JOB_EVENTS, type JobEvent } from './routes/jobs/events.ts';
 export { readSampleImage, IMAGE_TYPES } from './samples.ts';
 export { SubmittedJob, JobPage } from './routes/jobs/schemas.ts';
 export { CatalogView } from './routes/catalog.ts';
+export { hashToken, parseKeys, loadKeys, isLoopback, type ApiKey } from './access.ts';

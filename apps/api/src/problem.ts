@@ -49,6 +49,8 @@ export const PROBLEM_TYPES = {
   'not-found': 'Not found',
   'idempotency-conflict': 'Idempotency key reused',
   'conflict': 'Conflict with the resource\'s state',
+  unauthorized: 'Unauthorized',
+  'rate-limited': 'Too many requests',
   'unprocessable': 'The request cannot be carried out',
   'not-ready': 'Not ready',
   unavailable: 'Service unavailable',

@@ -3,6 +3,7 @@ import { JobQueue, createRedis } from '@synthline/queue';
 import { FileStorage } from '@synthline/storage';
 import { buildApp, type App } from './app.ts';
 import type { Env } from './env.ts';
+import { isLoopback, loadKeys } from './access.ts';
 
 /** A listening API. */
 export interface RunningApi {
@@ -20,6 +21,16 @@ const CLOSE_GRACE_MS = 10_000;
 /** Starts the API: Redis connection, queue, storage, app; listens on HOST:PORT. */
 export async function startApi(env: Env): Promise<RunningApi> {
   const logger = pino({ level: env.LOG_LEVEL, name: 'synthline-api' });
+  const keys = loadKeys(env);
+  if (keys.length === 0) {
+    if (!isLoopback(env.HOST)) {
+      throw new Error(
+        `refusing to listen on ${env.HOST} without API keys: anyone who can reach it could submit jobs. ` +
+          'Set SYNTHLINE_API_KEYS or SYNTHLINE_API_KEYS_FILE (make a key with "synthline api-key <name>"), or HOST=127.0.0.1.',
+      );
+    }
+    logger.warn(`no API keys configured: listening on loopback (${env.HOST}) only, without authentication`);
+  }
   const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
   // Unlike a worker's blocking connection, the API's may give up on a command: while Redis is
   // away, requests then answer 503 within a second instead of hanging until it is back.
@@ -28,7 +39,17 @@ export async function startApi(env: Env): Promise<RunningApi> {
   const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW });
   // The queues report the same connection errors again; without a listener BullMQ prints them.
   for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
-  const app = buildApp({ queue, storage, logger, bodyLimit: env.BODY_LIMIT, libraryRoot: env.SYNTHLINE_LIBRARY, realRoot: env.SYNTHLINE_REAL });
+  const app = buildApp({
+    queue,
+    storage,
+    logger,
+    bodyLimit: env.BODY_LIMIT,
+    libraryRoot: env.SYNTHLINE_LIBRARY,
+    realRoot: env.SYNTHLINE_REAL,
+    keys,
+    ratePerMinute: env.RATE_LIMIT_PER_MIN,
+    caps: { count: env.MAX_COUNT, resolution: env.MAX_RESOLUTION, samples: env.MAX_SAMPLES },
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

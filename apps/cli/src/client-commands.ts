@@ -1,11 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { hashToken } from '@synthline/api';
 import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
 
 const DEFAULT_API = process.env.SYNTHLINE_API ?? 'http://127.0.0.1:8080';
 
 function clientFrom(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { api: { type: 'string', default: DEFAULT_API }, ...extra } });
-  return { client: new ApiClient(String(values.api)), values: values as Record<string, string | boolean | undefined>, positionals };
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { api: { type: 'string', default: DEFAULT_API }, 'api-key': { type: 'string' }, ...extra },
+  });
+  const key = typeof values['api-key'] === 'string' ? values['api-key'] : undefined;
+  return { client: new ApiClient(String(values.api), key ?? (process.env.SYNTHLINE_API_KEY || undefined)), values: values as Record<string, string | boolean | undefined>, positionals };
 }
 
 /** `synthline submit <spec> [--wait] [--idempotency-key K]` */
@@ -58,5 +65,15 @@ export async function list(argv: string[]): Promise<number> {
     process.stdout.write(`${j.id}  ${j.status.padEnd(10)}  ${String(j.progress.frames_done).padStart(7)}/${j.progress.frames_total}  ${j.name}  ${j.created_at}\n`);
   }
   process.stdout.write(`${r.items.length} of ${r.total} job(s)\n`);
+  return 0;
+}
+
+/** `synthline api-key <name>`: a new token, and the line the server keeps (only its hash). */
+export function apiKey(argv: string[]): number {
+  const name = argv[0];
+  if (!name || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new Error('usage: synthline api-key <name> (letters, digits, ".", "_", "-")');
+  const token = `sl_${randomBytes(24).toString('base64url')}`;
+  process.stdout.write(`token (give it to the client, as SYNTHLINE_API_KEY or --api-key; it is shown once):\n  ${token}\n`);
+  process.stdout.write(`server entry (SYNTHLINE_API_KEYS or a line of SYNTHLINE_API_KEYS_FILE):\n  ${name}:${hashToken(token)}\n`);
   return 0;
 }

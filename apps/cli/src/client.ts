@@ -18,14 +18,22 @@ export class ApiError extends Error {
 
 /** A small client of the synthline REST API. */
 export class ApiClient {
-  constructor(readonly base: string) {}
+  /** @param apiKey a bearer token (default `$SYNTHLINE_API_KEY`) */
+  constructor(
+    readonly base: string,
+    private readonly apiKey: string | undefined = process.env.SYNTHLINE_API_KEY || undefined,
+  ) {}
+
+  private auth(): Record<string, string> {
+    return this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
+  }
 
   private async call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.base), {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.auth(), ...headers },
         ...(body !== undefined ? { body } : {}),
       });
     } catch (err) {
@@ -60,7 +68,7 @@ export class ApiClient {
     for (let attempt = 0; ; attempt++) {
       let last: JobView | undefined;
       try {
-        const res = await fetch(new URL(`/v1/jobs/${encodeURIComponent(id)}/events`, this.base), { headers: { accept: 'text/event-stream' } });
+        const res = await fetch(new URL(`/v1/jobs/${encodeURIComponent(id)}/events`, this.base), { headers: { accept: 'text/event-stream', ...this.auth() } });
         if (!res.ok) {
           const text = await res.text();
           throw new ApiError(res.status, (text ? JSON.parse(text) : {}) as ApiError['problem']);

@@ -33,6 +33,8 @@ the service:
 client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
   synthline submit <spec.json> [--wait] [--idempotency-key K]
   synthline status <id> | watch <id> | cancel <id> | list [--status S]
+  (with --api-key TOKEN or $SYNTHLINE_API_KEY when the API has keys)
+  synthline api-key <name>                a new API key: the token, and the hashed entry for the server
 
 exit codes: 0 ok, 1 failed (frames failed, dataset invalid, Blender or API error), 2 bad usage or spec`;
 
@@ -201,6 +203,8 @@ export async function main(argv: string[]): Promise<number> {
         return await clientCommands.cancel(rest);
       case 'list':
         return await clientCommands.list(rest);
+      case 'api-key':
+        return clientCommands.apiKey(rest);
       case undefined:
       case '-h':
       case '--help':

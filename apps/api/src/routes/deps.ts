@@ -9,4 +9,13 @@ export interface RouteDeps {
   libraryRoot: string;
   /** The folder of real photo sets (`POST /v1/mixes` names one by its folder name). */
   realRoot: string;
+  /** Operator caps on what one job may ask for. */
+  caps: JobCaps;
+}
+
+/** Largest frame count, width or height, and sample count one job may ask for. */
+export interface JobCaps {
+  count: number;
+  resolution: number;
+  samples: number;
 }

@@ -13,7 +13,7 @@ import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
  * `Idempotency-Key`, a repeat with the same body answers 200 with the job made the first time,
  * and a repeat with a different body answers 409; a request that fails validation claims no key.
  */
-export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, libraryRoot }) => {
+export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, libraryRoot, caps }) => {
   // The hash is of the body as sent (before defaults are filled in), taken before validation
   // replaces the body with the parsed spec.
   const bodyHashes = new WeakMap<FastifyRequest, string>();
@@ -38,6 +38,14 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
+      const spec = request.body;
+      const over: { path: string; message: string }[] = [];
+      if (spec.count > caps.count) over.push({ path: 'count', message: `at most ${caps.count} frames per job on this server (MAX_COUNT)` });
+      spec.render.resolution.forEach((v, i) => {
+        if (v > caps.resolution) over.push({ path: `render.resolution[${i}]`, message: `at most ${caps.resolution} pixels on this server (MAX_RESOLUTION)` });
+      });
+      if (spec.render.samples > caps.samples) over.push({ path: 'render.samples', message: `at most ${caps.samples} samples on this server (MAX_SAMPLES)` });
+      if (over.length) throw new ProblemError(400, 'invalid-request', `the spec exceeds this server's limits: ${over.map((o) => o.path).join(', ')}`, over);
       // Library products must exist and have passed their scan: a bad asset is refused here,
       // never handed to a worker.
       try {
