@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,7 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { JobQueue } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
-import { errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey } from './access.ts';
 import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
@@ -57,7 +57,16 @@ export function buildApp(opts: AppOptions): App {
     loggerInstance: opts.logger ?? pino({ enabled: false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // `/v1/jobs/` and `/v1/jobs` are the same resource.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // Errors the router raises before any route runs (a bad URL, an over-long path parameter)
+    // are problems too.
+    frameworkErrors: (error, request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      void (reply as unknown as FastifyReply)
+        .code(status)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({ type: 'urn:synthline:problem:invalid-request', title: 'Invalid request', status, detail: error.message.slice(0, 200), instance: request.url.slice(0, 200) });
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
