@@ -13,6 +13,8 @@ export interface WorkerContext {
   log: Logger;
   /** True once the worker is shutting down: batches hand their work back at the next frame. */
   closing: () => boolean;
+  /** Test-only switches (see env.ts). */
+  test: { crashFrames: Set<number>; failBatches: boolean };
   /** Batches running now, for the heartbeat. */
   running: Map<string, { jobId: string; batch: number; frames: number; total: number }>;
 }

@@ -31,6 +31,12 @@ export const WorkerEnv = z.object({
   LOCK_DURATION_MS: int(60_000, 1000),
   /** How often a worker writes its heartbeat. */
   HEARTBEAT_MS: int(5_000, 100),
+  /** After this many failed batches of one job, this worker leaves that job's batches to others. */
+  MAX_JOB_FAILURES_PER_WORKER: int(3, 1),
+  /** Test-only: frame indices whose plans make Blender crash (the fault tests force a crash this way). */
+  SYNTHLINE_TEST_CRASH_FRAMES: z.string().regex(/^(\d+(,\d+)*)?$/).default(''),
+  /** Test-only: this worker fails every batch, as one with a broken GPU would. */
+  SYNTHLINE_TEST_FAIL_BATCHES: z.enum(['', '0', '1']).default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

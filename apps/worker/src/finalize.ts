@@ -9,7 +9,7 @@ import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
 import { FinalizePayload, batchRange } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
 import { readFragmentInfo } from './fragment.ts';
-import { removeFragments } from './render-batch.ts';
+import { failOutputFull, isDiskFull, removeFragments } from './render-batch.ts';
 
 /**
  * Runs once every batch of a job has finished: assembles the fragments in frame order into
@@ -65,6 +65,7 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
       manifest = (await asm.finish()).manifest;
     } catch (err) {
       await asm.abort();
+      if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
       throw err;
     }
   }

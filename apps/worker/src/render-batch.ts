@@ -39,6 +39,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
     if (err instanceof SpecError) throw new UnrecoverableError(err.message);
     throw err;
   }
+  if (ctx.test.failBatches) throw new Error('simulated GPU failure (SYNTHLINE_TEST_FAIL_BATCHES)');
   const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
   const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
   const fragment = ctx.storage.fragmentPath(jobId, batch);
@@ -53,7 +54,14 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   try {
     ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start });
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
-    for await (const outcome of renderFrames({ spec, indices, slot, context, cancelled: () => stopped !== undefined })) {
+    for await (const outcome of renderFrames({
+      spec,
+      indices,
+      slot,
+      context,
+      cancelled: () => stopped !== undefined,
+      ...(ctx.test.crashFrames.size ? { mapPlan: (p) => (ctx.test.crashFrames.has(p.index) ? { ...p, debug: { crash: true } } : p) } : {}),
+    })) {
       if (outcome.ok) {
         await writer.add(outcome.frame.sample);
         timings[outcome.frame.label.key] = outcome.frame.timing;
@@ -84,6 +92,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
     await writeFragmentInfo(fragment, { batch, frames: [start, end], ok, failures, timings });
   } catch (err) {
     await writer.abort().catch(() => undefined);
+    if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
     throw err;
   } finally {
     ctx.running.delete(runKey);
@@ -106,6 +115,26 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   }
   log.info({ ok, failed: failures.length }, 'batch done');
   return { kind: 'rendered', ok, failed: failures.length, counted };
+}
+
+/** ENOSPC or EDQUOT: the output volume is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * Fails the job at once when its output volume is full (retrying would fill it again), drops
+ * its pending batches, and throws an error BullMQ will not retry. Finalize then removes the
+ * partial output, so nothing is left that a reader could take for a dataset.
+ */
+export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unknown): Promise<never> {
+  const e = err as NodeJS.ErrnoException;
+  const error = { code: 'OUTPUT_FULL', message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.jobDir(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit` };
+  await ctx.queue.store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
+  await ctx.queue.dropPendingBatches(jobId);
+  await ctx.storage.removeJob(jobId).catch(() => undefined);
+  throw new UnrecoverableError(error.message);
 }
 
 /** Removes a job's fragments folder. */

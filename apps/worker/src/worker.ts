@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
-import { findBlender } from '@synthline/blender';
+import { coerceError, findBlender } from '@synthline/blender';
 import { FINALIZE_QUEUE, JobQueue, RENDER_QUEUE, createRedis } from '@synthline/queue';
 import { FileStorage } from '@synthline/storage';
 import type { WorkerContext } from './context.ts';
@@ -41,12 +41,47 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     },
   });
   let closing = false;
-  const ctx: WorkerContext = { queue, storage, pool, log, libraryRoot: env.SYNTHLINE_LIBRARY, closing: () => closing, running: new Map() };
+  const ctx: WorkerContext = {
+    queue,
+    storage,
+    pool,
+    log,
+    libraryRoot: env.SYNTHLINE_LIBRARY,
+    closing: () => closing,
+    running: new Map(),
+    test: {
+      crashFrames: new Set(env.SYNTHLINE_TEST_CRASH_FRAMES ? env.SYNTHLINE_TEST_CRASH_FRAMES.split(',').map(Number) : []),
+      failBatches: env.SYNTHLINE_TEST_FAIL_BATCHES === '1',
+    },
+  };
+  // Failed batches per job on this worker: past the limit it leaves that job to other workers
+  // (a broken GPU should not burn every attempt of every batch).
+  const jobFailures = new Map<string, number>();
   const stats = { batches: 0, frames: 0 };
 
   const common = { connection: redis, prefix: env.SYNTHLINE_PREFIX, autorun: true };
   const render = new Worker(RENDER_QUEUE, async (job, token) => {
-    const outcome = await processRenderBatch(job, token, ctx);
+    const jobId = String((job.data as { jobId?: unknown }).jobId ?? '');
+    if ((jobFailures.get(jobId) ?? 0) >= env.MAX_JOB_FAILURES_PER_WORKER) {
+      // Hand it back without spending an attempt; another worker takes it.
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
+    let outcome;
+    try {
+      outcome = await processRenderBatch(job, token, ctx);
+    } catch (err) {
+      if (!(err instanceof DelayedError) && !(err instanceof UnrecoverableError)) {
+        const n = (jobFailures.get(jobId) ?? 0) + 1;
+        jobFailures.set(jobId, n);
+        if (n === env.MAX_JOB_FAILURES_PER_WORKER) {
+          const why = `worker ${env.WORKER_ID} stopped taking this job's batches after ${n} failures; last: ${coerceError(err).message}`;
+          log.warn({ job: jobId }, why);
+          await queue.store.addNote(jobId, why).catch(() => undefined);
+        }
+      }
+      throw err;
+    }
     if (outcome.kind === 'rendered') {
       stats.batches++;
       stats.frames += outcome.ok;

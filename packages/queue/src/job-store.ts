@@ -41,6 +41,8 @@ export interface JobRecord {
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
   error: JobError | null;
   failures: FrameFailureRecord[];
+  /** What happened to the job worth telling its owner (e.g. a worker that stopped taking its batches). */
+  notes: string[];
 }
 
 const FINAL = new Set<string>(FINAL_STATUSES);
@@ -139,10 +141,11 @@ export class JobStore {
 
   /** A job as stored, or null. */
   async get(id: string): Promise<JobRecord | null> {
-    const [h, inflight, failures] = await Promise.all([
+    const [h, inflight, failures, notes] = await Promise.all([
       this.redis.hgetall(this.jobKey(id)),
       this.redis.hvals(this.key('job', id, 'inflight')),
       this.redis.lrange(this.key('job', id, 'failures'), 0, 199),
+      this.redis.lrange(this.key('job', id, 'notes'), 0, 49),
     ]);
     if (!h.id) return null;
     const num = (v: string | undefined) => Number(v ?? 0);
@@ -166,6 +169,7 @@ export class JobStore {
       shards: json(h.shards, []),
       error: json(h.error, null),
       failures: failures.map((f) => FrameFailureRecord.parse(JSON.parse(f))),
+      notes,
     };
   }
 
@@ -221,6 +225,11 @@ export class JobStore {
       ...failures.map((f) => JSON.stringify(f)),
     );
     return r === 1;
+  }
+
+  /** Adds a note to a job (kept: the first 50). */
+  async addNote(id: string, note: string): Promise<void> {
+    await this.redis.multi().rpush(this.key('job', id, 'notes'), note).ltrim(this.key('job', id, 'notes'), 0, 49).exec();
   }
 
   /** Whether a batch has been committed. */

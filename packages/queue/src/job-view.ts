@@ -21,6 +21,7 @@ export const JobView = z.object({
     .nullable(),
   error: JobError.nullable(),
   failures: z.array(FrameFailureRecord),
+  notes: z.array(z.string()),
   links: z.object({ self: z.string(), events: z.string(), samples: z.string() }),
 });
 export type JobView = z.infer<typeof JobView>;
@@ -52,6 +53,7 @@ export function toJobView(r: JobRecord, now = Date.now()): JobView {
     output: r.status === 'completed' && r.output_uri ? { uri: r.output_uri, manifest: r.manifest_uri, shards: r.shards } : null,
     error: r.error,
     failures: r.failures.slice(0, 50),
+    notes: r.notes,
     links: { self, events: `${self}/events`, samples: `${self}/samples/{index}` },
   };
 }

@@ -47,6 +47,7 @@ export class TarWriter {
   private lastKey = '';
   private readonly done: Promise<void>;
   private readonly out;
+  private failure: Error | undefined;
 
   constructor(readonly path: string) {
     this.out = createWriteStream(`${path}.partial`);
@@ -56,6 +57,10 @@ export class TarWriter {
       this.bytes += chunk.length;
     });
     this.pack.pipe(this.out);
+    // A write error (a full disk) must surface on the next add, not leave it waiting for 'drain'.
+    this.out.on('error', (e) => {
+      this.failure ??= e;
+    });
     this.done = new Promise((resolve, reject) => {
       this.out.on('finish', resolve);
       this.out.on('error', reject);
@@ -67,6 +72,7 @@ export class TarWriter {
   /** Appends a sample's members, consecutively. */
   async add(sample: Sample): Promise<void> {
     checkKey(sample.key);
+    if (this.failure) throw this.failure;
     for (const m of sample.members) {
       await new Promise<void>((resolve, reject) => {
         this.pack.entry({ ...HEADER, name: `${sample.key}.${m.ext}`, size: m.data.length }, m.data, (err) =>
@@ -77,6 +83,8 @@ export class TarWriter {
     if (this.samples === 0) this.firstKey = sample.key;
     this.lastKey = sample.key;
     this.samples++;
+    if (this.failure) throw this.failure;
+    // events.once rejects if the stream errors while we wait.
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
 
