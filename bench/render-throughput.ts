@@ -5,7 +5,10 @@
  *                    encoding, labels and shards, all included;
  *   plain loop       blender-scripts/bench_loop.py: the same scene code in one Blender, plans
  *                    read from a file, images written, nothing else;
- *   one per frame    a new Blender for every frame (same script, one plan per process).
+ *   one per frame    a new Blender for every frame (same script, one plan per process);
+ *   service          the same job submitted over REST to the API, rendered by one worker
+ *                    (private Redis, API and worker in this process), until `completed`
+ *                    (batches, fragments and finalize included).
  * Wall time of each includes starting Blender. Usage:
  *   npm run bench -- [--frames 48] [--rounds 3] [--per-frame 6]
  */
@@ -20,6 +23,9 @@ import { parseSpec } from '@synthline/spec';
 import { plan } from '@synthline/planner';
 import { findBlender } from '@synthline/blender';
 import { renderDataset } from '@synthline/pipeline';
+import { startPrivateRedis } from '@synthline/queue';
+import { loadEnv, startApi } from '@synthline/api';
+import { startWorker } from '@synthline/worker';
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +68,34 @@ const median = (xs: number[]) => {
 };
 
 const all = Array.from({ length: frames }, (_, i) => i);
-const results: Record<string, number[]> = { synthline: [], plain_loop: [], one_per_frame: [] };
+const results: Record<string, number[]> = { service: [], synthline: [], plain_loop: [], one_per_frame: [] };
+/** The service end to end: a private Redis, the API and one worker in this process, the job submitted over HTTP. */
+async function service(dir: string): Promise<number> {
+  const redis = await startPrivateRedis({ appendonly: true });
+  const env = { REDIS_URL: redis.url, SYNTHLINE_OUTPUT: dir, PORT: '0', LOG_LEVEL: 'silent', WORKER_SLOTS: '1' };
+  const api = await startApi(loadEnv(env));
+  const worker = await startWorker(env);
+  try {
+    const seconds = await timeIt(async () => {
+      const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+      const { id } = (await res.json()) as { id: string };
+      for (;;) {
+        const v = (await (await fetch(`${api.url}/v1/jobs/${id}`)).json()) as { status: string };
+        if (v.status === 'completed') return;
+        if (v.status === 'failed' || v.status === 'cancelled') throw new Error(`job ${v.status}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    return frames / seconds;
+  } finally {
+    await worker.close();
+    await api.close();
+    await redis.dispose();
+  }
+}
+
 const ways: Record<string, (dir: string) => Promise<number>> = {
+  service,
   synthline: async (dir) => frames / (await timeIt(async () => void (await renderDataset({ spec, outDir: dir, overwrite: true })))),
   plain_loop: async (dir) => {
     const file = join(dir, 'plans.jsonl');
@@ -104,13 +136,16 @@ const report = {
   setup: { frames, rounds, per_frame_frames: perFrame, resolution: [128, 128], samples: 16, cores: (await import('node:os')).cpus().length },
   frames_per_s: results,
   median_frames_per_s: med,
+  service_vs_plain_loop: (med.service ?? 0) / (med.plain_loop ?? 1),
   synthline_vs_plain_loop: (med.synthline ?? 0) / (med.plain_loop ?? 1),
   synthline_vs_one_per_frame: (med.synthline ?? 0) / (med.one_per_frame ?? 1),
 };
 console.log(`\nframes/s at 128x128, 16 samples (median of ${rounds} rounds)`);
+console.log(`  service (REST)   ${med.service?.toFixed(2)}`);
 console.log(`  synthline        ${med.synthline?.toFixed(2)}`);
 console.log(`  plain loop       ${med.plain_loop?.toFixed(2)}`);
 console.log(`  one per frame    ${med.one_per_frame?.toFixed(2)}`);
+console.log(`  service / plain loop        ${report.service_vs_plain_loop.toFixed(3)}`);
 console.log(`  synthline / plain loop      ${report.synthline_vs_plain_loop.toFixed(3)}`);
 console.log(`  synthline / one per frame   ${report.synthline_vs_one_per_frame.toFixed(2)}`);
 if (values.out) await writeFile(values.out, `${JSON.stringify(report, null, 2)}\n`);

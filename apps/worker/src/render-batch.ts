@@ -9,6 +9,9 @@ import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFai
 import type { WorkerContext } from './context.ts';
 import { writeFragmentInfo, type FragmentInfo } from './fragment.ts';
 
+/** How often a running batch reports progress and checks whether its job was cancelled. */
+const PROGRESS_MS = 200;
+
 export type BatchOutcome =
   | { kind: 'rendered'; ok: number; failed: number; counted: boolean }
   | { kind: 'skipped'; reason: string };
@@ -21,7 +24,7 @@ export type BatchOutcome =
 export async function processRenderBatch(job: Job, token: string | undefined, ctx: WorkerContext): Promise<BatchOutcome> {
   const { jobId, batch } = RenderBatchPayload.parse(job.data);
   const { store } = ctx.queue;
-  const rec = await store.get(jobId);
+  const rec = await store.batchInfo(jobId);
   if (!rec) return { kind: 'skipped', reason: 'no such job' };
   if (FINAL_STATUSES.includes(rec.status)) return { kind: 'skipped', reason: rec.status };
   // Keep the window full: this batch enqueues the one `window` places after it.
@@ -51,6 +54,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   const runKey = `${jobId}:${batch}`;
   let ok = 0;
   let stopped: string | undefined;
+  let lastReport = 0;
   try {
     ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start });
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
@@ -72,10 +76,16 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
         log.warn({ frame: f.index, code: f.code, blender: f.logTail.slice(-5) }, `frame failed: ${f.error}`);
       }
       ctx.running.set(runKey, { jobId, batch, frames: ok + failures.length, total: end - start });
-      await store.setInflight(jobId, batch, ok);
-      const status = await store.status(jobId);
-      if (status && JobStore.isFinal(status)) stopped = status;
-      else if (ctx.closing()) stopped = 'shutdown';
+      if (ctx.closing()) stopped = 'shutdown';
+      // Progress and a look for cancellation at most every PROGRESS_MS, not per frame: cheap
+      // frames (small images, a simulated renderer) would otherwise spend their time on Redis.
+      const now = Date.now();
+      if (now - lastReport >= PROGRESS_MS) {
+        lastReport = now;
+        await store.setInflight(jobId, batch, ok);
+        const status = await store.status(jobId);
+        if (status && JobStore.isFinal(status)) stopped = status;
+      }
     }
     if (stopped) {
       await writer.abort();

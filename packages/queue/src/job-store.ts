@@ -201,6 +201,13 @@ export class JobStore {
     return r ? JobStatus.parse(r) : null;
   }
 
+  /** What a render batch needs of its job, in one round trip; null if there is no job. */
+  async batchInfo(id: string): Promise<{ status: JobStatus; window: number; batches_total: number; batch_size: number; frames_total: number } | null> {
+    const [status, window, batches, size, frames] = await this.redis.hmget(this.jobKey(id), 'status', 'window', 'batches_total', 'batch_size', 'frames_total');
+    if (!status) return null;
+    return { status: JobStatus.parse(status), window: Number(window), batches_total: Number(batches), batch_size: Number(size), frames_total: Number(frames) };
+  }
+
   /** The job's status, or null. */
   async status(id: string): Promise<JobStatus | null> {
     const s = await this.redis.hget(this.jobKey(id), 'status');
