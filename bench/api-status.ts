@@ -13,9 +13,10 @@ const CLI = fileURLToPath(new URL('../apps/cli/bin/synthline.js', import.meta.ur
 const redis = await startPrivateRedis({ appendonly: false });
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const api = execa('node', [CLI, 'serve'], { env: { ...process.env, REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MIN: '100000000' }, reject: false });
+const api = execa('node', [CLI, 'serve'], { all: true, env: { ...process.env, REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MIN: '1000000' }, reject: false });
 for (;;) {
   if ((await fetch(`${base}/healthz`).catch(() => undefined))?.ok) break;
+  if (api.exitCode !== null) throw new Error(`the API did not start: ${String((await api).all)}`);
   await new Promise((r) => setTimeout(r, 100));
 }
 const { id } = (await (await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count": 1000}' })).json()) as { id: string };
