@@ -1,7 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SampleLabel } from '@synthline/spec';
-import { MANIFEST_FILE, hashFile, readTar, type VerifyReport } from '@synthline/shards';
+import { MANIFEST_FILE, walkShards, type VerifyReport } from '@synthline/shards';
 import { probeImage } from './images.ts';
 import { MIX_FORMAT, MixManifest, RealLabel, SyntheticLabelExtra } from './manifest.ts';
 
@@ -38,83 +38,62 @@ export async function verifyMix(dir: string, opts: { maxProblems?: number } = {}
   }
   const classes = new Map(manifest.classes.map((c) => [c.index, c.name]));
   const counted: Record<string, { real: number; synthetic: number }> = {};
-  let samples = 0;
   let lastNumber = -1;
-  for (const shard of manifest.shards) {
-    const path = join(dir, shard.name);
-    try {
-      await stat(path);
-    } catch {
-      problem(`${shard.name}: missing`);
-      continue;
+  const samples = await walkShards(dir, manifest.shards, problem, async (shardName, s) => {
+    const where = `${shardName}:${s.key}`;
+    const k = KEY.exec(s.key);
+    if (!k) {
+      problem(`${where}: key is not r<position> or s<position>`);
+      return;
     }
-    const { sha256, bytes } = await hashFile(path);
-    if (bytes !== shard.bytes) problem(`${shard.name}: ${bytes} bytes, manifest says ${shard.bytes}`);
-    if (sha256 !== shard.sha256) problem(`${shard.name}: sha256 ${sha256} differs from the manifest's`);
-    let count = 0;
+    const n = Number(k[2]);
+    if (n <= lastNumber) problem(`${where}: position not after ${lastNumber} (duplicate or out of order)`);
+    lastNumber = n;
+    const source = k[1] === 'r' ? 'real' : 'synthetic';
+    const byExt = new Map(s.members.map((m) => [m.ext, m.data]));
+    if (byExt.size !== s.members.length) problem(`${where}: a member appears twice`);
+    const images = s.members.filter((m) => ['png', 'jpg', 'webp'].includes(m.ext));
+    const json = byExt.get('json');
+    const cls = byExt.get('cls');
+    const img = images[0];
+    if (images.length !== 1 || !img || !json || !cls) {
+      problem(`${where}: expected one image, a .json and a .cls (has ${[...byExt.keys()].join(', ')})`);
+      return;
+    }
+    let raw: unknown;
     try {
-      for await (const s of readTar(path)) {
-        count++;
-        samples++;
-        const where = `${shard.name}:${s.key}`;
-        const k = KEY.exec(s.key);
-        if (!k) {
-          problem(`${where}: key is not r<position> or s<position>`);
-          continue;
-        }
-        const n = Number(k[2]);
-        if (n <= lastNumber) problem(`${where}: position not after ${lastNumber} (duplicate or out of order)`);
-        lastNumber = n;
-        const source = k[1] === 'r' ? 'real' : 'synthetic';
-        const byExt = new Map(s.members.map((m) => [m.ext, m.data]));
-        if (byExt.size !== s.members.length) problem(`${where}: a member appears twice`);
-        const images = s.members.filter((m) => ['png', 'jpg', 'webp'].includes(m.ext));
-        const json = byExt.get('json');
-        const cls = byExt.get('cls');
-        const img = images[0];
-        if (images.length !== 1 || !img || !json || !cls) {
-          problem(`${where}: expected one image, a .json and a .cls (has ${[...byExt.keys()].join(', ')})`);
-          continue;
-        }
-        let raw: unknown;
-        try {
-          raw = JSON.parse(json.toString('utf8'));
-        } catch (err) {
-          problem(`${where}.json: ${(err as Error).message}`);
-          continue;
-        }
-        const parsed = source === 'real' ? RealLabel.safeParse(raw) : SyntheticLabelExtra.safeParse(raw);
-        if (!parsed.success) {
-          const i = parsed.error.issues[0];
-          problem(`${where}.json: ${i?.path.join('.')}: ${i?.message}`);
-          continue;
-        }
-        if (source === 'synthetic') {
-          const full = SampleLabel.safeParse(raw);
-          if (!full.success) problem(`${where}.json: not a synthline label: ${full.error.issues[0]?.path.join('.')}: ${full.error.issues[0]?.message}`);
-        }
-        const label = parsed.data;
-        if (label.key !== s.key) problem(`${where}.json: key is "${label.key}"`);
-        if (cls.toString('utf8').trim() !== String(label.class_index)) problem(`${where}.cls differs from class_index`);
-        if (classes.get(label.class_index) !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
-        const c = (counted[label.class] ??= { real: 0, synthetic: 0 });
-        c[source]++;
-        try {
-          const info = await probeImage(img.data);
-          if (info.ext !== img.ext) problem(`${where}: image is ${info.format}, stored as .${img.ext}`);
-          const size = (raw as { image?: { width?: unknown; height?: unknown } }).image;
-          if (info.width !== size?.width || info.height !== size?.height) {
-            problem(`${where}: image is ${info.width}x${info.height}, label says ${String(size?.width)}x${String(size?.height)}`);
-          }
-        } catch (err) {
-          problem(`${where}: image does not decode: ${(err as Error).message}`);
-        }
+      raw = JSON.parse(json.toString('utf8'));
+    } catch (err) {
+      problem(`${where}.json: ${(err as Error).message}`);
+      return;
+    }
+    const parsed = source === 'real' ? RealLabel.safeParse(raw) : SyntheticLabelExtra.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      problem(`${where}.json: ${i?.path.join('.')}: ${i?.message}`);
+      return;
+    }
+    if (source === 'synthetic') {
+      const full = SampleLabel.safeParse(raw);
+      if (!full.success) problem(`${where}.json: not a synthline label: ${full.error.issues[0]?.path.join('.')}: ${full.error.issues[0]?.message}`);
+    }
+    const label = parsed.data;
+    if (label.key !== s.key) problem(`${where}.json: key is "${label.key}"`);
+    if (cls.toString('utf8').trim() !== String(label.class_index)) problem(`${where}.cls differs from class_index`);
+    if (classes.get(label.class_index) !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
+    const c = (counted[label.class] ??= { real: 0, synthetic: 0 });
+    c[source]++;
+    try {
+      const info = await probeImage(img.data);
+      if (info.ext !== img.ext) problem(`${where}: image is ${info.format}, stored as .${img.ext}`);
+      const size = (raw as { image?: { width?: unknown; height?: unknown } }).image;
+      if (info.width !== size?.width || info.height !== size?.height) {
+        problem(`${where}: image is ${info.width}x${info.height}, label says ${String(size?.width)}x${String(size?.height)}`);
       }
     } catch (err) {
-      problem(`${shard.name}: unreadable tar: ${(err as Error).message}`);
+      problem(`${where}: image does not decode: ${(err as Error).message}`);
     }
-    if (count !== shard.samples) problem(`${shard.name}: ${count} samples, manifest says ${shard.samples}`);
-  }
+  });
   if (samples !== manifest.counts.samples) problem(`mix: ${samples} samples, manifest says ${manifest.counts.samples}`);
   let real = 0;
   let synthetic = 0;

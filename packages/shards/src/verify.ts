@@ -3,7 +3,45 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { IMAGE_TYPES, SampleLabel, type ImageFormat, type Manifest } from '@synthline/spec';
 import { readManifest } from './manifest-file.ts';
-import { hashFile, readTar } from './tar.ts';
+import { hashFile, readTar, type Sample } from './tar.ts';
+
+/**
+ * Walks the shards a manifest lists: each must exist with the listed size, sha256 and sample
+ * count; `onSample` checks each sample in order. Returns the number of samples read. Problems
+ * go to `problem`. Shared by the dataset and the mix verifiers.
+ */
+export async function walkShards(
+  dir: string,
+  shards: readonly { name: string; bytes: number; sha256: string; samples: number }[],
+  problem: (p: string) => void,
+  onSample: (shard: string, sample: Sample) => Promise<void>,
+): Promise<number> {
+  let samples = 0;
+  for (const shard of shards) {
+    const path = join(dir, shard.name);
+    try {
+      await stat(path);
+    } catch {
+      problem(`${shard.name}: missing`);
+      continue;
+    }
+    const { sha256, bytes } = await hashFile(path);
+    if (bytes !== shard.bytes) problem(`${shard.name}: ${bytes} bytes, manifest says ${shard.bytes}`);
+    if (sha256 !== shard.sha256) problem(`${shard.name}: sha256 ${sha256} differs from the manifest's`);
+    let count = 0;
+    try {
+      for await (const s of readTar(path)) {
+        count++;
+        samples++;
+        await onSample(shard.name, s);
+      }
+    } catch (err) {
+      problem(`${shard.name}: unreadable tar: ${(err as Error).message}`);
+    }
+    if (count !== shard.samples) problem(`${shard.name}: ${count} samples, manifest says ${shard.samples}`);
+  }
+  return samples;
+}
 
 export interface VerifyReport {
   ok: boolean;
@@ -35,67 +73,46 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
   const imageExt = IMAGE_TYPES[manifest.image_format as ImageFormat]?.ext ?? manifest.image_format;
   const classes = new Map(manifest.classes.map((c) => [c.index, c]));
   const perClass: Record<string, number> = {};
-  let samples = 0;
   let lastKey = '';
 
-  for (const shard of manifest.shards) {
-    const path = join(dir, shard.name);
-    try {
-      await stat(path);
-    } catch {
-      problem(`${shard.name}: missing`);
-      continue;
+  const samples = await walkShards(dir, manifest.shards, problem, async (shardName, s) => {
+    const where = `${shardName}:${s.key}`;
+    if (s.key <= lastKey) problem(`${where}: key not after ${lastKey} (duplicate or out of order)`);
+    lastKey = s.key;
+    const byExt = new Map(s.members.map((m) => [m.ext, m.data]));
+    if (byExt.size !== s.members.length) problem(`${where}: a member appears twice`);
+    const img = byExt.get(imageExt);
+    const json = byExt.get('json');
+    const cls = byExt.get('cls');
+    if (!img || !json || !cls) {
+      problem(`${where}: incomplete sample (has ${[...byExt.keys()].join(', ')})`);
+      return;
     }
-    const { sha256, bytes } = await hashFile(path);
-    if (bytes !== shard.bytes) problem(`${shard.name}: ${bytes} bytes, manifest says ${shard.bytes}`);
-    if (sha256 !== shard.sha256) problem(`${shard.name}: sha256 ${sha256} differs from the manifest's`);
-    let count = 0;
+    const parsed = SampleLabel.safeParse(JSON.parse(json.toString('utf8')));
+    if (!parsed.success) {
+      problem(`${where}.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+      return;
+    }
+    const label = parsed.data;
+    if (label.key !== s.key) problem(`${where}.json: key is "${label.key}"`);
+    if (cls.toString('utf8').trim() !== String(label.class_index)) problem(`${where}.cls differs from class_index`);
+    const c = classes.get(label.class_index);
+    if (!c || c.name !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
+    perClass[label.class] = (perClass[label.class] ?? 0) + 1;
     try {
-      for await (const s of readTar(path)) {
-        count++;
-        samples++;
-        const where = `${shard.name}:${s.key}`;
-        if (s.key <= lastKey) problem(`${where}: key not after ${lastKey} (duplicate or out of order)`);
-        lastKey = s.key;
-        const byExt = new Map(s.members.map((m) => [m.ext, m.data]));
-        if (byExt.size !== s.members.length) problem(`${where}: a member appears twice`);
-        const img = byExt.get(imageExt);
-        const json = byExt.get('json');
-        const cls = byExt.get('cls');
-        if (!img || !json || !cls) {
-          problem(`${where}: incomplete sample (has ${[...byExt.keys()].join(', ')})`);
-          continue;
-        }
-        const parsed = SampleLabel.safeParse(JSON.parse(json.toString('utf8')));
-        if (!parsed.success) {
-          problem(`${where}.json: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-          continue;
-        }
-        const label = parsed.data;
-        if (label.key !== s.key) problem(`${where}.json: key is "${label.key}"`);
-        if (cls.toString('utf8').trim() !== String(label.class_index)) problem(`${where}.cls differs from class_index`);
-        const c = classes.get(label.class_index);
-        if (!c || c.name !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
-        perClass[label.class] = (perClass[label.class] ?? 0) + 1;
-        try {
-          const meta = await sharp(img).metadata();
-          if (meta.format !== SHARP_FORMAT[imageExt]) problem(`${where}: image is ${meta.format}, not ${imageExt}`);
-          if (meta.width !== label.image.width || meta.height !== label.image.height) {
-            problem(`${where}: image is ${meta.width}x${meta.height}, label says ${label.image.width}x${label.image.height}`);
-          }
-          const b = label.bbox;
-          if (b && (b[0] < 0 || b[1] < 0 || b[2] <= 0 || b[3] <= 0 || b[0] + b[2] > label.image.width || b[1] + b[3] > label.image.height)) {
-            problem(`${where}: bbox ${JSON.stringify(b)} is outside the image`);
-          }
-        } catch (err) {
-          problem(`${where}: image does not decode: ${(err as Error).message}`);
-        }
+      const meta = await sharp(img).metadata();
+      if (meta.format !== SHARP_FORMAT[imageExt]) problem(`${where}: image is ${meta.format}, not ${imageExt}`);
+      if (meta.width !== label.image.width || meta.height !== label.image.height) {
+        problem(`${where}: image is ${meta.width}x${meta.height}, label says ${label.image.width}x${label.image.height}`);
+      }
+      const b = label.bbox;
+      if (b && (b[0] < 0 || b[1] < 0 || b[2] <= 0 || b[3] <= 0 || b[0] + b[2] > label.image.width || b[1] + b[3] > label.image.height)) {
+        problem(`${where}: bbox ${JSON.stringify(b)} is outside the image`);
       }
     } catch (err) {
-      problem(`${shard.name}: unreadable tar: ${(err as Error).message}`);
+      problem(`${where}: image does not decode: ${(err as Error).message}`);
     }
-    if (count !== shard.samples) problem(`${shard.name}: ${count} samples, manifest says ${shard.samples}`);
-  }
+  });
   if (samples !== manifest.counts.samples) problem(`dataset: ${samples} samples, manifest says ${manifest.counts.samples}`);
   for (const name of new Set([...Object.keys(perClass), ...Object.keys(manifest.counts.per_class)])) {
     const have = perClass[name] ?? 0;
