@@ -79,12 +79,11 @@ async function service(dir: string): Promise<number> {
     const seconds = await timeIt(async () => {
       const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
       const { id } = (await res.json()) as { id: string };
-      for (;;) {
-        const v = (await (await fetch(`${api.url}/v1/jobs/${id}`)).json()) as { status: string };
-        if (v.status === 'completed') return;
-        if (v.status === 'failed' || v.status === 'cancelled') throw new Error(`job ${v.status}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // Wait as a client does (`synthline watch`): on the job's event stream, until `end`.
+      const events = await fetch(`${api.url}/v1/jobs/${id}/events`);
+      const text = await events.text();
+      const last = text.trim().split('\n\n').pop() ?? '';
+      if (!/^event: end$/m.test(last) || !/"status":"completed"/.test(last)) throw new Error(`job did not complete: ${last.slice(0, 200)}`);
     });
     return frames / seconds;
   } finally {
