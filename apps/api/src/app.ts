@@ -9,7 +9,7 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { JobQueue } from '@synthline/queue';
+import { DEFAULT_REGISTRY_POLICY, type JobQueue, type RegistryPolicy } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
 import { PROBLEM_CONTENT_TYPE, errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey } from './access.ts';
@@ -19,6 +19,8 @@ import { mixRoutes } from './routes/mixes.ts';
 import { catalogRoute } from './routes/catalog.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
+import { metricsRoute } from './routes/metrics.ts';
+import { workersRoute } from './routes/workers.ts';
 
 export interface AppOptions {
   /** The queue and job store, on a Redis connection the caller owns. */
@@ -43,6 +45,8 @@ export interface AppOptions {
   eventsPollMs?: number;
   /** How often an event stream sends a keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /** When the worker registry calls a silent worker lost, and how long it lists it (default 3 heartbeats, 10 min). */
+  workers?: Partial<RegistryPolicy>;
 }
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -89,7 +93,8 @@ export function buildApp(opts: AppOptions): App {
       tags: [
         { name: 'jobs', description: 'dataset jobs' },
         { name: 'catalog', description: 'what a spec can name' },
-        { name: 'health', description: 'probes' },
+        { name: 'workers', description: 'the render fleet' },
+        { name: 'health', description: 'probes and metrics' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -110,5 +115,8 @@ export function buildApp(opts: AppOptions): App {
   app.register(assetsRoute, deps);
   app.register(mixRoutes, deps);
   app.register(healthRoutes, deps);
+  const policy = { ...DEFAULT_REGISTRY_POLICY, ...opts.workers };
+  app.register(workersRoute, { queue: opts.queue, policy });
+  app.register(metricsRoute, { queue: opts.queue, policy });
   return app;
 }

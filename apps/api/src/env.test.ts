@@ -20,6 +20,8 @@ test('loadEnv fills documented defaults; empty means default', () => {
     MAX_SAMPLES: 4096,
     SYNTHLINE_BATCH_SIZE: 24,
     SYNTHLINE_BATCH_WINDOW: 16,
+    WORKER_LOST_AFTER_HEARTBEATS: 3,
+    WORKER_LOST_RETAIN_MS: 600_000,
     BODY_LIMIT: 1024 * 1024,
     LOG_LEVEL: 'info',
   });

@@ -59,6 +59,10 @@ export const Env = z.object({
   SYNTHLINE_BATCH_SIZE: int(24, 1, 100_000),
   /** Render batches enqueued ahead per job. */
   SYNTHLINE_BATCH_WINDOW: int(16, 1, 4096),
+  /** A worker silent for this many of its heartbeat intervals is listed as `lost` (GET /v1/workers, /metrics). */
+  WORKER_LOST_AFTER_HEARTBEATS: int(3, 1, 1000),
+  /** A lost worker stays listed this long after its last heartbeat, then drops (ms). */
+  WORKER_LOST_RETAIN_MS: int(600_000, 0, 86_400_000),
   /** Largest request body in bytes (a spec is a few kB). */
   BODY_LIMIT: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   /** pino log level. */

@@ -49,6 +49,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
     keys,
     ratePerMinute: env.RATE_LIMIT_PER_MIN,
     caps: { count: env.MAX_COUNT, resolution: env.MAX_RESOLUTION, samples: env.MAX_SAMPLES },
+    workers: { lostAfterHeartbeats: env.WORKER_LOST_AFTER_HEARTBEATS, retainLostMs: env.WORKER_LOST_RETAIN_MS },
   });
 
   let closing: Promise<void> | undefined;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { hashToken } from '@synthline/api';
 import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
+import { formatWorkers } from './workers-table.ts';
 
 const DEFAULT_API = process.env.SYNTHLINE_API ?? 'http://127.0.0.1:8080';
 
@@ -65,6 +66,14 @@ export async function list(argv: string[]): Promise<number> {
     process.stdout.write(`${j.id}  ${j.status.padEnd(10)}  ${String(j.progress.frames_done).padStart(7)}/${j.progress.frames_total}  ${j.name}  ${j.created_at}\n`);
   }
   process.stdout.write(`${r.items.length} of ${r.total} job(s)\n`);
+  return 0;
+}
+
+/** `synthline workers [--json]`: the worker registry as a table (or the API's JSON). */
+export async function workers(argv: string[]): Promise<number> {
+  const { client, values } = clientFrom(argv, { json: { type: 'boolean' } });
+  const list = await client.workers();
+  process.stdout.write(values.json ? `${JSON.stringify(list, null, 2)}\n` : `${formatWorkers(list)}\n`);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { JobView } from '@synthline/queue';
+import { JobView, WorkerList } from '@synthline/queue';
 import type { Progress } from '@synthline/pipeline';
 import { progressReporter } from './progress.ts';
 import { readSse } from './sse.ts';
@@ -61,6 +61,11 @@ export class ApiClient {
   async list(status?: string): Promise<{ items: JobView[]; total: number }> {
     const q = status ? `?status=${encodeURIComponent(status)}` : '';
     return (await this.call('GET', `/v1/jobs${q}`)) as { items: JobView[]; total: number };
+  }
+
+  /** The worker registry (`GET /v1/workers`). */
+  async workers(): Promise<WorkerList> {
+    return WorkerList.parse(await this.call('GET', '/v1/workers'));
   }
 
   /** Follows a job's event stream until it ends; returns the final view. */

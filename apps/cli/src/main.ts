@@ -33,6 +33,7 @@ the service:
 client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
   synthline submit <spec.json> [--wait] [--idempotency-key K]
   synthline status <id> | watch <id> | cancel <id> | list [--status S]
+  synthline workers [--json]              the workers: live or lost, slots, devices, frames/s
   (with --api-key TOKEN or $SYNTHLINE_API_KEY when the API has keys)
   synthline api-key <name>                a new API key: the token, and the hashed entry for the server
 
@@ -203,6 +204,8 @@ export async function main(argv: string[]): Promise<number> {
         return await clientCommands.cancel(rest);
       case 'list':
         return await clientCommands.list(rest);
+      case 'workers':
+        return await clientCommands.workers(rest);
       case 'api-key':
         return clientCommands.apiKey(rest);
       case undefined:

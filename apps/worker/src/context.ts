@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobQueue } from '@synthline/queue';
 import type { FileStorage } from '@synthline/storage';
 import type { SlotPool } from './slot-pool.ts';
+import type { WorkerMetrics } from './metrics.ts';
 
 /** What the processors share within one worker process. */
 export interface WorkerContext {
@@ -15,6 +16,8 @@ export interface WorkerContext {
   closing: () => boolean;
   /** Test-only switches (see env.ts). */
   test: { crashFrames: Set<number>; failBatches: boolean };
-  /** Batches running now, for the heartbeat. */
-  running: Map<string, { jobId: string; batch: number; frames: number; total: number }>;
+  /** Batches running now, for the heartbeat (`slot`: the index of the pool slot rendering it). */
+  running: Map<string, { jobId: string; batch: number; frames: number; total: number; slot?: number }>;
+  /** Prometheus metrics and the totals the heartbeat reports. */
+  metrics: WorkerMetrics;
 }

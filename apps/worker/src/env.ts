@@ -31,6 +31,13 @@ export const WorkerEnv = z.object({
   LOCK_DURATION_MS: int(60_000, 1000),
   /** How often a worker writes its heartbeat. */
   HEARTBEAT_MS: int(5_000, 100),
+  /**
+   * Port of the worker's own HTTP server (`/metrics` for Prometheus, `/healthz`); 0 = off. If the
+   * port is taken (several workers on one machine), the worker logs a warning and runs without it.
+   */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface that HTTP server listens on (no auth: keep it on loopback or a private network). */
+  WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** After this many failed batches of one job, this worker leaves that job's batches to others. */
   MAX_JOB_FAILURES_PER_WORKER: int(3, 1),
   /** Test-only: frame indices whose plans make Blender crash (the fault tests force a crash this way). */

@@ -32,6 +32,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   if (await store.batchCommitted(jobId, batch)) return { kind: 'skipped', reason: 'already committed' };
   await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
 
+  if (job.attemptsMade > 0) ctx.metrics.batchRetries.inc();
   const spec = parseSpec(await store.spec(jobId));
   let context;
   try {
@@ -56,7 +57,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   let stopped: string | undefined;
   let lastReport = 0;
   try {
-    ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start });
+    ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start, slot: ctx.pool.slots.indexOf(slot) });
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
     for await (const outcome of renderFrames({
       spec,
@@ -69,13 +70,15 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       if (outcome.ok) {
         await writer.add(outcome.frame.sample);
         timings[outcome.frame.label.key] = outcome.frame.timing;
+        ctx.metrics.frameOk(outcome.frame.timing.render_s);
         ok++;
       } else {
         const f = outcome.failure;
         failures.push({ index: f.index, code: f.code, error: f.error });
+        ctx.metrics.frameFailed();
         log.warn({ frame: f.index, code: f.code, blender: f.logTail.slice(-5) }, `frame failed: ${f.error}`);
       }
-      ctx.running.set(runKey, { jobId, batch, frames: ok + failures.length, total: end - start });
+      ctx.running.set(runKey, { jobId, batch, frames: ok + failures.length, total: end - start, slot: ctx.pool.slots.indexOf(slot) });
       if (ctx.closing()) stopped = 'shutdown';
       // Progress and a look for cancellation at most every PROGRESS_MS, not per frame: cheap
       // frames (small images, a simulated renderer) would otherwise spend their time on Redis.

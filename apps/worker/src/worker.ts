@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { coerceError, findBlender } from '@synthline/blender';
@@ -9,11 +8,16 @@ import { loadEnv, type WorkerEnv } from './env.ts';
 import { processFinalize } from './finalize.ts';
 import { processRenderBatch } from './render-batch.ts';
 import { SlotPool } from './slot-pool.ts';
+import { buildHeartbeat } from './heartbeat.ts';
+import { startWorkerHttp, type WorkerHttp } from './http.ts';
+import { WorkerMetrics } from './metrics.ts';
 
 export interface RunningWorker {
   id: string;
   /** Batches this worker rendered and committed. */
   readonly stats: { batches: number; frames: number };
+  /** Base URL of this worker's `/metrics` and `/healthz` server; undefined when off or its port was taken. */
+  readonly httpUrl: string | undefined;
   /** Stops taking batches, hands running ones back at their next frame, closes Blender. */
   close(): Promise<void>;
 }
@@ -28,6 +32,12 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   const blender = findBlender(); // fail at start, not per frame
   const redis = createRedis(env.REDIS_URL);
   const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX);
+  const metrics = new WorkerMetrics({
+    worker: env.WORKER_ID,
+    slots: () => pool.slots,
+    busySlots: () => ctx.running.size,
+    queueDepth: () => queue.render.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
+  });
   const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
   const pool = new SlotPool(env.WORKER_SLOTS, {
     blender,
@@ -36,6 +46,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     maxFramesPerProcess: env.MAX_FRAMES_PER_PROCESS,
     maxRssBytes: env.MAX_BLENDER_RSS_MB * 1024 * 1024,
     onEvent: (e) => {
+      metrics.slotEvent(e, pool.slots);
       if (e.type === 'crashed') log.warn({ frame: e.index, attempt: e.attempt, code: e.error.code }, `Blender failed: ${e.error.message}`);
       else log.debug(e, `slot ${e.type}`);
     },
@@ -49,6 +60,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     libraryRoot: env.SYNTHLINE_LIBRARY,
     closing: () => closing,
     running: new Map(),
+    metrics,
     test: {
       crashFrames: new Set(env.SYNTHLINE_TEST_CRASH_FRAMES ? env.SYNTHLINE_TEST_CRASH_FRAMES.split(',').map(Number) : []),
       failBatches: env.SYNTHLINE_TEST_FAIL_BATCHES === '1',
@@ -65,12 +77,15 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     if ((jobFailures.get(jobId) ?? 0) >= env.MAX_JOB_FAILURES_PER_WORKER) {
       // Hand it back without spending an attempt; another worker takes it.
       await job.moveToDelayed(Date.now() + 1000, token);
+      metrics.batches.inc({ outcome: 'handed_back' });
       throw new DelayedError();
     }
     let outcome;
     try {
       outcome = await processRenderBatch(job, token, ctx);
     } catch (err) {
+      metrics.batches.inc({ outcome: err instanceof DelayedError ? 'handed_back' : 'failed' });
+      if (!(err instanceof DelayedError)) metrics.totals.batchesFailed++;
       if (!(err instanceof DelayedError) && !(err instanceof UnrecoverableError)) {
         const n = (jobFailures.get(jobId) ?? 0) + 1;
         jobFailures.set(jobId, n);
@@ -82,6 +97,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
       }
       throw err;
     }
+    metrics.batches.inc({ outcome: outcome.kind });
     if (outcome.kind === 'rendered') {
       stats.batches++;
       stats.frames += outcome.ok;
@@ -101,19 +117,18 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     lockDuration: Math.max(env.LOCK_DURATION_MS, 120_000),
   });
   for (const w of [render, finalize]) {
-    w.on('failed', (job, err) => log.warn({ bullJob: job?.id, attempts: job?.attemptsMade }, `job failed: ${err.message}`));
+    w.on('failed', (job, err) => {
+      const data = (job?.data ?? {}) as { jobId?: string; batch?: number };
+      log.warn({ job: data.jobId, batch: data.batch, bullJob: job?.id, attempts: job?.attemptsMade }, `job failed: ${err.message}`);
+    });
     w.on('error', (err) => log.error({ err }, 'worker error'));
   }
 
   const beat = async () => {
     try {
-      await queue.store.heartbeat(env.WORKER_ID, {
-        host: hostname(),
-        pid: process.pid,
-        slots: env.WORKER_SLOTS,
-        blender_version: pool.slots.find((s) => s.blenderVersion)?.blenderVersion ?? null,
-        running: [...ctx.running.values()],
-      });
+      // The record outlives the registry's 10 minutes of listing a lost worker (ttl x 10 s).
+      const info = buildHeartbeat({ slots: pool.slots, running: ctx.running, metrics, batchesRendered: stats.batches, heartbeatMs: env.HEARTBEAT_MS });
+      await queue.store.heartbeat(env.WORKER_ID, info, 90);
     } catch (err) {
       log.debug({ err }, 'heartbeat failed (Redis away?)');
     }
@@ -122,6 +137,29 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   const heartbeat = setInterval(beat, env.HEARTBEAT_MS);
   heartbeat.unref();
   log.info({ slots: env.WORKER_SLOTS, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
+  // Batches that failed for good (their last attempt, or not retryable) on this worker.
+  render.on('failed', (job, err) => {
+    if (job && (err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) metrics.batchFailures.inc();
+  });
+  let http: WorkerHttp | undefined;
+  if (env.WORKER_HTTP_PORT > 0) {
+    try {
+      http = await startWorkerHttp({
+        host: env.WORKER_HTTP_HOST,
+        port: env.WORKER_HTTP_PORT,
+        log,
+        metrics: () => metrics.text(),
+        unhealthy: async () => {
+          if (closing) return 'shutting down';
+          const pong = await Promise.race([redis.ping().catch(() => 'error'), new Promise((r) => setTimeout(() => r('timeout'), 1000).unref())]);
+          return pong === 'PONG' ? null : 'Redis does not answer PING';
+        },
+      });
+      log.info({ url: http.url }, 'worker metrics on /metrics, health on /healthz');
+    } catch (err) {
+      log.warn({ err, host: env.WORKER_HTTP_HOST, port: env.WORKER_HTTP_PORT }, `worker HTTP server not started (${(err as Error).message}): no /metrics or /healthz for this worker`);
+    }
+  }
 
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -146,9 +184,10 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
       } catch {
         // Redis away: the registry marks this worker lost by its silence.
       }
+      await http?.close();
       await queue.close();
       redis.disconnect();
       log.info({ how }, 'worker closed');
     })());
-  return { id: env.WORKER_ID, stats, close };
+  return { id: env.WORKER_ID, stats, httpUrl: http?.url, close };
 }

@@ -12,3 +12,14 @@ export {
 export { JobQueue, IdempotencyConflictError, type JobQueueOptions, type Submitted } from './job-queue.ts';
 export { JobView, toJobView } from './job-view.ts';
 export { startPrivateRedis, findRedisServer, freePort, canAptInstall, type PrivateRedis } from './private-redis.ts';
+export {
+  WorkerSlot,
+  WorkerHeartbeat,
+  WorkerView,
+  WorkerList,
+  DEFAULT_REGISTRY_POLICY,
+  workerStatus,
+  workerList,
+  type RegistryPolicy,
+  type RegistryEntry,
+} from './worker-registry.ts';

@@ -282,6 +282,42 @@ export class JobStore {
     return this.redis.zrangebyscore(this.key('workers'), Date.now() - withinMs, '+inf');
   }
 
+  /**
+   * Every worker in the registry: when it last sent a heartbeat (ms) and what it said (null once
+   * its record expired). Workers silent for longer than `retainMs` are dropped from the registry.
+   */
+  async workers(retainMs = 600_000): Promise<{ id: string; lastSeenMs: number; info: unknown }[]> {
+    const key = this.key('workers');
+    await this.redis.zremrangebyscore(key, '-inf', `(${Date.now() - retainMs}`);
+    const flat = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
+    const entries: { id: string; lastSeenMs: number; info: unknown }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i] as string, lastSeenMs: Number(flat[i + 1]), info: null });
+    if (entries.length === 0) return entries;
+    const infos = await this.redis.mget(...entries.map((e) => this.key('worker', e.id)));
+    entries.forEach((e, i) => {
+      try {
+        e.info = infos[i] ? (JSON.parse(infos[i] as string) as unknown) : null;
+      } catch {
+        e.info = null;
+      }
+    });
+    return entries;
+  }
+
+  /** How many jobs have each status (walks the job index: one pipelined read per job). */
+  async statusCounts(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JobStatus.options.map((s) => [s, 0])) as Record<JobStatus, number>;
+    const ids = await this.redis.zrange(this.key('jobs'), 0, -1);
+    for (let i = 0; i < ids.length; i += 1000) {
+      const p = this.redis.pipeline();
+      for (const id of ids.slice(i, i + 1000)) p.hget(this.jobKey(id), 'status');
+      for (const [, s] of (await p.exec()) ?? []) {
+        if (typeof s === 'string' && s in counts) counts[s as JobStatus]++;
+      }
+    }
+    return counts;
+  }
+
   /** Forgets a worker that shut down. */
   async removeWorker(workerId: string): Promise<void> {
     await this.redis.multi().zrem(this.key('workers'), workerId).del(this.key('worker', workerId)).exec();

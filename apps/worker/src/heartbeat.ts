@@ -1,0 +1,54 @@
+import { hostname } from 'node:os';
+import type { WorkerHeartbeat, WorkerSlot } from '@synthline/queue';
+import type { WorkerContext } from './context.ts';
+import type { WorkerMetrics } from './metrics.ts';
+
+/** What a slot tells the registry about itself. */
+export interface SlotLike {
+  readonly blenderVersion: string;
+}
+
+/** The render device a slot reports; empty while the slot does not expose one. */
+export function slotDevice(slot: SlotLike): string {
+  const d = (slot as { device?: unknown }).device;
+  return typeof d === 'string' ? d : '';
+}
+
+/** Each slot: its device, Blender version, and the batch it renders now (or idle). */
+export function slotStates(slots: readonly SlotLike[], running: WorkerContext['running']): WorkerSlot[] {
+  const bySlot = new Map<number, WorkerSlot['batch']>();
+  for (const r of running.values()) {
+    if (r.slot === undefined) continue;
+    bySlot.set(r.slot, { job: r.jobId, batch: r.batch, frames_done: r.frames, frames_total: r.total });
+  }
+  return slots.map((s, index) => {
+    const batch = bySlot.get(index) ?? null;
+    return { index, device: slotDevice(s), blender_version: s.blenderVersion || null, state: batch ? 'busy' : 'idle', batch };
+  });
+}
+
+/** The heartbeat a worker writes into the registry. */
+export function buildHeartbeat(opts: {
+  slots: readonly SlotLike[];
+  running: WorkerContext['running'];
+  metrics: WorkerMetrics;
+  batchesRendered: number;
+  heartbeatMs: number;
+  nowMs?: number;
+}): WorkerHeartbeat {
+  const slots = slotStates(opts.slots, opts.running);
+  const { totals, startedAt } = opts.metrics;
+  return {
+    host: hostname(),
+    pid: process.pid,
+    slots,
+    blender_version: slots.find((s) => s.blender_version)?.blender_version ?? null,
+    frames_per_s: opts.metrics.rate.perSecond(opts.nowMs),
+    frames_rendered: totals.framesOk,
+    frames_failed: totals.framesFailed,
+    batches_rendered: opts.batchesRendered,
+    batches_failed: totals.batchesFailed,
+    started_at: startedAt.toISOString(),
+    heartbeat_ms: opts.heartbeatMs,
+  };
+}
