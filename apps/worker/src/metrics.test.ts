@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { SlotEvent } from '@synthline/blender';
 import { FrameRate, RestartCounter, WorkerMetrics } from './metrics.ts';
 import { slotStates } from './heartbeat.ts';
 
@@ -41,9 +42,10 @@ test('WorkerMetrics: frames, the render-seconds histogram, Blender events and ba
   m.frameOk(0.3);
   m.frameFailed();
   slots[0]!.starts = 1;
-  m.slotEvent({ type: 'started', pid: 1, blenderVersion: '3.4.1' }, slots as never);
+  // Written as a cast: the event grows fields (the slot's device) that this test does not need.
+  m.slotEvent({ type: 'started', pid: 1, blenderVersion: '3.4.1', device: 'CPU' } as SlotEvent, slots as never);
   slots[0]!.starts = 2;
-  m.slotEvent({ type: 'started', pid: 2, blenderVersion: '3.4.1' }, slots as never);
+  m.slotEvent({ type: 'started', pid: 2, blenderVersion: '3.4.1', device: 'CPU' } as SlotEvent, slots as never);
   m.slotEvent({ type: 'recycled', reason: 'memory', frames: 5, rssBytes: 1 }, slots as never);
   m.batches.inc({ outcome: 'rendered' });
   const { body, contentType } = await m.text();
