@@ -1,9 +1,13 @@
 """synthline render server: JSON lines over dedicated pipes (docs/render-protocol.md).
 
     blender -b --factory-startup -Y --python-exit-code 3 -t <threads> \
-            --python blender-scripts/render_server.py -- --in-fd 3 --out-fd 4 [--max-frames N]
+            --python blender-scripts/render_server.py -- --in-fd 3 --out-fd 4 [--max-frames N] \
+            [--device auto|cpu|cuda|optix|hip|metal|oneapi] [--device-index I] [--allow-cpu-fallback]
 
 stdout/stderr stay Blender's own log; requests arrive on --in-fd, replies leave on --out-fd.
+The device is chosen once at start (synthline_bpy/devices.py) and reported in the `ready` line;
+a GPU asked for but absent is a start error line (code DEVICE_UNAVAILABLE) naming every device
+Blender found (list_devices.py lists them without starting a server).
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ if HERE not in sys.path:
 import bpy  # noqa: E402
 
 from synthline_bpy import compat  # noqa: E402
+from synthline_bpy import devices as devices_mod  # noqa: E402
 from synthline_bpy import library  # noqa: E402
 from synthline_bpy.library import BadAsset  # noqa: E402
 from synthline_bpy.plan import PlanError, parse_plan, parse_source  # noqa: E402
@@ -36,6 +41,12 @@ def parse_args(argv):
     p.add_argument("--out-fd", type=int, required=True)
     p.add_argument("--max-frames", type=int, default=0,
                    help="exit after answering this many render requests (0 = no limit)")
+    p.add_argument("--device", default="auto", choices=devices_mod.KINDS,
+                   help="Cycles device kind; auto = best GPU kind present, else the CPU")
+    p.add_argument("--device-index", type=int, default=None,
+                   help="render on this one GPU of the kind (0 = first); default: all of them")
+    p.add_argument("--allow-cpu-fallback", action="store_true",
+                   help="render on the CPU when the GPU asked for is absent")
     return p.parse_args(args)
 
 
@@ -69,6 +80,25 @@ class Replies:
                    "error": {"code": code, "message": message, "traceback": tb}})
 
 
+def choose_device(opts, out: Replies, inp):
+    """Applies the requested device; on failure sends a start error line and returns None."""
+    try:
+        return compat.use_cycles_device(bpy.context.scene, opts.device, opts.device_index,
+                                        opts.allow_cpu_fallback)
+    except devices_mod.DeviceUnavailable as e:
+        code, msg, tb = "DEVICE_UNAVAILABLE", str(e), ""
+    except ValueError as e:
+        code, msg, tb = "BAD_REQUEST", str(e), traceback.format_exc()
+    except Exception as e:  # Blender refused a preference: still a start error, not a silent exit
+        code, msg, tb = "START_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc()
+    out.send({"type": "error", "error": {"code": code, "message": msg, "traceback": tb}})
+    # Wait for the driver to close the pipe (it kills us after reading the line), so the line
+    # is read before the process is seen to exit.
+    while inp.read(1 << 16):
+        pass
+    return None
+
+
 def serve(opts) -> int:
     ppid = os.getppid()
     die_with_parent()
@@ -76,9 +106,17 @@ def serve(opts) -> int:
         return 0
     out = Replies(opts.out_fd)
     inp = os.fdopen(opts.in_fd, "rb", buffering=1 << 16)
+    chosen = choose_device(opts, out, inp)
+    if chosen is None:
+        return 0
+    choice, found = chosen
     scene = Scene()
+    compat.apply_cycles_device(scene.scene, choice)  # the scene Scene() set up renders on it too
+    device_info = {"device": choice.label, "device_kind": choice.kind,
+                   "device_fallback": choice.fallback, "device_note": choice.note,
+                   "devices": [d.to_json() for d in found]}
     out.send({"type": "ready", "blender_version": compat.version_string(), "pid": os.getpid(),
-              "python": platform.python_version()})
+              "python": platform.python_version(), **device_info})
     frames = 0
     while True:
         line = inp.readline()
@@ -103,8 +141,10 @@ def serve(opts) -> int:
             return 0
         elif op == "probe":
             handle_probe(scene, out, rid, req.get("source"))
+        elif op == "devices":
+            out.send({"id": rid, "ok": True, "result": device_info})
         elif op == "render":
-            handle_render(scene, out, rid, req.get("plan"))
+            handle_render(scene, out, rid, req.get("plan"), choice.label)
             frames += 1
             if opts.max_frames and frames >= opts.max_frames:
                 return 0
@@ -112,7 +152,7 @@ def serve(opts) -> int:
             out.error(rid, "BAD_REQUEST", f"unknown op {op!r}")
 
 
-def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
+def handle_render(scene: Scene, out: Replies, rid, raw_plan, device: str = "cpu") -> None:
     t0 = time.perf_counter()
     try:
         plan = parse_plan(raw_plan)
@@ -127,6 +167,7 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan) -> None:
     try:
         result = scene.render(plan)  # PlanError here: unknown model or HDRI
         result["seconds"] = round(time.perf_counter() - t0, 6)
+        result["device"] = device
     except OutputMissing as e:
         out.error(rid, "OUTPUT_MISSING", str(e), traceback.format_exc())
         return

@@ -1,15 +1,20 @@
 """Everything that differs between Blender versions (3.4 Debian build vs official 4.x).
 
-No other module may test bpy.app.version; they call these helpers instead.
+No other module may test bpy.app.version; they call these helpers instead. docs/blender-versions.md
+lists each difference. The decisions that need no Blender (socket names, engine ids, importer
+order) are pure functions of a version tuple, so blender-scripts/tests/test_compat.py runs them
+for 3.4 and 4.x with a stub `bpy` module.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import bpy
 
-VERSION = bpy.app.version
+from . import devices as _devices
+
+VERSION = tuple(bpy.app.version)
 
 CLAMP_DIRECT = 8.0
 CLAMP_INDIRECT = 2.0
@@ -23,6 +28,7 @@ _PRINCIPLED_RENAMES: Dict[str, str] = {
     "Sheen": "Sheen Weight",
     "Subsurface": "Subsurface Weight",
     "Transmission": "Transmission Weight",
+    "Clearcoat Normal": "Coat Normal",
 }
 
 
@@ -40,14 +46,28 @@ def restore_numpy_bool() -> None:
         numpy.bool = bool  # type: ignore[attr-defined]
 
 
+def principled_names(name: str, version: Optional[Sequence[int]] = None) -> Tuple[str, ...]:
+    """Socket names to try for a Principled BSDF input given by its 3.x name, this version's first.
+
+    4.0 renamed Specular -> Specular IOR Level, Emission -> Emission Color, Subsurface ->
+    Subsurface Weight, ... (_PRINCIPLED_RENAMES); unchanged names (Base Color, Roughness,
+    Metallic, Alpha, Emission Strength) are the same everywhere.
+    """
+    v = tuple(VERSION if version is None else version)
+    new = _PRINCIPLED_RENAMES.get(name)
+    if new is None:
+        return (name,)
+    return (new, name) if v >= (4, 0, 0) else (name, new)
+
+
 def principled_input(node: Any, name: str) -> Any:
     """A Principled BSDF input by its 3.x name, on any version."""
-    sock = node.inputs.get(name)
-    if sock is None and name in _PRINCIPLED_RENAMES:
-        sock = node.inputs.get(_PRINCIPLED_RENAMES[name])
-    if sock is None:
-        raise KeyError(f"Principled BSDF has no input {name!r}")
-    return sock
+    for n in principled_names(name):
+        sock = node.inputs.get(n)
+        if sock is not None:
+            return sock
+    raise KeyError(f"Principled BSDF has no input {name!r} "
+                   f"(tried {', '.join(principled_names(name))}; Blender {version_string()})")
 
 
 def set_principled(node: Any, **values: Any) -> None:
@@ -56,16 +76,36 @@ def set_principled(node: Any, **values: Any) -> None:
         principled_input(node, k.replace("_", " ")).default_value = v
 
 
-def engine_id(engine: str) -> str:
-    """Plan engine name ('cycles' | 'eevee') -> scene.render.engine identifier."""
+def engine_identifier(engine: str, version: Sequence[int]) -> str:
+    """Plan engine name ('cycles' | 'eevee') -> scene.render.engine identifier on `version`."""
     if engine == "cycles":
         return "CYCLES"
     if engine == "eevee":
-        # 4.2-4.4 call the new EEVEE BLENDER_EEVEE_NEXT; 3.x and 5.x call it BLENDER_EEVEE.
-        if (4, 2, 0) <= VERSION < (5, 0, 0):
+        # 4.2-4.5 call the new EEVEE BLENDER_EEVEE_NEXT; 3.x, 4.0-4.1 and 5.x BLENDER_EEVEE.
+        if (4, 2, 0) <= tuple(version) < (5, 0, 0):
             return "BLENDER_EEVEE_NEXT"
         return "BLENDER_EEVEE"
     raise ValueError(f"unknown engine {engine!r}")
+
+
+def _enum_ids(rna_type: Any, prop: str) -> List[str]:
+    """Identifiers of an RNA enum property ([] where Blender fills them only in a UI context)."""
+    try:
+        return [i.identifier for i in rna_type.bl_rna.properties[prop].enum_items]
+    except Exception:
+        return []
+
+
+def engine_id(engine: str) -> str:
+    """Plan engine name ('cycles' | 'eevee') -> scene.render.engine identifier on this Blender."""
+    ident = engine_identifier(engine, VERSION)
+    if ident != "CYCLES":
+        # A build whose EEVEE id differs from its version's (a 4.x alpha/beta): trust its enum.
+        known = _enum_ids(getattr(bpy.types, "RenderSettings", None), "engine")
+        other = {"BLENDER_EEVEE": "BLENDER_EEVEE_NEXT", "BLENDER_EEVEE_NEXT": "BLENDER_EEVEE"}[ident]
+        if known and ident not in known and other in known:
+            return other
+    return ident
 
 
 def studio_hdri_dir() -> str:
@@ -101,7 +141,7 @@ def set_world_importance_map(world: Any, resolution: int) -> None:
 def configure_cycles_fast(scene: Any) -> None:
     """Cycles settings that cut per-render fixed costs without changing the picture much."""
     cy = scene.cycles
-    cy.device = "CPU"
+    cy.device = _SCENE_DEVICE  # "CPU" unless apply_cycles_device chose a GPU
     if hasattr(cy, "use_auto_tile"):
         cy.use_auto_tile = False
     if hasattr(cy, "use_light_tree"):  # 3.5+; building it is a per-render cost
@@ -271,8 +311,8 @@ def _has_op(module: str, name: str) -> bool:
         return False
 
 
-def model_importer(fmt: str) -> str:
-    """The operator ("module.name") that imports a model format on this Blender.
+def importer_order(fmt: str, version: Sequence[int]) -> List[Tuple[str, str]]:
+    """Importer operators for a model format on `version`, preferred first: [(module, name)].
 
     glb/gltf: import_scene.gltf everywhere (3.4 needs numpy.bool restored first).
     fbx: import_scene.fbx everywhere.
@@ -282,16 +322,21 @@ def model_importer(fmt: str) -> str:
     add-ons are gone (4.2+) or deprecated.
     """
     if fmt in ("glb", "gltf"):
-        order = [("import_scene", "gltf")]
-    elif fmt == "fbx":
-        order = [("import_scene", "fbx")]
-    elif fmt == "obj":
-        order = [("wm", "obj_import"), ("import_scene", "obj")]
-    elif fmt in ("stl", "ply"):
+        return [("import_scene", "gltf")]
+    if fmt == "fbx":
+        return [("import_scene", "fbx")]
+    if fmt == "obj":
+        return [("wm", "obj_import"), ("import_scene", "obj")]
+    if fmt in ("stl", "ply"):
         addon, native = ("import_mesh", fmt), ("wm", f"{fmt}_import")
-        order = [native, addon] if VERSION >= (4, 0, 0) else [addon, native]
-    else:
-        raise ValueError(f"no importer for format {fmt!r}")
+        return [native, addon] if tuple(version) >= (4, 0, 0) else [addon, native]
+    raise ValueError(f"no importer for format {fmt!r}")
+
+
+def model_importer(fmt: str) -> str:
+    """The operator ("module.name") that imports a model format on this Blender (importer_order,
+    first one registered)."""
+    order = importer_order(fmt, VERSION)
     for mod, name in order:
         if _has_op(mod, name):
             return f"{mod}.{name}"
@@ -307,6 +352,13 @@ def import_model(path: str, fmt: str) -> None:
     result = op(filepath=path)
     if "FINISHED" not in result:
         raise RuntimeError(f"{mod}.{name} returned {sorted(result)}")
+
+
+def separate_colour_node(tree: Any) -> Any:
+    """A node splitting a colour into channels: Separate Color (3.3+), else Separate RGB."""
+    if hasattr(bpy.types, "ShaderNodeSeparateColor"):
+        return tree.nodes.new("ShaderNodeSeparateColor")
+    return tree.nodes.new("ShaderNodeSeparateRGB")
 
 
 def multiply_colour_node(tree: Any) -> Any:
@@ -351,3 +403,63 @@ def enable_z_pass(view_layer: Any, enabled: bool) -> None:
 
 def depth_socket_name() -> str:
     return "Depth"
+
+
+# ---------------------------------------------------------------------- Cycles devices
+# The preferences live on the Cycles add-on in 3.x and 4.x alike:
+#   bpy.context.preferences.addons["cycles"].preferences
+#     .refresh_devices()        3.0+ (fills .devices; get_devices() is its deprecated alias,
+#                               and in 2.9x the only one, returning per-type lists)
+#     .devices                  every device found: .type CPU|CUDA|OPTIX|HIP|METAL|ONEAPI,
+#                               .name, .id, .use
+#     .compute_device_type      NONE|CUDA|OPTIX|HIP|METAL|ONEAPI (items only for built-in backends)
+#   scene.cycles.device         CPU|GPU
+# METAL came with 3.1, ONEAPI with 3.3; 4.x adds no new kind on Linux.
+
+_SCENE_DEVICE = "CPU"  # what configure_cycles_fast sets; apply_cycles_device changes it
+
+
+def cycles_preferences() -> Any:
+    return bpy.context.preferences.addons["cycles"].preferences
+
+
+def cycles_devices() -> List[_devices.Device]:
+    """Every device Cycles finds (the CPU included), in Blender's order."""
+    prefs = cycles_preferences()
+    if hasattr(prefs, "refresh_devices"):
+        prefs.refresh_devices()
+    else:
+        prefs.get_devices()
+    return _devices.as_devices({"type": d.type, "name": d.name, "id": d.id} for d in prefs.devices)
+
+
+def apply_cycles_device(scene: Any, choice: _devices.Choice) -> None:
+    """Switches Cycles to `choice`: the compute type, exactly its GPUs on (the CPU off, so a GPU
+    choice never renders partly on the CPU), and scene.cycles.device."""
+    global _SCENE_DEVICE
+    prefs = cycles_preferences()
+    if choice.kind == "cpu":
+        try:
+            prefs.compute_device_type = "NONE"
+        except (TypeError, AttributeError):  # a build without any GPU backend
+            pass
+    else:
+        prefs.compute_device_type = choice.compute_device_type
+        for d in prefs.devices:
+            d.use = _devices.uses(choice, _devices.Device(d.type, d.name, d.id))
+    _SCENE_DEVICE = choice.scene_device
+    if scene is not None:
+        scene.cycles.device = _SCENE_DEVICE
+
+
+def use_cycles_device(scene: Any, kind: str = "auto", index: Optional[int] = None,
+                      allow_cpu_fallback: bool = False
+                      ) -> Tuple[_devices.Choice, List[_devices.Device]]:
+    """Lists the devices, chooses (devices.choose) and applies; returns (choice, devices found).
+
+    Raises devices.DeviceUnavailable naming every device found when the GPU asked for is absent.
+    """
+    found = cycles_devices()
+    choice = _devices.choose(found, kind, index, allow_cpu_fallback)
+    apply_cycles_device(scene, choice)
+    return choice, found

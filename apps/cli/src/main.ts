@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SpecError, parseSpec, builtinCatalog, type JobSpec } from '@synthline/spec';
+import { DEVICE_KINDS, SpecError, parseSpec, builtinCatalog, type JobSpec, type RenderDevice } from '@synthline/spec';
 import { BlenderError, RenderSlot } from '@synthline/blender';
 import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
@@ -18,6 +18,7 @@ const USAGE = `synthline: synthetic training images of look-alike products, rend
 
 on this machine:
   synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N] [--library DIR]
+                  [--device auto|cpu|cuda|optix|hip|metal] [--allow-cpu-fallback]
   synthline assets scan [--library DIR]    probe every library product once in Blender
   synthline verify <dir>                  a dataset or a mix
   synthline catalog
@@ -28,7 +29,7 @@ the service:
   synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
   synthline up [--port 8080] [--out DIR]  the same service on this machine, until Ctrl-C
   synthline serve                         the REST API (configured by environment variables)
-  synthline worker [--slots N]            render batches from the queue until SIGTERM
+  synthline worker [--slots N|auto]       render batches from the queue until SIGTERM
 
 client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
   synthline submit <spec.json> [--wait] [--idempotency-key K]
@@ -72,6 +73,8 @@ async function render(argv: string[]): Promise<number> {
       frames: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      device: { type: 'string' },
+      'allow-cpu-fallback': { type: 'boolean' },
       library: { type: 'string', default: process.env.SYNTHLINE_LIBRARY ?? 'library' },
     },
   });
@@ -80,7 +83,21 @@ async function render(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const spec = await loadSpecFile(specPath);
+  let spec = await loadSpecFile(specPath);
+  // --device and --allow-cpu-fallback override the spec's render.device / render.allow_cpu_fallback.
+  if (values.device !== undefined && !(DEVICE_KINDS as readonly string[]).includes(values.device)) {
+    throw new SpecError([{ path: '--device', message: `expected one of ${DEVICE_KINDS.join(', ')}, got "${values.device}"` }]);
+  }
+  if (values.device !== undefined || values['allow-cpu-fallback'] !== undefined) {
+    spec = {
+      ...spec,
+      render: {
+        ...spec.render,
+        ...(values.device !== undefined ? { device: values.device as RenderDevice } : {}),
+        ...(values['allow-cpu-fallback'] !== undefined ? { allow_cpu_fallback: values['allow-cpu-fallback'] } : {}),
+      },
+    };
+  }
   const frames = values.frames ? parseFrames(values.frames) : undefined;
   if (frames && !(frames[0] < frames[1] && frames[1] <= spec.count)) {
     throw new SpecError([{ path: '--frames', message: `${values.frames} must lie within 0:${spec.count} with A < B` }]);
@@ -104,6 +121,7 @@ async function render(argv: string[]): Promise<number> {
   out.write(`\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${m.classes.length} classes\n`);
   out.write(`  dataset      ${outDir}\n`);
   out.write(`  manifest     ${result.manifestPath}\n`);
+  out.write(`  device       ${result.device || 'unknown'}\n`);
   for (const s of m.shards.slice(0, 5)) out.write(`  shard        ${resolve(outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
   if (m.shards.length > 5) out.write(`  ...          ${m.shards.length - 5} more shards\n`);
   if (result.contactSheetPath) out.write(`  contact sheet ${result.contactSheetPath}\n`);

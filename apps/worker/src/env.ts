@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEVICE_KINDS } from '@synthline/spec';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -12,9 +13,22 @@ export const WorkerEnv = z.object({
   /** Where datasets are written: a folder (or file:// URL) shared with the API. */
   SYNTHLINE_OUTPUT: z.string().default('out/jobs'),
   /** The asset library folder (`library:` products, background photos), shared with the API. */
-  SYNTHLINE_LIBRARY: z.string().default('library'),
-  /** Render slots: one warm Blender each. */
-  WORKER_SLOTS: int(1, 1),
+  SYNTHLINE_LIBRARY: z.string().regex(/^(?![a-z][a-z0-9+.-]*:\/\/)/i, 'must be a folder (a shared mount or a synced copy such as `aws s3 sync s3://bucket/library library`), not a URL').default('library'),
+  /**
+   * Render slots: one warm Blender each; a number, or `auto` = one slot per GPU of the device
+   * kind (each bound to its GPU), 1 on the CPU. Parsed, `auto` is 0 until the worker resolves it.
+   */
+  WORKER_SLOTS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1)])
+    .default(1)
+    .transform((v) => (v === 'auto' ? 0 : v)),
+  /** Cycles device kind the slots render on; `auto` = the best GPU kind present, else the CPU. */
+  WORKER_DEVICE: z.enum(DEVICE_KINDS).default('auto'),
+  /** 1: with WORKER_DEVICE a GPU kind this machine lacks, render on the CPU instead of not starting. */
+  WORKER_ALLOW_CPU_FALLBACK: z
+    .union([z.boolean(), z.enum(['', '0', '1', 'false', 'true'])])
+    .default(false)
+    .transform((v) => v === true || v === '1' || v === 'true'),
   /** Cycles threads per slot; 0 = all cores. */
   BLENDER_THREADS: int(0),
   /** This worker's name in the registry. */

@@ -34,6 +34,10 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
 
   if (job.attemptsMade > 0) ctx.metrics.batchRetries.inc();
   const spec = parseSpec(await store.spec(jobId));
+  // A spec naming a device kind this worker does not render on: fail here, so the per-worker
+  // failure limit leaves the job to workers that have it.
+  const refusal = ctx.pool.refusal(spec.render.device, spec.render.allow_cpu_fallback);
+  if (refusal) throw new Error(refusal);
   let context;
   try {
     context = planContext(spec, await AssetLibrary.open(ctx.libraryRoot));

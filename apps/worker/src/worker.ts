@@ -39,9 +39,14 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     queueDepth: () => queue.render.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
   const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
-  const pool = new SlotPool(env.WORKER_SLOTS, {
+  // WORKER_SLOTS auto (0): one slot per GPU of WORKER_DEVICE's kind, 1 on the CPU. A GPU kind this
+  // machine lacks fails the start (DEVICE_UNAVAILABLE, naming what Blender found) unless
+  // WORKER_ALLOW_CPU_FALLBACK=1.
+  const pool = await SlotPool.create(env.WORKER_SLOTS || 'auto', {
     blender,
     threads: env.BLENDER_THREADS,
+    device: env.WORKER_DEVICE,
+    allowCpuFallback: env.WORKER_ALLOW_CPU_FALLBACK,
     frameTimeoutMs: env.FRAME_TIMEOUT_MS,
     maxFramesPerProcess: env.MAX_FRAMES_PER_PROCESS,
     maxRssBytes: env.MAX_BLENDER_RSS_MB * 1024 * 1024,
@@ -50,7 +55,12 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
       if (e.type === 'crashed') log.warn({ frame: e.index, attempt: e.attempt, code: e.error.code }, `Blender failed: ${e.error.message}`);
       else log.debug(e, `slot ${e.type}`);
     },
+  }).catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
   });
+  env.WORKER_SLOTS = pool.slots.length;
+  log.info({ devices: pool.deviceLabels }, `render slots: ${pool.slots.length}`);
   let closing = false;
   const ctx: WorkerContext = {
     queue,

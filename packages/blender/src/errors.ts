@@ -6,7 +6,9 @@ export type BlenderErrorCode =
   | 'FRAME_TIMEOUT'
   | 'FRAME_FAILED'
   | 'OUTPUT_UNREADABLE'
-  | 'SERVER_CLOSED';
+  | 'SERVER_CLOSED'
+  /** The GPU asked for is not there (the message names every device Blender found). */
+  | 'DEVICE_UNAVAILABLE';
 
 /** Base of every error this package throws: a stable `code` and Blender's last log lines. */
 export class BlenderError extends Error {
@@ -19,9 +21,9 @@ export class BlenderError extends Error {
     super(message);
   }
 
-  /** A crash or timeout may pass on a fresh process; a bad plan will not. */
+  /** A crash or timeout may pass on a fresh process; a bad plan or a missing GPU will not. */
   get retryable(): boolean {
-    return this.code !== 'BLENDER_NOT_FOUND' && this.code !== 'FRAME_FAILED';
+    return this.code !== 'BLENDER_NOT_FOUND' && this.code !== 'FRAME_FAILED' && this.code !== 'DEVICE_UNAVAILABLE';
   }
 }
 

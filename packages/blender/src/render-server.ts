@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { ProbeResult, RenderResult, type FrameOutputs, type FramePlan, type ProductSource } from '@synthline/spec';
+import type { BlenderDevice, DeviceKind } from './devices.ts';
 import { BlenderError, coerceError } from './errors.ts';
 import { findBlender } from './find-blender.ts';
 
@@ -10,6 +11,8 @@ import { findBlender } from './find-blender.ts';
 export const RENDER_SERVER_SCRIPT = fileURLToPath(
   new URL('../../../blender-scripts/render_server.py', import.meta.url),
 );
+/** Lists Cycles devices without building a scene (no render server, no numpy). */
+const LIST_DEVICES_SCRIPT = fileURLToPath(new URL('../../../blender-scripts/list_devices.py', import.meta.url));
 
 export interface RenderServerOptions {
   /** Blender executable; default {@link findBlender}. */
@@ -22,6 +25,12 @@ export interface RenderServerOptions {
   logLines?: number;
   /** Extra environment for Blender. */
   env?: NodeJS.ProcessEnv;
+  /** Cycles device kind; default `auto` (the best GPU kind present, else the CPU). */
+  device?: DeviceKind;
+  /** Render on this one GPU of the kind (0 = first, Blender's order); default: all of them. */
+  deviceIndex?: number;
+  /** Render on the CPU when the GPU asked for is absent, instead of failing to start. */
+  allowCpuFallback?: boolean;
 }
 
 interface Pending {
@@ -37,6 +46,23 @@ interface Reply {
   result?: unknown;
   error?: { code?: string; message?: string; traceback?: string };
   blender_version?: string;
+  device?: string;
+  device_fallback?: boolean;
+  device_note?: string;
+  devices?: BlenderDevice[];
+}
+
+/** The render server's arguments after `--` for a device request. */
+function deviceArgs(opts: Pick<RenderServerOptions, 'device' | 'deviceIndex' | 'allowCpuFallback'>): string[] {
+  const args = ['--device', opts.device ?? 'auto'];
+  if (opts.deviceIndex !== undefined) {
+    if (!(Number.isInteger(opts.deviceIndex) && opts.deviceIndex >= 0)) {
+      throw new RangeError(`deviceIndex must be a whole number >= 0, got ${opts.deviceIndex}`);
+    }
+    args.push('--device-index', String(opts.deviceIndex));
+  }
+  if (opts.allowCpuFallback) args.push('--allow-cpu-fallback');
+  return args;
 }
 
 /**
@@ -69,6 +95,11 @@ function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | 
 export class RenderServer {
   /** Blender's version as reported by the server once it is ready. */
   blenderVersion = '';
+  /** Every device Blender found (the CPU included), once ready. */
+  devices: BlenderDevice[] = [];
+  /** The GPU asked for was absent and the server renders on the CPU instead. */
+  deviceFallback = false;
+  private usedDevice = '';
   private proc: ReturnType<typeof spawnBlender> | undefined;
   private requests: Writable | undefined;
   private nextId = 1;
@@ -95,6 +126,11 @@ export class RenderServer {
     return [...this.log];
   }
 
+  /** The device the server renders on (`cpu`, `cuda:0 NVIDIA A10`, ...); '' before it is ready. */
+  get device(): string {
+    return this.usedDevice;
+  }
+
   /** Starts Blender and waits for the server's `ready` line. */
   async start(): Promise<void> {
     const blender = this.opts.blender ?? findBlender(this.opts.env);
@@ -106,6 +142,7 @@ export class RenderServer {
       '-t', String(this.opts.threads ?? 0),
       '--python', RENDER_SERVER_SCRIPT,
       '--', '--in-fd', '3', '--out-fd', '4',
+      ...deviceArgs(this.opts),
     ];
     const proc = spawnBlender(blender, args, this.opts.env);
     this.proc = proc;
@@ -139,7 +176,13 @@ export class RenderServer {
   /** Renders one frame; rejects with a {@link BlenderError} on failure, timeout or crash. */
   async render(plan: FramePlan, outputs: FrameOutputs, timeoutMs: number): Promise<RenderResult> {
     const raw = await this.request('render', { plan: { ...plan, outputs: { mask: null, depth: null, ...outputs } } }, timeoutMs);
-    return RenderResult.parse(raw);
+    return RenderResult.parse({ device: this.usedDevice, ...(raw as object) });
+  }
+
+  /** The device in use and every device Blender found, asked of the running server. */
+  async queryDevices(timeoutMs = 10_000): Promise<{ device: string; devices: BlenderDevice[] }> {
+    const r = (await this.request('devices', {}, timeoutMs)) as { device?: string; devices?: BlenderDevice[] };
+    return { device: r.device ?? '', devices: r.devices ?? [] };
   }
 
   /** Imports a model file and reports what is in it, without keeping it in the scene. */
@@ -205,8 +248,25 @@ export class RenderServer {
       this.keepLog(`[protocol] unparseable reply: ${line.slice(0, 200)}`);
       return;
     }
+    if (msg.type === 'error' && msg.id === undefined) {
+      // The server could not start (a GPU asked for and absent): it waits for us to kill it.
+      const e = msg.error ?? {};
+      const code = e.code === 'DEVICE_UNAVAILABLE' ? 'DEVICE_UNAVAILABLE' : 'BLENDER_START_FAILED';
+      const err = this.fail(code, e.message ?? 'the render server could not start');
+      const w = this.readyWaiter;
+      this.readyWaiter = undefined;
+      if (w) {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+      return;
+    }
     if (msg.type === 'ready') {
       this.blenderVersion = msg.blender_version ?? '';
+      this.usedDevice = msg.device ?? 'cpu';
+      this.devices = msg.devices ?? [];
+      this.deviceFallback = msg.device_fallback ?? false;
+      if (msg.device_fallback && msg.device_note) this.keepLog(`[device] ${msg.device_note}; rendering on the CPU`);
       const w = this.readyWaiter;
       this.readyWaiter = undefined;
       if (w) {
@@ -254,5 +314,47 @@ export class RenderServer {
     this.log.push(line);
     const max = this.opts.logLines ?? 40;
     if (this.log.length > max) this.log.splice(0, this.log.length - max);
+  }
+}
+
+/**
+ * The devices Blender finds (the CPU included), without building a scene: spawns Blender once
+ * with blender-scripts/list_devices.py. Throws a {@link BlenderError} if Blender fails.
+ */
+export async function listDevices(
+  blender: string = findBlender(),
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<BlenderDevice[]> {
+  const args = ['-b', '--factory-startup', '-Y', '--python-exit-code', '3', '--python', LIST_DEVICES_SCRIPT, '--', '--out-fd', '4'];
+  const proc = spawnBlender(blender, args, opts.env);
+  const fds = proc.stdio as unknown as (Readable | Writable | null)[];
+  const log: string[] = [];
+  const keep = (l: string) => {
+    log.push(l);
+    if (log.length > 40) log.shift();
+  };
+  for (const stream of [proc.stdout, proc.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', keep);
+  }
+  let found: BlenderDevice[] | undefined;
+  const replies = createInterface({ input: fds[4] as Readable });
+  const repliesDone = new Promise<void>((res) => replies.on('close', res));
+  replies.on('line', (l) => {
+    try {
+      const msg = JSON.parse(l) as { type?: string; devices?: BlenderDevice[] };
+      if (msg.type === 'devices') found = msg.devices ?? [];
+    } catch {
+      keep(`[protocol] unparseable reply: ${l.slice(0, 200)}`);
+    }
+  });
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  try {
+    const [r] = await Promise.all([proc, repliesDone]);
+    if (found) return found;
+    const how = r.signal ? `was killed by ${r.signal}${r.signal === 'SIGKILL' ? ` (no answer within ${timeoutMs} ms?)` : ''}` : `exited with code ${r.exitCode ?? '?'}`;
+    throw new BlenderError('BLENDER_START_FAILED', `Blender listed no devices: it ${how}`, log);
+  } finally {
+    clearTimeout(timer);
   }
 }

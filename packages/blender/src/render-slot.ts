@@ -16,7 +16,7 @@ export interface RenderSlotOptions extends RenderServerOptions {
 }
 
 export type SlotEvent =
-  | { type: 'started'; pid: number | undefined; blenderVersion: string }
+  | { type: 'started'; pid: number | undefined; blenderVersion: string; device?: string }
   | { type: 'recycled'; reason: 'frames' | 'memory'; frames: number; rssBytes: number }
   | { type: 'crashed'; error: BlenderError; index: number; attempt: number };
 
@@ -29,6 +29,9 @@ export class RenderSlot {
   private starting: Promise<RenderServer> | undefined;
   private framesOnProcess = 0;
   private closed = false;
+  private lastDevice = '';
+  /** A start failure no fresh process can fix (the GPU asked for is absent): kept and rethrown. */
+  private fatal: BlenderError | undefined;
   /** Processes started so far (1 + restarts + recycles). */
   starts = 0;
 
@@ -37,6 +40,14 @@ export class RenderSlot {
   /** Blender's version, once a process has started. */
   get blenderVersion(): string {
     return this.server?.blenderVersion ?? '';
+  }
+
+  /**
+   * The device this slot renders on (`cpu`, `cuda:0 NVIDIA A10`, ...), as the render server
+   * reported it; '' before the first process started.
+   */
+  get device(): string {
+    return this.server?.device || this.lastDevice;
   }
 
   /** The current Blender process id, if one is running. */
@@ -106,13 +117,20 @@ export class RenderSlot {
 
   private async ensure(): Promise<RenderServer> {
     if (this.server?.alive) return this.server;
+    if (this.fatal) throw this.fatal;
     this.starting ??= (async () => {
       const server = new RenderServer(this.opts);
-      await server.start();
+      try {
+        await server.start();
+      } catch (err) {
+        if (err instanceof BlenderError && err.code === 'DEVICE_UNAVAILABLE') this.fatal = err;
+        throw err;
+      }
       this.starts++;
       this.framesOnProcess = 0;
       this.server = server;
-      this.opts.onEvent?.({ type: 'started', pid: server.pid, blenderVersion: server.blenderVersion });
+      this.lastDevice = server.device;
+      this.opts.onEvent?.({ type: 'started', pid: server.pid, blenderVersion: server.blenderVersion, device: server.device });
       return server;
     })().finally(() => {
       this.starting = undefined;

@@ -43,7 +43,7 @@ export function buildLabel(
     world: plan.world,
     background: plan.background,
     sensor: plan.sensor,
-    render: plan.render,
+    render: { ...plan.render, device: result.device },
     blender_version: result.blender_version,
   };
   if (timing) label.timing = timing;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { classesOf, type JobSpec, type Manifest, type ProductIndex } from '@synthline/spec';
 import { planContext } from '@synthline/planner';
-import { RenderSlot, findBlender, type RenderSlotOptions } from '@synthline/blender';
+import { BlenderError, RenderSlot, findBlender, type RenderSlotOptions } from '@synthline/blender';
 import { MANIFEST_FILE } from '@synthline/shards';
 import { DatasetAssembler } from './dataset-assembler.ts';
 import { renderFrames, type FailedFrame, type RenderFramesOptions } from './render-frames.ts';
@@ -23,6 +23,7 @@ export interface RenderDatasetOptions {
   frames?: [number, number];
   /** Replace a dataset already in `outDir`. */
   overwrite?: boolean;
+  /** Options of the one render slot; its device defaults to the spec's `render.device`. */
   slot?: RenderSlotOptions;
   onProgress?: (p: Progress) => void;
   mapPlan?: RenderFramesOptions['mapPlan'];
@@ -36,6 +37,8 @@ export interface RenderDatasetResult {
   contactSheetPath: string | null;
   failed: FailedFrame[];
   seconds: number;
+  /** The device that rendered the frames (`cpu`, `cuda:0 NVIDIA A10`, ...). */
+  device: string;
 }
 
 /** A folder already holding a dataset; refused unless asked to overwrite it. */
@@ -76,11 +79,31 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
   const context = planContext(spec, opts.library);
   // Fail on a missing Blender before touching the output folder.
   const blender = opts.slot?.blender ?? findBlender(opts.slot?.env ?? process.env);
-  await prepareOutDir(outDir, opts.overwrite ?? false);
+  const slot = new RenderSlot({
+    ...opts.slot,
+    blender,
+    device: opts.slot?.device ?? spec.render.device,
+    allowCpuFallback: opts.slot?.allowCpuFallback ?? spec.render.allow_cpu_fallback,
+  });
+  // ... and on a GPU that is not there: every frame would fail the same way.
+  try {
+    await slot.warm();
+  } catch (err) {
+    if (err instanceof BlenderError && err.code === 'DEVICE_UNAVAILABLE') {
+      await slot.close();
+      throw err;
+    }
+    // Anything else is retried per frame, and reported per frame if it persists.
+  }
+  try {
+    await prepareOutDir(outDir, opts.overwrite ?? false);
+  } catch (err) {
+    await slot.close();
+    throw err;
+  }
   const total = end - start;
   const assembler = new DatasetAssembler(spec, outDir, [start, end], classesOf(spec, context.products));
   const failed: FailedFrame[] = [];
-  const slot = new RenderSlot({ ...opts.slot, blender });
   let done = 0;
   try {
     const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
@@ -96,7 +119,7 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
       opts.onProgress?.({ done, failed: failed.length, total, elapsedS: (performance.now() - t0) / 1000 });
     }
     const out = await assembler.finish();
-    return { ...out, failed, seconds: (performance.now() - t0) / 1000 };
+    return { ...out, failed, seconds: (performance.now() - t0) / 1000, device: slot.device };
   } catch (err) {
     await assembler.abort();
     throw err;

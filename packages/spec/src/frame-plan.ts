@@ -117,5 +117,7 @@ export const RenderResult = z.object({
   seconds: z.number(),
   blender_version: z.string(),
   rss_bytes: z.number(),
+  /** The device that rendered the frame: `cpu`, `cuda:0 NVIDIA A10`, ... (the render server's choice). */
+  device: z.string().default(''),
 });
 export type RenderResult = z.infer<typeof RenderResult>;

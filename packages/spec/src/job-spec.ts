@@ -17,6 +17,10 @@ export const MAX_FRAMES = 10 ** KEY_DIGITS;
 
 const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
 
+/** `render.device`: which Cycles device renders a job's frames. */
+export const DEVICE_KINDS = ['auto', 'cpu', 'cuda', 'optix', 'hip', 'metal'] as const;
+export type RenderDevice = (typeof DEVICE_KINDS)[number];
+
 /** Each `render.format`: the image member's extension in a sample and its content type. */
 export const IMAGE_TYPES = {
   png: { ext: 'png', contentType: 'image/png' },
@@ -44,6 +48,13 @@ export const RenderSettings = z.strictObject({
   quality: z.number().int().min(1).max(100).default(90),
   /** Cycles' OpenImageDenoise pass. */
   denoise: z.boolean().default(false),
+  /**
+   * Cycles device: `auto` = the best GPU kind present (optix > cuda > hip > metal), else the CPU.
+   * A kind names what the job must render on: a worker that renders on something else refuses it.
+   */
+  device: z.enum(DEVICE_KINDS).default('auto'),
+  /** With a GPU `device` that a machine does not have, render on its CPU instead of failing. */
+  allow_cpu_fallback: z.boolean().default(false),
 });
 
 export const CameraRanges = z.strictObject({

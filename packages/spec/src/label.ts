@@ -40,7 +40,8 @@ export const SampleLabel = z.object({
   world: FramePlan.shape.world,
   background: FramePlan.shape.background,
   sensor: FramePlan.shape.sensor,
-  render: FramePlan.shape.render,
+  /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
+  render: FramePlan.shape.render.extend({ device: z.string().optional() }),
   blender_version: z.string(),
   /** Present only with `output.label_timing`. */
   timing: z.object({ render_s: z.number(), total_s: z.number() }).optional(),
