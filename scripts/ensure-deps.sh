@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then need_apt+=(redis-server); fi
 if [ -z "${BLENDER:-}" ] && ! command -v blender >/dev/null 2>&1; then need_apt+=(blender); fi
-if ! python3 -c 'import numpy' >/dev/null 2>&1 && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_apt+=(python3-numpy); fi
+# Debian's Blender imports numpy from the system Python (not a pyenv or venv python3 on PATH).
+if [ -z "${BLENDER:-}" ] && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_apt+=(python3-numpy); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2

@@ -2,7 +2,7 @@
 // covers rendering), so jobs stay queued unless a test cancels them or stands in for a worker.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { CatalogView, JobPage, Problem, SubmittedJob, loadEnv, startApi, type RunningApi } from '@synthline/api';
 import { JobQueue, JobView, createRedis, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { TarWriter, writeManifest } from '@synthline/shards';
-import { FileStorage } from '@synthline/storage';
+import { FileStorage, fragmentRel } from '@synthline/storage';
 import { tempDir, tinySpec } from './helpers.ts';
 
 let redis: PrivateRedis;
@@ -281,8 +281,7 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
   const record = await queue.store.get(id);
   assert.equal(record?.batch_size, 24);
   const image = (i: number) => Buffer.from(`not really a png: frame ${i}`);
-  await storage.ensureDir(storage.fragmentsDir(id));
-  const frag = new TarWriter(storage.fragmentPath(id, 1));
+  const frag = new TarWriter(await storage.prepare(id, fragmentRel(1)));
   for (const i of [24, 25, 27]) {
     const key = String(i).padStart(8, '0');
     await frag.add({ key, members: [{ ext: 'png', data: image(i) }, { ext: 'json', data: Buffer.from('{}') }, { ext: 'cls', data: Buffer.from('0') }] });
@@ -297,8 +296,8 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
 
   // A finished dataset of a JPEG job is read through its manifest.
   const jpg = await newJob({ name: 'jpegs', count: 4, render: { format: 'jpeg' } });
-  const dir = storage.jobDir(jpg);
-  await storage.ensureDir(dir);
+  const dir = storage.localPath(jpg, '');
+  await mkdir(dir, { recursive: true });
   const shards = [];
   for (const [n, keys] of [[0, [0, 1]], [1, [2, 3]]] as const) {
     const w = new TarWriter(join(dir, `jpegs-00000${n}.tar`));
@@ -328,8 +327,7 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
 
 test('a server fault is a 500 problem that shows no internals', async () => {
   const id = await newJob({ name: 'broken', count: 2 });
-  await storage.ensureDir(storage.jobDir(id));
-  await writeFile(join(storage.jobDir(id), 'dataset.json'), '{"format": "synthline.dataset/1", "shards": [tru');
+  await writeFile(await storage.prepare(id, 'dataset.json'), '{"format": "synthline.dataset/1", "shards": [tru');
   const p = problem(await call('GET', `/v1/jobs/${id}/samples/0`), 500, `/v1/jobs/${id}/samples/0`);
   assert.equal(p.type, 'urn:synthline:problem:internal');
   assert.doesNotMatch(JSON.stringify(p), /JSON|dataset\.json|Syntax|at \//);

@@ -10,7 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { DEFAULT_REGISTRY_POLICY, type JobQueue, type RegistryPolicy } from '@synthline/queue';
-import type { FileStorage } from '@synthline/storage';
+import type { Storage } from '@synthline/storage';
 import { PROBLEM_CONTENT_TYPE, errorHandler, notFoundHandler, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey } from './access.ts';
 import type { JobCaps } from './routes/deps.ts';
@@ -26,7 +26,7 @@ export interface AppOptions {
   /** The queue and job store, on a Redis connection the caller owns. */
   queue: JobQueue;
   /** Where job output lives. */
-  storage: FileStorage;
+  storage: Storage;
   /** The asset library folder (default `library`). */
   libraryRoot?: string;
   /** The folder of real photo sets for mixes (default `real`). */

@@ -39,3 +39,8 @@ test('loadEnv names each bad variable', () => {
     },
   );
 });
+
+test('the asset library must be a folder; an s3:// URL is refused with what to do instead', () => {
+  assert.throws(() => loadEnv({ SYNTHLINE_LIBRARY: 's3://bucket/library' }), /SYNTHLINE_LIBRARY: must be a folder .*aws s3 sync/);
+  assert.equal(loadEnv({ SYNTHLINE_LIBRARY: '/srv/library' }).SYNTHLINE_LIBRARY, '/srv/library');
+});

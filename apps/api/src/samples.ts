@@ -1,7 +1,7 @@
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { IMAGE_TYPES, KEY_DIGITS, type ImageFormat } from '@synthline/spec';
-import { readManifest, readTar } from '@synthline/shards';
-import type { FileStorage } from '@synthline/storage';
+import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
+import { fragmentRel, type Storage } from '@synthline/storage';
 
 export { IMAGE_TYPES };
 
@@ -16,12 +16,24 @@ async function findMember(path: string, key: string, ext: string): Promise<Buffe
 }
 
 /** The dataset's manifest, or null while the job has not been finalized. */
-async function manifestOf(dir: string) {
+async function manifestOf(storage: Storage, jobId: string) {
   try {
-    return await readManifest(dir);
+    const path = await storage.fetch(jobId, MANIFEST_FILE);
+    return path ? await readManifest(dirname(path)) : null;
   } catch (err) {
     if (isMissing(err)) return null;
     throw err;
+  }
+}
+
+/** A member of one of a job's tar files; the file's local copy (from an object store) is dropped after. */
+async function memberOf(storage: Storage, jobId: string, rel: string, key: string, ext: string): Promise<Buffer | null | undefined> {
+  const path = await storage.fetch(jobId, rel);
+  if (!path) return undefined;
+  try {
+    return await findMember(path, key, ext);
+  } finally {
+    await storage.release(jobId, rel);
   }
 }
 
@@ -30,24 +42,24 @@ async function manifestOf(dir: string) {
  * dataset is read through its manifest; before that, the frame's batch fragment is read.
  */
 export async function readSampleImage(
-  storage: FileStorage,
+  storage: Storage,
   job: { id: string; batch_size: number },
   index: number,
   format: ImageFormat,
 ): Promise<Buffer | null> {
   const key = String(index).padStart(KEY_DIGITS, '0');
   const { ext } = IMAGE_TYPES[format];
-  const dir = storage.jobDir(job.id);
   const fromDataset = async (): Promise<Buffer | null | undefined> => {
-    const manifest = await manifestOf(dir);
+    const manifest = await manifestOf(storage, job.id);
     if (!manifest) return undefined;
     const shard = manifest.shards.find((s) => s.samples > 0 && s.first_key <= key && key <= s.last_key);
-    return shard ? findMember(join(dir, shard.name), key, ext) : null;
+    return shard ? ((await memberOf(storage, job.id, shard.name, key, ext)) ?? null) : null;
   };
   const done = await fromDataset();
   if (done !== undefined) return done;
   try {
-    return await findMember(storage.fragmentPath(job.id, Math.floor(index / job.batch_size)), key, ext);
+    const fromFragment = await memberOf(storage, job.id, fragmentRel(Math.floor(index / job.batch_size)), key, ext);
+    if (fromFragment !== undefined) return fromFragment;
   } catch (err) {
     if (!isMissing(err)) throw err;
   }

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { JobQueue, createRedis } from '@synthline/queue';
-import { FileStorage } from '@synthline/storage';
+import { openStorage } from '@synthline/storage';
 import { buildApp, type App } from './app.ts';
 import type { Env } from './env.ts';
 import { isLoopback, loadKeys } from './access.ts';
@@ -31,7 +31,8 @@ export async function startApi(env: Env): Promise<RunningApi> {
     }
     logger.warn(`no API keys configured: listening on loopback (${env.HOST}) only, without authentication`);
   }
-  const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
+  const storage = openStorage(env.SYNTHLINE_OUTPUT);
+  await storage.check();
   // Unlike a worker's blocking connection, the API's may give up on a command: while Redis is
   // away, requests then answer 503 within a second instead of hanging until it is back.
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });

@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEVICE_KINDS, SpecError, parseSpec, builtinCatalog, type JobSpec, type RenderDevice } from '@synthline/spec';
 import { BlenderError, RenderSlot } from '@synthline/blender';
 import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
+import { mirrorS3 } from '@synthline/storage';
 import { AssetLibrary, scanLibrary } from '@synthline/library';
 import { progressReporter } from './progress.ts';
 import { ApiError } from './client.ts';
@@ -20,7 +22,7 @@ on this machine:
   synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N] [--library DIR]
                   [--device auto|cpu|cuda|optix|hip|metal] [--allow-cpu-fallback]
   synthline assets scan [--library DIR]    probe every library product once in Blender
-  synthline verify <dir>                  a dataset or a mix
+  synthline verify <dir|s3://bucket/key>  a dataset or a mix
   synthline catalog
 
 ${mixCommands.MIX_USAGE}
@@ -140,7 +142,23 @@ async function verify(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const report = await verifyDataset(resolve(dir));
+  let report;
+  if (dir.startsWith('s3://')) {
+    // An object store: its objects are copied to a temporary folder and verified there.
+    const local = await mkdtemp(join(tmpdir(), 'synthline-verify-'));
+    try {
+      const n = await mirrorS3(dir, local);
+      if (n === 0) {
+        process.stderr.write(`nothing under ${dir}: no dataset there\n`);
+        return 1;
+      }
+      report = await verifyDataset(local);
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
+  } else {
+    report = await verifyDataset(resolve(dir));
+  }
   if (report.ok) {
     process.stdout.write(`ok: ${report.samples} samples in ${report.shards} shard(s) match dataset.json\n`);
     return 0;

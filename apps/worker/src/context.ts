@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { JobQueue } from '@synthline/queue';
-import type { FileStorage } from '@synthline/storage';
+import type { Storage } from '@synthline/storage';
 import type { SlotPool } from './slot-pool.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** What the processors share within one worker process. */
 export interface WorkerContext {
   queue: JobQueue;
-  storage: FileStorage;
+  storage: Storage;
   pool: SlotPool;
   /** The asset library folder. */
   libraryRoot: string;

@@ -1,10 +1,11 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Job } from 'bullmq';
 import { classesOf, parseSpec, type Manifest, type SampleLabel } from '@synthline/spec';
 import { planContext } from '@synthline/planner';
 import { AssetLibrary } from '@synthline/library';
-import { DatasetAssembler } from '@synthline/pipeline';
+import { CONTACT_SHEET_FILE, DatasetAssembler, TIMINGS_FILE } from '@synthline/pipeline';
+import { FRAGMENTS, fragmentRel } from '@synthline/storage';
 import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
 import { FinalizePayload, batchRange } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
@@ -25,7 +26,7 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
   const log = ctx.log.child({ job: jobId, step: 'finalize' });
   if (rec.status === 'cancelled' || rec.status === 'failed') {
     // Nothing half-written stays where a reader could take it for a dataset.
-    await ctx.storage.removeJob(jobId);
+    await ctx.storage.remove(jobId);
     await store.dropProgress(jobId);
     log.info(`job ${rec.status}: partial output removed`);
     return { status: rec.status };
@@ -33,22 +34,24 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
   if (rec.status === 'completed') return { status: 'completed' };
   await store.transition(jobId, 'finalizing', ['queued', 'running'], { finalizing_at: new Date().toISOString() });
 
-  const dir = ctx.storage.jobDir(jobId);
+  const { storage } = ctx;
+  const dir = storage.localPath(jobId, '');
   let manifest: Manifest;
-  if (await ctx.storage.exists(join(dir, MANIFEST_FILE))) {
-    manifest = await readManifest(dir);
+  const committed = await storage.fetch(jobId, MANIFEST_FILE);
+  if (committed) {
+    manifest = await readManifest(dirname(committed));
   } else {
-    await ctx.storage.ensureDir(dir);
+    await mkdir(dir, { recursive: true });
     // Leftovers of a finalize that died half-way (shards without a manifest) are redone.
-    for (const f of await readdir(dir)) if (f !== 'fragments') await rm(join(dir, f), { force: true, recursive: true });
+    for (const f of await readdir(dir)) if (`${f}/` !== FRAGMENTS) await rm(join(dir, f), { force: true, recursive: true });
     const spec = parseSpec(await store.spec(jobId));
     const context = planContext(spec, await AssetLibrary.open(ctx.libraryRoot));
     const asm = new DatasetAssembler(spec, dir, [0, spec.count], classesOf(spec, context.products));
     try {
       for (let b = 0; b < rec.batches_total; b++) {
-        const fragment = ctx.storage.fragmentPath(jobId, b);
-        const info = await readFragmentInfo(fragment);
-        if (!info) {
+        const info = await readFragmentInfo(storage, jobId, b);
+        const fragment = info && (await storage.fetch(jobId, fragmentRel(b)));
+        if (!info || !fragment) {
           const [start, end] = batchRange(b, rec.batch_size, rec.frames_total);
           for (let i = start; i < end; i++) asm.fail({ index: i, error: `batch ${b} did not complete (all attempts failed)` });
           continue;
@@ -61,8 +64,16 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
           await asm.add(sample, label, image.data, info.timings[sample.key]);
         }
         for (const f of info.failures) asm.fail({ index: f.index, error: f.error });
+        await storage.release(jobId, fragmentRel(b));
+        await storage.release(jobId, fragmentRel(b, 'json'));
       }
       manifest = (await asm.finish()).manifest;
+      // Shards, timings and contact sheet first; the manifest last, never replacing one a
+      // finalize that ran before had committed.
+      for (const rel of [...manifest.shards.map((s) => s.name), TIMINGS_FILE, ...(manifest.contact_sheet ? [CONTACT_SHEET_FILE] : [])]) {
+        await storage.publish(jobId, rel);
+      }
+      await storage.publish(jobId, MANIFEST_FILE, { ifAbsent: true });
     } catch (err) {
       await asm.abort();
       if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
@@ -73,7 +84,7 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
   if (failed > rec.max_failed_frames) {
     const error = { code: 'TOO_MANY_FAILED_FRAMES', message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)` };
     await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString(), frames_failed: String(failed) });
-    await ctx.storage.removeJob(jobId);
+    await storage.remove(jobId);
     await store.dropProgress(jobId);
     return { status: 'failed' };
   }
@@ -82,10 +93,11 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
     finished_at: new Date().toISOString(),
     frames_done: String(manifest.counts.samples),
     frames_failed: String(failed),
-    manifest_uri: ctx.storage.url(join(dir, MANIFEST_FILE)),
+    manifest_uri: storage.url(jobId, MANIFEST_FILE),
     shards: JSON.stringify(manifest.shards.map((s) => ({ name: s.name, samples: s.samples, bytes: s.bytes, sha256: s.sha256 }))),
   });
   await store.dropProgress(jobId);
+  await storage.release(jobId);
   log.info({ samples: manifest.counts.samples, shards: manifest.shards.length, failed }, 'dataset complete');
   return { status: 'completed' };
 }

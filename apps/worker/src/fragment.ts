@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '@synthline/shards';
+import { fragmentRel, type Storage } from '@synthline/storage';
 
 /**
- * What a batch leaves beside its fragment tar (`NNNNNN.tar`): `NNNNNN.json`, written after the
- * tar, so its presence means the batch's fragment is complete.
+ * What a batch leaves beside its fragment tar (`fragments/NNNNNN.tar`): `NNNNNN.json`, published
+ * after the tar, so its presence means the batch's fragment is complete and committed.
  */
 export const FragmentInfo = z.object({
   batch: z.number().int(),
@@ -15,18 +16,19 @@ export const FragmentInfo = z.object({
 });
 export type FragmentInfo = z.infer<typeof FragmentInfo>;
 
-export const infoPath = (fragmentPath: string) => fragmentPath.replace(/\.tar$/, '.json');
-
-export async function writeFragmentInfo(fragmentPath: string, info: FragmentInfo): Promise<void> {
-  await writeFileAtomic(infoPath(fragmentPath), JSON.stringify(info));
+/**
+ * Writes the info locally and publishes it, never replacing one already committed (a batch that
+ * ran twice). Returns false when another run had committed it first.
+ */
+export async function commitFragmentInfo(storage: Storage, jobId: string, info: FragmentInfo): Promise<boolean> {
+  const rel = fragmentRel(info.batch, 'json');
+  await writeFileAtomic(await storage.prepare(jobId, rel), JSON.stringify(info));
+  return storage.publish(jobId, rel, { ifAbsent: true });
 }
 
 /** The batch's info, or null when the batch has not completed. */
-export async function readFragmentInfo(fragmentPath: string): Promise<FragmentInfo | null> {
-  try {
-    return FragmentInfo.parse(JSON.parse(await readFile(infoPath(fragmentPath), 'utf8')));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+export async function readFragmentInfo(storage: Storage, jobId: string, batch: number): Promise<FragmentInfo | null> {
+  const path = await storage.fetch(jobId, fragmentRel(batch, 'json'));
+  if (!path) return null;
+  return FragmentInfo.parse(JSON.parse(await readFile(path, 'utf8')));
 }

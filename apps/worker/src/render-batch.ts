@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { SpecError, parseSpec } from '@synthline/spec';
 import { renderFrames } from '@synthline/pipeline';
@@ -7,7 +6,8 @@ import { AssetLibrary } from '@synthline/library';
 import { TarWriter } from '@synthline/shards';
 import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
-import { writeFragmentInfo, type FragmentInfo } from './fragment.ts';
+import { FRAGMENTS, fragmentRel } from '@synthline/storage';
+import { commitFragmentInfo, readFragmentInfo, type FragmentInfo } from './fragment.ts';
 
 /** How often a running batch reports progress and checks whether its job was cancelled. */
 const PROGRESS_MS = 200;
@@ -17,9 +17,10 @@ export type BatchOutcome =
   | { kind: 'skipped'; reason: string };
 
 /**
- * Renders one batch of frames into its fragment: `fragments/NNNNNN.tar` and its info, each
- * written under a temporary name and renamed, under a name fixed by the batch number, so a
- * batch that runs twice replaces its fragment and is counted once.
+ * Renders one batch of frames into its fragment: `fragments/NNNNNN.tar`, then its info
+ * `NNNNNN.json`, each published whole under a name fixed by the batch number. The info commits
+ * the batch: a batch that runs again after it was committed (a worker killed before telling
+ * Redis) only records the committed info, and the batch is counted once.
  */
 export async function processRenderBatch(job: Job, token: string | undefined, ctx: WorkerContext): Promise<BatchOutcome> {
   const { jobId, batch } = RenderBatchPayload.parse(job.data);
@@ -30,6 +31,12 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   // Keep the window full: this batch enqueues the one `window` places after it.
   await ctx.queue.enqueueBatch(jobId, batch + rec.window, rec.batches_total);
   if (await store.batchCommitted(jobId, batch)) return { kind: 'skipped', reason: 'already committed' };
+  const committed = await readFragmentInfo(ctx.storage, jobId, batch);
+  if (committed) {
+    await ctx.storage.release(jobId, fragmentRel(batch, 'json'));
+    await store.commitBatch(jobId, batch, committed.ok, committed.failures);
+    return { kind: 'skipped', reason: 'fragment already committed' };
+  }
   await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
 
   if (job.attemptsMade > 0) ctx.metrics.batchRetries.inc();
@@ -50,9 +57,13 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   if (ctx.test.failBatches) throw new Error('simulated GPU failure (SYNTHLINE_TEST_FAIL_BATCHES)');
   const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
   const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
-  const fragment = ctx.storage.fragmentPath(jobId, batch);
-  await ctx.storage.ensureDir(ctx.storage.fragmentsDir(jobId));
+  const fragment = await ctx.storage.prepare(jobId, fragmentRel(batch));
   const slot = await ctx.pool.acquire();
+  let holding = true;
+  const releaseSlot = () => {
+    if (holding) ctx.pool.release(slot);
+    holding = false;
+  };
   const writer = new TarWriter(fragment);
   const failures: FrameFailureRecord[] = [];
   const timings: FragmentInfo['timings'] = {};
@@ -69,6 +80,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       slot,
       context,
       cancelled: () => stopped !== undefined,
+      onAllSent: releaseSlot,
       ...(ctx.test.crashFrames.size ? { mapPlan: (p) => (ctx.test.crashFrames.has(p.index) ? { ...p, debug: { crash: true } } : p) } : {}),
     })) {
       if (outcome.ok) {
@@ -106,14 +118,17 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       return { kind: 'skipped', reason: stopped };
     }
     await writer.finish();
-    await writeFragmentInfo(fragment, { batch, frames: [start, end], ok, failures, timings });
+    await ctx.storage.publish(jobId, fragmentRel(batch));
+    await commitFragmentInfo(ctx.storage, jobId, { batch, frames: [start, end], ok, failures, timings });
   } catch (err) {
     await writer.abort().catch(() => undefined);
     if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
     throw err;
   } finally {
     ctx.running.delete(runKey);
-    ctx.pool.release(slot);
+    releaseSlot();
+    await ctx.storage.release(jobId, fragmentRel(batch));
+    await ctx.storage.release(jobId, fragmentRel(batch, 'json'));
   }
 
   const counted = await store.commitBatch(jobId, batch, ok, failures);
@@ -147,14 +162,14 @@ export function isDiskFull(err: unknown): boolean {
  */
 export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException;
-  const error = { code: 'OUTPUT_FULL', message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.jobDir(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit` };
+  const error = { code: 'OUTPUT_FULL', message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.url(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit` };
   await ctx.queue.store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
   await ctx.queue.dropPendingBatches(jobId);
-  await ctx.storage.removeJob(jobId).catch(() => undefined);
+  await ctx.storage.remove(jobId).catch(() => undefined);
   throw new UnrecoverableError(error.message);
 }
 
 /** Removes a job's fragments folder. */
 export async function removeFragments(ctx: WorkerContext, jobId: string): Promise<void> {
-  await rm(ctx.storage.fragmentsDir(jobId), { recursive: true, force: true });
+  await ctx.storage.remove(jobId, FRAGMENTS);
 }

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { coerceError, findBlender } from '@synthline/blender';
 import { FINALIZE_QUEUE, JobQueue, RENDER_QUEUE, createRedis } from '@synthline/queue';
-import { FileStorage } from '@synthline/storage';
+import { openStorage } from '@synthline/storage';
 import type { WorkerContext } from './context.ts';
 import { loadEnv, type WorkerEnv } from './env.ts';
 import { processFinalize } from './finalize.ts';
@@ -30,15 +30,17 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   const env = loadEnv(envIn as NodeJS.ProcessEnv);
   const log = (logger ?? pino({ level: env.LOG_LEVEL })).child({ worker: env.WORKER_ID });
   const blender = findBlender(); // fail at start, not per frame
+  const storage = openStorage(env.SYNTHLINE_OUTPUT);
+  await storage.check(); // a missing bucket fails here, not on the first batch
   const redis = createRedis(env.REDIS_URL);
   const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX);
   const metrics = new WorkerMetrics({
     worker: env.WORKER_ID,
     slots: () => pool.slots,
-    busySlots: () => ctx.running.size,
+    // A slot's next batch may start while the last one finishes: count slots, not batches.
+    busySlots: () => new Set([...ctx.running.values()].map((r) => r.slot)).size,
     queueDepth: () => queue.render.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
-  const storage = FileStorage.fromUrl(env.SYNTHLINE_OUTPUT);
   // WORKER_SLOTS auto (0): one slot per GPU of WORKER_DEVICE's kind, 1 on the CPU. A GPU kind this
   // machine lacks fails the start (DEVICE_UNAVAILABLE, naming what Blender found) unless
   // WORKER_ALLOW_CPU_FALLBACK=1.
@@ -116,7 +118,9 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     return outcome.kind;
   }, {
     ...common,
-    concurrency: env.WORKER_SLOTS,
+    // Two batches per slot: the next one waits for the slot and starts sending frames to Blender
+    // as soon as the running one has sent its last, so Blender never idles between batches.
+    concurrency: pool.slots.length * 2,
     lockDuration: env.LOCK_DURATION_MS,
     stalledInterval: Math.max(5000, Math.floor(env.LOCK_DURATION_MS / 2)),
     maxStalledCount: 2,

@@ -67,8 +67,9 @@ export class DatasetAssembler {
     await writeFileAtomic(join(this.dir, TIMINGS_FILE), this.timings.length ? `${this.timings.join('\n')}\n` : '');
     let contactSheetPath: string | null = null;
     if (this.tiles.length > 0) {
+      // Thumbnails no bigger than the images: upscaling small renders only costs time.
       contactSheetPath = join(this.dir, CONTACT_SHEET_FILE);
-      await writeFile(contactSheetPath, await contactSheet(this.tiles));
+      await writeFile(contactSheetPath, await contactSheet(this.tiles, Math.min(192, Math.max(...this.spec.render.resolution))));
     }
     const manifest: Manifest = {
       format: 'synthline.dataset/1',

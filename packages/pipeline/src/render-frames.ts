@@ -43,6 +43,11 @@ export interface RenderFramesOptions {
   mapPlan?: (plan: FramePlan) => FramePlan;
   /** Stop early: no more frames are started once this returns true. */
   cancelled?: () => boolean;
+  /**
+   * Called once every frame has been sent to Blender: the slot may then take another caller's
+   * frames, which Blender renders right after these while Node finishes them.
+   */
+  onAllSent?: () => void;
 }
 
 /**
@@ -131,7 +136,10 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
   const fill = () => {
     while (window.length < depth && !opts.cancelled?.()) {
       const next = iter.next();
-      if (next.done) return;
+      if (next.done) {
+        opts.onAllSent?.();
+        return;
+      }
       window.push(one(next.value));
     }
   };

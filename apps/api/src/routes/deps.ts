@@ -1,10 +1,10 @@
 import type { JobQueue } from '@synthline/queue';
-import type { FileStorage } from '@synthline/storage';
+import type { Storage } from '@synthline/storage';
 
 /** What the routes work with; passed in, so the app never opens a connection itself. */
 export interface RouteDeps {
   queue: JobQueue;
-  storage: FileStorage;
+  storage: Storage;
   /** The asset library folder (`library:` products, background photos); read per request. */
   libraryRoot: string;
   /** The folder of real photo sets (`POST /v1/mixes` names one by its folder name). */

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { MixError, ShortfallError, UnknownClassesError, mixDatasets } from '@synthline/mix';
+import { FileStorage } from '@synthline/storage';
 import { ProblemError, notFound, problemResponses } from '../problem.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -32,7 +33,14 @@ const MixView = z
  * which suits sets of up to some ten thousand images). `GET /v1/mixes/:id` reads its manifest.
  */
 export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, realRoot }) => {
-  const mixDir = (id: string) => join(storage.root, 'mixes', id);
+  // Mixes are made on the API's disk: with an object store as the output there is none to use.
+  const mixDir = (id: string) => {
+    if (!(storage instanceof FileStorage)) {
+      throw new ProblemError(400, 'invalid-request', `mixes need a folder as SYNTHLINE_OUTPUT, not ${storage.root}: run "synthline mix" on a copy of the dataset instead`);
+    }
+    return join(storage.dir, 'mixes', id);
+  };
+  const url = (path: string) => pathToFileURL(path).href;
 
   app.post(
     '/v1/mixes',
@@ -64,7 +72,7 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
           shardSize: b.shard_size,
         });
         reply.code(201).header('location', `/v1/mixes/${id}`);
-        return { id, status: 'completed' as const, output: { uri: storage.url(mixDir(id)), manifest: storage.url(join(mixDir(id), 'dataset.json')) }, report };
+        return { id, status: 'completed' as const, output: { uri: url(mixDir(id)), manifest: url(join(mixDir(id), 'dataset.json')) }, report };
       } catch (err) {
         if (err instanceof UnknownClassesError) {
           throw new ProblemError(422, 'unprocessable', err.message, err.unknown.map((c) => ({ path: `real/${c}`, message: 'class not in the synthetic dataset' })), { known: err.known });
@@ -90,7 +98,7 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
       } catch {
         throw notFound(`no mix ${request.params.id}`);
       }
-      return { id: request.params.id, status: 'completed' as const, output: { uri: storage.url(dir), manifest: storage.url(join(dir, 'dataset.json')) }, report: manifest };
+      return { id: request.params.id, status: 'completed' as const, output: { uri: url(dir), manifest: url(join(dir, 'dataset.json')) }, report: manifest };
     },
   );
 };

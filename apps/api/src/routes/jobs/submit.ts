@@ -57,7 +57,7 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
         throw err;
       }
       const { record, created } = await queue.submit(request.body, {
-        outputUri: (id) => storage.url(storage.jobDir(id)),
+        outputUri: (id) => storage.url(id),
         ...(key === undefined ? {} : { idempotencyKey: key, bodyHash: bodyHashes.get(request) ?? canonicalHash(request.body) }),
       });
       const view = toJobView(record);

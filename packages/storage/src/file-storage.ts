@@ -1,0 +1,77 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
+
+/**
+ * Datasets on a local or shared disk: `file://` URLs or plain paths name a folder the API and
+ * workers share; each job gets `<root>/<jobId>/`. Files are written in place (each under a
+ * temporary name, then renamed), so `publish` and `fetch` have nothing to move.
+ */
+export class FileStorage implements Storage {
+  readonly kind = 'file' as const;
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  /** Parses `file:///abs/path`, `file:relative` or a plain path. */
+  static fromUrl(url: string): FileStorage {
+    if (url.startsWith('file://')) return new FileStorage(fileURLToPath(url));
+    if (url.startsWith('file:')) return new FileStorage(url.slice('file:'.length));
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new StorageUrlError(`storage URL "${url}": not a file:// URL`);
+    return new FileStorage(isAbsolute(url) ? url : resolve(url));
+  }
+
+  get root(): string {
+    return pathToFileURL(this.dir).href;
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  url(jobId: string, rel = ''): string {
+    return pathToFileURL(this.localPath(jobId, rel)).href;
+  }
+
+  localPath(jobId: string, rel: string): string {
+    return join(this.dir, checkJobId(jobId), checkRel(rel));
+  }
+
+  async prepare(jobId: string, rel: string): Promise<string> {
+    const p = this.localPath(jobId, rel);
+    await mkdir(dirname(p), { recursive: true });
+    return p;
+  }
+
+  async publish(jobId: string, rel: string, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
+    // Already in place; a file only ever appears whole (temporary name, then rename).
+    void opts;
+    await stat(this.localPath(jobId, rel));
+    return true;
+  }
+
+  async fetch(jobId: string, rel: string): Promise<string | null> {
+    const p = this.localPath(jobId, rel);
+    return (await this.exists(jobId, rel)) ? p : null;
+  }
+
+  async exists(jobId: string, rel: string): Promise<boolean> {
+    try {
+      await stat(this.localPath(jobId, rel));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async release(): Promise<void> {
+    // The local files are the stored files.
+  }
+
+  async remove(jobId: string, relPrefix = ''): Promise<void> {
+    await rm(this.localPath(jobId, relPrefix), { recursive: true, force: true });
+  }
+}
