@@ -9,8 +9,9 @@ import { parseSpec } from '@synthline/spec';
 import { JobView, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { renderDataset } from '@synthline/pipeline';
 import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { AssetLibrary } from '@synthline/library';
 import { S3Storage, StorageError, StorageUrlError, openStorage, parseS3Url, s3SettingsFromEnv } from '@synthline/storage';
-import { CLI, cli, tempDir, tinySpec } from './helpers.ts';
+import { CLI, ROOT, cli, tempDir, tinySpec } from './helpers.ts';
 import { startTestS3, type TestS3 } from './s3-server.ts';
 
 // Datasets in an object store: a real S3-compatible server (s3rver) started here, workers as
@@ -92,13 +93,46 @@ test('a missing bucket is named at start-up, not at the first batch', async () =
   assert.match(w.all, /bucket "no-such-bucket" does not exist/);
 });
 
+const LIBRARY = () => `s3://${s3.bucket}/library`;
+const RED = { name: 'Signal Red', srgb: '#D01818' };
+
+test('an asset library in a bucket: scanned once from one machine, usable on another, stale once a model changes', async () => {
+  const client = (await storageAt('x')).objects.client;
+  const put = (key: string, body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `library/${key}`, Body: body }));
+  const gltf = await readFile(join(ROOT, 'test/fixtures/khronos/Box.gltf'));
+  for (const id of ['box', 'box2']) {
+    await put(`products/${id}/Box.gltf`, gltf);
+    await put(`products/${id}/product.json`, JSON.stringify({ name: 'Box', dimensions_mm: [80, 80, 80], color_slots: ['Material_0'], colors: [RED] }));
+  }
+  // Machine A scans (through its own mirror) and puts the scan back in the bucket.
+  const scan = await cli(['assets', 'scan', '--library', LIBRARY()], { ...s3.env, SYNTHLINE_STAGING: await tempDir('synthline-staging-a-') });
+  assert.equal(scan.code, 0, scan.all);
+  assert.match(scan.stdout, /^ok   library:box /m);
+  assert.equal(await (await storageAt('library')).objects.exists('library/.synthline/scan.json'), true);
+
+  // Machine B mirrors the bucket into a folder of its own: the scan holds there.
+  process.env.SYNTHLINE_STAGING = await tempDir('synthline-staging-b-');
+  const lib = await AssetLibrary.open(LIBRARY());
+  assert.equal(lib.source, LIBRARY());
+  assert.ok(lib.root.startsWith(process.env.SYNTHLINE_STAGING));
+  assert.equal('error' in lib.lookup('box'), false, JSON.stringify(lib.lookup('box')));
+  // A model replaced in the bucket after the scan is refused until scanned again.
+  await put('products/box2/Box.gltf', Buffer.concat([gltf, Buffer.from('\n')]));
+  const after = await AssetLibrary.open(LIBRARY());
+  assert.match((after.lookup('box2') as { error: string }).error, /has not been scanned since it last changed/);
+  assert.equal('error' in after.lookup('box'), false);
+});
+
 test('a job written to s3:// completes, verifies with `synthline verify s3://...`, and equals a local render', async () => {
+  // Builtin phones and a product from the library in the bucket.
   const spec = tinySpec({ name: 's3job', seed: 5, count: 14, render: { resolution: [64, 48], samples: 4 }, output: { shard_size: 6 } });
+  spec.products = [...spec.products, { asset: 'library:box', colors: ['Signal Red'] }];
   const env = {
     ...s3.env,
     REDIS_URL: redis.url,
     SYNTHLINE_PREFIX: `s3t${process.pid}`,
     SYNTHLINE_OUTPUT: `s3://${s3.bucket}/datasets`,
+    SYNTHLINE_LIBRARY: LIBRARY(),
     SYNTHLINE_BATCH_SIZE: '4',
     SYNTHLINE_BATCH_WINDOW: '2',
     BLENDER_THREADS: '1',
@@ -130,7 +164,9 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
     assert.match(verified.stdout, /^ok: 14 samples in 3 shard\(s\) match dataset\.json/);
 
     // Same spec, same bytes: the shards in the bucket equal a local render's.
-    const local = await renderDataset({ spec: parseSpec(spec), outDir: await tempDir('synthline-s3ref-') });
+    const local = await renderDataset({ spec: parseSpec(spec), outDir: await tempDir('synthline-s3ref-'), library: await AssetLibrary.open(LIBRARY()) });
+    const boxClasses = local.manifest.classes.filter((c) => /box/i.test(c.model));
+    assert.ok(boxClasses.reduce((n, c) => n + (local.manifest.counts.per_class[c.name] ?? 0), 0) > 0, 'the library product is in the dataset');
     const st = await storageAt('datasets');
     for (const shard of local.manifest.shards) {
       const p = await st.fetch(id, shard.name);

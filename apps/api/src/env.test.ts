@@ -40,7 +40,8 @@ test('loadEnv names each bad variable', () => {
   );
 });
 
-test('the asset library must be a folder; an s3:// URL is refused with what to do instead', () => {
-  assert.throws(() => loadEnv({ SYNTHLINE_LIBRARY: 's3://bucket/library' }), /SYNTHLINE_LIBRARY: must be a folder .*aws s3 sync/);
+test('the asset library is a folder or an s3:// URL; other URLs are refused', () => {
+  assert.throws(() => loadEnv({ SYNTHLINE_LIBRARY: 'https://example.com/library' }), /SYNTHLINE_LIBRARY: must be a folder or an s3:\/\/bucket\/prefix URL/);
+  assert.equal(loadEnv({ SYNTHLINE_LIBRARY: 's3://bucket/library' }).SYNTHLINE_LIBRARY, 's3://bucket/library');
   assert.equal(loadEnv({ SYNTHLINE_LIBRARY: '/srv/library' }).SYNTHLINE_LIBRARY, '/srv/library');
 });

@@ -40,7 +40,7 @@ export const Env = z.object({
   /** Where datasets are written: a folder path or a file:// URL, shared with the workers. */
   SYNTHLINE_OUTPUT: str('out/jobs'),
   /** The asset library folder: `products/<id>/`, `backgrounds/`, `hdri/`. */
-  SYNTHLINE_LIBRARY: z.preprocess(unsetIfEmpty, z.string().regex(/^(?![a-z][a-z0-9+.-]*:\/\/)/i, 'must be a folder (a shared mount or a synced copy such as `aws s3 sync s3://bucket/library library`), not a URL').default('library')),
+  SYNTHLINE_LIBRARY: z.preprocess(unsetIfEmpty, z.string().regex(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 'must be a folder or an s3://bucket/prefix URL').default('library')),
   /** Folder of real photo sets for mixes: `<name>/` as an ImageFolder tree or WebDataset shards. */
   SYNTHLINE_REAL: str('real'),
   /** API keys as `name:sha256-of-token` entries, separated by commas or newlines. */

@@ -13,7 +13,7 @@ export const WorkerEnv = z.object({
   /** Where datasets are written: a folder (or file:// URL) shared with the API. */
   SYNTHLINE_OUTPUT: z.string().default('out/jobs'),
   /** The asset library folder (`library:` products, background photos), shared with the API. */
-  SYNTHLINE_LIBRARY: z.string().regex(/^(?![a-z][a-z0-9+.-]*:\/\/)/i, 'must be a folder (a shared mount or a synced copy such as `aws s3 sync s3://bucket/library library`), not a URL').default('library'),
+  SYNTHLINE_LIBRARY: z.string().regex(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 'must be a folder or an s3://bucket/prefix URL').default('library'),
   /**
    * Render slots: one warm Blender each; a number, or `auto` = one slot per GPU of the device
    * kind (each bound to its GPU), 1 on the CPU. Parsed, `auto` is 0 until the worker resolves it.

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -11,6 +11,7 @@ import {
   type ProductIndex,
 } from '@synthline/spec';
 import { writeFileAtomic } from '@synthline/shards';
+import { mirrorS3, putS3File, s3CacheDir } from '@synthline/storage';
 
 /** The scan results, kept in the library at `.synthline/scan.json`. */
 export const SCAN_FILE = join('.synthline', 'scan.json');
@@ -21,6 +22,7 @@ const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '
 export const ScanEntry = z.object({
   id: z.string(),
   ok: z.boolean(),
+  /** The model file, relative to the library (absolute in scans made before 0.1.1). */
   model_file: z.string().nullable(),
   format: z.enum(MODEL_FORMATS).nullable(),
   /** The model file's size and mtime when scanned: a changed file needs a new scan. */
@@ -60,8 +62,15 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
  * An asset library folder: `products/<id>/` (one model file and a `product.json`),
  * `backgrounds/` (photos) and `hdri/`. Specs name products `library:<id>`, never by path; only
  * products that passed a scan (`synthline assets scan`) unchanged since can be used.
+ *
+ * A library may also live in a bucket (`s3://bucket/prefix`, the same layout): it is mirrored
+ * into a local folder on open, files keeping the objects' LastModified as mtime, so a scan made
+ * on one machine holds on every machine that mirrors the same objects.
  */
 export class AssetLibrary implements ProductIndex {
+  /** Where the library comes from: its folder, or its s3:// URL. */
+  source = '';
+
   private constructor(
     readonly root: string,
     readonly folders: ProductFolder[],
@@ -70,8 +79,21 @@ export class AssetLibrary implements ProductIndex {
     readonly scanFile: ScanFile,
   ) {}
 
-  /** Reads a library folder (a missing folder is an empty library). */
+  /** Reads a library folder or mirrors an s3:// one (a missing folder is an empty library). */
   static async open(root: string): Promise<AssetLibrary> {
+    if (root.startsWith('s3://')) {
+      const local = s3CacheDir(root);
+      await mirrorS3(root, local, { prune: true });
+      const lib = await AssetLibrary.openFolder(local);
+      lib.source = root.replace(/\/+$/, '');
+      return lib;
+    }
+    const lib = await AssetLibrary.openFolder(root);
+    lib.source = lib.root;
+    return lib;
+  }
+
+  private static async openFolder(root: string): Promise<AssetLibrary> {
     const abs = resolve(root);
     const folders: ProductFolder[] = [];
     for (const id of (await list(join(abs, 'products'))).sort()) {
@@ -97,7 +119,7 @@ export class AssetLibrary implements ProductIndex {
   current(id: string): ScanEntry | undefined {
     const f = this.folders.find((x) => x.id === id);
     const e = this.scanFile.products[id];
-    if (!f || !e || e.size !== f.size || e.mtime_ms !== f.mtimeMs || e.model_file !== f.modelPath) return undefined;
+    if (!f || !e || !e.model_file || e.size !== f.size || e.mtime_ms !== f.mtimeMs || resolve(this.root, e.model_file) !== f.modelPath) return undefined;
     return e;
   }
 
@@ -132,9 +154,10 @@ export class AssetLibrary implements ProductIndex {
   /** Writes the scan results into the library. */
   async saveScan(entries: ScanEntry[]): Promise<void> {
     const file: ScanFile = { version: 1, products: Object.fromEntries(entries.map((e) => [e.id, e])) };
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(join(this.root, '.synthline'), { recursive: true });
     await writeFileAtomic(join(this.root, SCAN_FILE), `${JSON.stringify(file, null, 2)}\n`);
+    // A library in a bucket gets its scan back there, for every other machine.
+    if (this.source.startsWith('s3://')) await putS3File(`${this.source}/.synthline/scan.json`, join(this.root, SCAN_FILE));
     (this as { scanFile: ScanFile }).scanFile = file;
   }
 }

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
 import type { AssetLibrary, ScanEntry } from './library.ts';
 
@@ -14,7 +15,7 @@ export async function scanLibrary(library: AssetLibrary, slot: RenderSlot, onPro
     const entry: ScanEntry = {
       id: f.id,
       ok: false,
-      model_file: f.modelPath,
+      model_file: f.modelPath && relative(library.root, f.modelPath),
       format: f.format,
       size: f.size,
       mtime_ms: f.mtimeMs,

@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -99,6 +100,7 @@ export function makeS3Client(s: S3Settings): S3Client {
   });
 }
 
+const PARTIAL = '.partial';
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const isNotFound = (err: unknown) => status(err) === 404 || ['NotFound', 'NoSuchKey'].includes((err as Error).name);
 
@@ -175,13 +177,18 @@ export class S3Objects {
     }
   }
 
-  /** Downloads an object to `path` (through a temporary name); false when there is none. */
-  async getFile(key: string, path: string): Promise<boolean> {
+  /**
+   * Downloads an object to `path` (through a temporary name of its own, so concurrent downloads
+   * of one object do not collide); false when there is none. With `keepTime` the file's mtime is
+   * the object's LastModified, the same on every machine that downloads it.
+   */
+  async getFile(key: string, path: string, keepTime = false): Promise<boolean> {
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.partial`;
+    const tmp = `${path}.${randomBytes(4).toString('hex')}${PARTIAL}`;
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       await pipeline(r.Body as Readable, createWriteStream(tmp));
+      if (keepTime && r.LastModified) await utimes(tmp, r.LastModified, r.LastModified);
       await rename(tmp, path);
       return true;
     } catch (err) {
@@ -291,29 +298,78 @@ export class S3Storage implements Storage {
   }
 }
 
+/** Every file under a folder, as paths relative to it. */
+async function localFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
 /**
  * Copies every object under an `s3://bucket/prefix` URL into a local folder, keeping their
- * relative paths; objects already there with the same size and not older are skipped.
- * Returns the number of objects found.
+ * relative paths and their LastModified as mtime; objects already there with the same size and
+ * time are skipped. With `prune`, local files the bucket no longer holds are removed (files being
+ * downloaded by a concurrent call are left alone). Returns the number of objects found.
  */
-export async function mirrorS3(url: string, dir: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.ProcessEnv; prune?: boolean } = {}): Promise<number> {
+  const loc = parseS3Url(url);
+  const settings = s3SettingsFromEnv(opts.env ?? process.env);
+  const objects = new S3Objects(makeS3Client(settings), loc.bucket, settings.partSize);
+  try {
+    const base = loc.prefix ? `${loc.prefix}/` : '';
+    const all = (await objects.list(base)).filter((o) => !o.key.endsWith('/'));
+    const wanted = new Set<string>();
+    await eachLimit(all, 4, async (o) => {
+      const rel = o.key.slice(base.length);
+      if (rel.split('/').some((p) => p === '..' || p === '.' || p === '')) throw new StorageError(`refusing object key "${o.key}": it would leave ${dir}`);
+      const to = join(dir, rel);
+      wanted.add(relative(dir, to));
+      try {
+        const s = await stat(to);
+        if (s.size === o.size && o.modified && Math.floor(s.mtimeMs) === o.modified.getTime()) return;
+      } catch {
+        // not there yet
+      }
+      await objects.getFile(o.key, to, true);
+    });
+    if (opts.prune) {
+      for (const f of await localFiles(dir)) {
+        if (!wanted.has(f) && !f.endsWith(PARTIAL)) await rm(join(dir, f), { force: true });
+      }
+    }
+    return all.length;
+  } finally {
+    objects.client.destroy();
+  }
+}
+
+/** Uploads one local file to an `s3://bucket/key` URL. */
+export async function putS3File(url: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const loc = parseS3Url(url);
   const settings = s3SettingsFromEnv(env);
   const objects = new S3Objects(makeS3Client(settings), loc.bucket, settings.partSize);
-  const base = loc.prefix ? `${loc.prefix}/` : '';
-  const all = (await objects.list(base)).filter((o) => !o.key.endsWith('/'));
-  await eachLimit(all, 4, async (o) => {
-    const rel = o.key.slice(base.length);
-    if (rel.split('/').some((p) => p === '..' || p === '')) throw new StorageError(`refusing object key "${o.key}": it would leave ${dir}`);
-    const to = join(dir, rel);
-    try {
-      const s = await stat(to);
-      if (s.size === o.size && (!o.modified || s.mtime >= o.modified)) return;
-    } catch {
-      // not there yet
-    }
-    await objects.getFile(o.key, to);
-  });
-  objects.client.destroy();
-  return all.length;
+  try {
+    await objects.putFile(loc.prefix, path);
+  } finally {
+    objects.client.destroy();
+  }
+}
+
+/** The local copy of an `s3://` folder (an asset library) under the staging folder. */
+export function s3CacheDir(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const loc = parseS3Url(url);
+  return join(s3SettingsFromEnv(env).staging, 'mirror', loc.bucket, loc.prefix || '_');
 }
