@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RenderSlot, SlotEvent } from '@synthline/blender';
+import { processMetrics, within } from '@synthline/queue';
 
 /**
  * Frames finished per second over a sliding window (a minute by default), or since start while
@@ -54,16 +55,6 @@ export class RestartCounter {
     this.counted = restarts;
     return Math.max(0, add);
   }
-}
-
-/** Process metrics (CPU, memory, event loop), collected once per process whatever the number of workers in it. */
-let processRegistry: Registry | undefined;
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
-  return processRegistry;
 }
 
 /** Render queue counts by BullMQ state. */
@@ -170,14 +161,5 @@ export class WorkerMetrics {
     const own = await this.registry.metrics();
     const proc = this.extra ? await this.extra.metrics() : '';
     return { contentType: this.registry.contentType, body: proc ? `${own}\n${proc}` : own };
-  }
-}
-
-async function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -23,3 +23,4 @@ export {
   type RegistryPolicy,
   type RegistryEntry,
 } from './worker-registry.ts';
+export { processMetrics, within } from './process-metrics.ts';

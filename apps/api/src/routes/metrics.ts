@@ -1,28 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { workerList, type JobQueue, type RegistryPolicy, type WorkerList } from '@synthline/queue';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { processMetrics, within, workerList, type JobQueue, type RegistryPolicy, type WorkerList } from '@synthline/queue';
 
 /** Longest wait for Redis while scraping: a scrape must answer, even while Redis is away. */
 const SCRAPE_TIMEOUT_MS = 2000;
-
-/** Process metrics (CPU, memory, event loop), collected once per process however many apps it builds. */
-let processRegistry: Registry | undefined;
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
-  return processRegistry;
-}
-
-async function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** What one scrape reads from Redis. */
 export interface ScrapeData {
