@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { CatalogView, JobPage, Problem, SubmittedJob, loadEnv, startApi, type RunningApi } from '@synthline/api';
 import { JobQueue, JobView, createRedis, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { TarWriter, writeManifest } from '@synthline/shards';
-import { FileStorage, fragmentRel } from '@synthline/storage';
+import { FileStorage, commitFragmentInfo } from '@synthline/storage';
 import { tempDir, tinySpec } from './helpers.ts';
 
 let redis: PrivateRedis;
@@ -281,12 +281,19 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
   const record = await queue.store.get(id);
   assert.equal(record?.batch_size, 24);
   const image = (i: number) => Buffer.from(`not really a png: frame ${i}`);
-  const frag = new TarWriter(await storage.prepare(id, fragmentRel(1)));
+  const tar = 'fragments/000001-0a0b0c0d.tar';
+  const frag = new TarWriter(await storage.prepare(id, tar));
   for (const i of [24, 25, 27]) {
     const key = String(i).padStart(8, '0');
     await frag.add({ key, members: [{ ext: 'png', data: image(i) }, { ext: 'json', data: Buffer.from('{}') }, { ext: 'cls', data: Buffer.from('0') }] });
   }
   await frag.finish();
+  // Not served before the batch's info commits it.
+  assertProblem(await call('GET', `${base}/25`), 404, `${base}/25`);
+  const info = { batch: 1, tar, frames: [24, 30] as [number, number], ok: 3, failures: [], timings: {} };
+  assert.deepEqual(await commitFragmentInfo(storage, id, info), info);
+  // A second run's info is refused: the first one's stands.
+  assert.equal((await commitFragmentInfo(storage, id, { ...info, tar: 'fragments/000001-ffffffff.tar' })).tar, tar);
   const res = await fetch(`${api.url}${base}/25`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'image/png');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
@@ -79,10 +80,28 @@ test('a big file goes up as a multipart upload and comes back byte for byte; a c
   assert.equal(await got.Body?.transformToString(), '{"first": true}');
 
   assert.equal(await st.fetch('job1', 'missing.json'), null);
+  // Small commit markers: the first writer wins.
+  assert.equal(await st.commitBytes('job1', 'fragments/000003.json', '{"run": 1}'), true);
+  assert.equal(await st.commitBytes('job1', 'fragments/000003.json', '{"run": 2}'), false);
+  assert.equal(await st.withFile('job1', 'fragments/000003.json', (p) => readFile(p, 'utf8')), '{"run": 1}');
+  assert.equal(await st.withFile('job1', 'nothing.json', (p) => readFile(p, 'utf8')), undefined);
   assert.equal(await st.exists('job1', 'big.tar'), true);
   await st.remove('job1');
   assert.equal(await st.exists('job1', 'big.tar'), false);
   assert.equal(await st.exists('job1', 'dataset.json'), false);
+});
+
+test('staging folders of processes that are gone are swept at start-up', async () => {
+  const staging = await tempDir('synthline-staging-');
+  const dead = join(staging, s3.bucket, 'sweep', 'p999999999');
+  await mkdir(dead, { recursive: true });
+  await writeFile(join(dead, 'left.tar'), 'x');
+  const st = new S3Storage(parseS3Url(`s3://${s3.bucket}/sweep`), s3SettingsFromEnv({ ...s3.env, SYNTHLINE_STAGING: staging }));
+  const mine = await st.prepare('job1', 'fragments/000000-aa.tar');
+  await writeFile(mine, 'y');
+  await st.check();
+  assert.equal(existsSync(dead), false, 'a dead process\'s staging is removed');
+  assert.equal(existsSync(mine), true, 'this process\'s is kept');
 });
 
 test('a missing bucket is named at start-up, not at the first batch', async () => {
@@ -174,7 +193,7 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
       assert.equal(createHash('sha256').update(await readFile(p)).digest('hex'), shard.sha256);
     }
     // Fragments are gone once the dataset is assembled; a sample is served from the bucket.
-    assert.equal(await st.exists(id, 'fragments/000000.tar'), false);
+    assert.deepEqual(await st.objects.list(`datasets/${id}/fragments/`), []);
     const sample = await fetch(`${api.url}/v1/jobs/${id}/samples/3`);
     assert.equal(sample.status, 200);
     assert.equal(sample.headers.get('content-type'), 'image/png');

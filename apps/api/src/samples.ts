@@ -1,7 +1,7 @@
-import { dirname } from 'node:path';
-import { IMAGE_TYPES, KEY_DIGITS, type ImageFormat } from '@synthline/spec';
-import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
-import { fragmentRel, type Storage } from '@synthline/storage';
+import { readFile } from 'node:fs/promises';
+import { IMAGE_TYPES, KEY_DIGITS, Manifest, type ImageFormat } from '@synthline/spec';
+import { MANIFEST_FILE, readTar } from '@synthline/shards';
+import { readFragmentInfo, type Storage } from '@synthline/storage';
 
 export { IMAGE_TYPES };
 
@@ -16,25 +16,13 @@ async function findMember(path: string, key: string, ext: string): Promise<Buffe
 }
 
 /** The dataset's manifest, or null while the job has not been finalized. */
-async function manifestOf(storage: Storage, jobId: string) {
-  try {
-    const path = await storage.fetch(jobId, MANIFEST_FILE);
-    return path ? await readManifest(dirname(path)) : null;
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
+async function manifestOf(storage: Storage, jobId: string): Promise<Manifest | null> {
+  return (await storage.withFile(jobId, MANIFEST_FILE, async (p) => Manifest.parse(JSON.parse(await readFile(p, 'utf8'))))) ?? null;
 }
 
-/** A member of one of a job's tar files; the file's local copy (from an object store) is dropped after. */
+/** A member of one of a job's tar files (read from a copy of its own when in an object store); undefined without the file. */
 async function memberOf(storage: Storage, jobId: string, rel: string, key: string, ext: string): Promise<Buffer | null | undefined> {
-  const path = await storage.fetch(jobId, rel);
-  if (!path) return undefined;
-  try {
-    return await findMember(path, key, ext);
-  } finally {
-    await storage.release(jobId, rel);
-  }
+  return storage.withFile(jobId, rel, (path) => findMember(path, key, ext));
 }
 
 /**
@@ -58,8 +46,10 @@ export async function readSampleImage(
   const done = await fromDataset();
   if (done !== undefined) return done;
   try {
-    const fromFragment = await memberOf(storage, job.id, fragmentRel(Math.floor(index / job.batch_size)), key, ext);
-    if (fromFragment !== undefined) return fromFragment;
+    // A committed batch's info names its fragment tar.
+    const info = await readFragmentInfo(storage, job.id, Math.floor(index / job.batch_size));
+    const fromFragment = info && (await memberOf(storage, job.id, info.tar, key, ext));
+    if (fromFragment !== undefined && fromFragment !== null) return fromFragment;
   } catch (err) {
     if (!isMissing(err)) throw err;
   }

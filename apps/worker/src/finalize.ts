@@ -1,15 +1,14 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import { classesOf, parseSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { Manifest, classesOf, parseSpec, type SampleLabel } from '@synthline/spec';
 import { planContext } from '@synthline/planner';
 import { AssetLibrary } from '@synthline/library';
 import { CONTACT_SHEET_FILE, DatasetAssembler, TIMINGS_FILE } from '@synthline/pipeline';
-import { FRAGMENTS, fragmentRel } from '@synthline/storage';
-import { MANIFEST_FILE, readManifest, readTar } from '@synthline/shards';
+import { FRAGMENTS, readFragmentInfo } from '@synthline/storage';
+import { MANIFEST_FILE, readTar } from '@synthline/shards';
 import { FinalizePayload, batchRange } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
-import { readFragmentInfo } from './fragment.ts';
 import { failOutputFull, isDiskFull, removeFragments } from './render-batch.ts';
 
 /**
@@ -36,11 +35,16 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
 
   const { storage } = ctx;
   const dir = storage.localPath(jobId, '');
-  let manifest: Manifest;
-  const committed = await storage.fetch(jobId, MANIFEST_FILE);
-  if (committed) {
-    manifest = await readManifest(dirname(committed));
-  } else {
+  const readCommitted = () => storage.withFile(jobId, MANIFEST_FILE, async (p) => Manifest.parse(JSON.parse(await readFile(p, 'utf8'))));
+  const tooManyFailed = async (failed: number) => {
+    const error = { code: 'TOO_MANY_FAILED_FRAMES', message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)` };
+    await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString(), frames_failed: String(failed) });
+    await storage.remove(jobId);
+    await store.dropProgress(jobId);
+    return { status: 'failed' };
+  };
+  let manifest = await readCommitted();
+  if (!manifest) {
     await mkdir(dir, { recursive: true });
     // Leftovers of a finalize that died half-way (shards without a manifest) are redone.
     for (const f of await readdir(dir)) if (`${f}/` !== FRAGMENTS) await rm(join(dir, f), { force: true, recursive: true });
@@ -50,30 +54,36 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
     try {
       for (let b = 0; b < rec.batches_total; b++) {
         const info = await readFragmentInfo(storage, jobId, b);
-        const fragment = info && (await storage.fetch(jobId, fragmentRel(b)));
-        if (!info || !fragment) {
+        // Each batch's samples come from the tar its committed info names, read in frame order.
+        const read = info && (await storage.withFile(jobId, info.tar, async (fragment) => {
+          for await (const sample of readTar(fragment)) {
+            const json = sample.members.find((m) => m.ext === 'json');
+            const image = sample.members.find((m) => m.ext !== 'json' && m.ext !== 'cls' && !m.ext.includes('.'));
+            if (!json || !image) throw new Error(`fragment ${info.tar}: sample ${sample.key} is incomplete`);
+            const label = JSON.parse(json.data.toString('utf8')) as SampleLabel;
+            await asm.add(sample, label, image.data, info.timings[sample.key]);
+          }
+          return true;
+        }));
+        if (!info || !read) {
           const [start, end] = batchRange(b, rec.batch_size, rec.frames_total);
           for (let i = start; i < end; i++) asm.fail({ index: i, error: `batch ${b} did not complete (all attempts failed)` });
           continue;
         }
-        for await (const sample of readTar(fragment)) {
-          const json = sample.members.find((m) => m.ext === 'json');
-          const image = sample.members.find((m) => m.ext !== 'json' && m.ext !== 'cls' && !m.ext.includes('.'));
-          if (!json || !image) throw new Error(`fragment ${fragment}: sample ${sample.key} is incomplete`);
-          const label = JSON.parse(json.data.toString('utf8')) as SampleLabel;
-          await asm.add(sample, label, image.data, info.timings[sample.key]);
-        }
         for (const f of info.failures) asm.fail({ index: f.index, error: f.error });
-        await storage.release(jobId, fragmentRel(b));
-        await storage.release(jobId, fragmentRel(b, 'json'));
+      }
+      // Decided before anything is written: a failed job's dataset never looks complete.
+      if (asm.failed.length > rec.max_failed_frames) {
+        await asm.abort();
+        return await tooManyFailed(asm.failed.length);
       }
       manifest = (await asm.finish()).manifest;
       // Shards, timings and contact sheet first; the manifest last, never replacing one a
-      // finalize that ran before had committed.
+      // finalize that ran before had committed (whose dataset then stands).
       for (const rel of [...manifest.shards.map((s) => s.name), TIMINGS_FILE, ...(manifest.contact_sheet ? [CONTACT_SHEET_FILE] : [])]) {
         await storage.publish(jobId, rel);
       }
-      await storage.publish(jobId, MANIFEST_FILE, { ifAbsent: true });
+      if (!(await storage.publish(jobId, MANIFEST_FILE, { ifAbsent: true }))) manifest = (await readCommitted()) ?? manifest;
     } catch (err) {
       await asm.abort();
       if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
@@ -81,13 +91,7 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
     }
   }
   const failed = manifest.frames.failed.length;
-  if (failed > rec.max_failed_frames) {
-    const error = { code: 'TOO_MANY_FAILED_FRAMES', message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)` };
-    await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString(), frames_failed: String(failed) });
-    await storage.remove(jobId);
-    await store.dropProgress(jobId);
-    return { status: 'failed' };
-  }
+  if (failed > rec.max_failed_frames) return tooManyFailed(failed);
   await removeFragments(ctx, jobId);
   await store.transition(jobId, 'completed', '*', {
     finished_at: new Date().toISOString(),

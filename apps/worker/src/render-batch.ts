@@ -6,8 +6,7 @@ import { AssetLibrary } from '@synthline/library';
 import { TarWriter } from '@synthline/shards';
 import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
-import { FRAGMENTS, fragmentRel } from '@synthline/storage';
-import { commitFragmentInfo, readFragmentInfo, type FragmentInfo } from './fragment.ts';
+import { FRAGMENTS, commitFragmentInfo, fragmentTarRel, readFragmentInfo, type FragmentInfo } from '@synthline/storage';
 
 /** How often a running batch reports progress and checks whether its job was cancelled. */
 const PROGRESS_MS = 200;
@@ -33,7 +32,6 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   if (await store.batchCommitted(jobId, batch)) return { kind: 'skipped', reason: 'already committed' };
   const committed = await readFragmentInfo(ctx.storage, jobId, batch);
   if (committed) {
-    await ctx.storage.release(jobId, fragmentRel(batch, 'json'));
     await store.commitBatch(jobId, batch, committed.ok, committed.failures);
     return { kind: 'skipped', reason: 'fragment already committed' };
   }
@@ -57,7 +55,9 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   if (ctx.test.failBatches) throw new Error('simulated GPU failure (SYNTHLINE_TEST_FAIL_BATCHES)');
   const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
   const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
-  const fragment = await ctx.storage.prepare(jobId, fragmentRel(batch));
+  // A tar name of this run's own: the info committed last says which run's tar is the batch's.
+  const tarRel = fragmentTarRel(batch);
+  const fragment = await ctx.storage.prepare(jobId, tarRel);
   const slot = await ctx.pool.acquire();
   let holding = true;
   const releaseSlot = () => {
@@ -68,6 +68,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   const failures: FrameFailureRecord[] = [];
   const timings: FragmentInfo['timings'] = {};
   const runKey = `${jobId}:${batch}`;
+  let held: FragmentInfo;
   let ok = 0;
   let stopped: string | undefined;
   let lastReport = 0;
@@ -118,8 +119,13 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       return { kind: 'skipped', reason: stopped };
     }
     await writer.finish();
-    await ctx.storage.publish(jobId, fragmentRel(batch));
-    await commitFragmentInfo(ctx.storage, jobId, { batch, frames: [start, end], ok, failures, timings });
+    await ctx.storage.publish(jobId, tarRel);
+    held = await commitFragmentInfo(ctx.storage, jobId, { batch, tar: tarRel, frames: [start, end], ok, failures, timings });
+    if (held.tar !== tarRel) {
+      // Another run of this batch committed first: its tar and counts stand; this one's goes.
+      log.info({ committed: held.tar }, 'batch already committed by another run: this run dropped');
+      await ctx.storage.remove(jobId, tarRel);
+    }
   } catch (err) {
     await writer.abort().catch(() => undefined);
     if (isDiskFull(err)) await failOutputFull(ctx, jobId, err);
@@ -127,11 +133,10 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   } finally {
     ctx.running.delete(runKey);
     releaseSlot();
-    await ctx.storage.release(jobId, fragmentRel(batch));
-    await ctx.storage.release(jobId, fragmentRel(batch, 'json'));
+    await ctx.storage.release(jobId, tarRel);
   }
 
-  const counted = await store.commitBatch(jobId, batch, ok, failures);
+  const counted = await store.commitBatch(jobId, batch, held.ok, held.failures);
   if (counted && failures.length > 0) {
     const now = await store.get(jobId);
     if (now && now.frames_failed > now.max_failed_frames) {

@@ -4,7 +4,7 @@ import { MANIFEST_FILE } from '@synthline/shards';
 import { MixError } from './errors.ts';
 
 /** The files a mix writes into its folder (and their temporary names). */
-const OWN_FILE = /^(dataset\.json|contact-sheet\.jpg|.*\.tar)(\.partial)?$/;
+const OWN_FILE = /^(dataset\.json|contact-sheet\.jpg|.*\.tar)(\.(\d+-[0-9a-f]+\.)?partial)?$/;
 
 /** Whether `inner` is `outer` or lies inside it. */
 export function within(inner: string, outer: string): boolean {

@@ -47,7 +47,7 @@ export class OutputExistsError extends Error {
   readonly code = 'OUTPUT_EXISTS';
 }
 
-const OWN_FILE = /^(dataset\.json|timings\.jsonl|contact-sheet\.jpg|.*\.tar)(\.partial)?$/;
+const OWN_FILE = /^(dataset\.json|timings\.jsonl|contact-sheet\.jpg|.*\.tar)(\.(\d+-[0-9a-f]+\.)?partial)?$/;
 
 /** Makes `dir` ready for a new dataset: created if absent; our old files removed if allowed. */
 async function prepareOutDir(dir: string, overwrite: boolean): Promise<void> {

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import tar from 'tar-stream';
+import { partialName } from './manifest-file.ts';
 
 /** One member of a sample: `<key>.<ext>`. */
 export interface Member {
@@ -35,7 +36,7 @@ export interface TarInfo {
 }
 
 /**
- * Streams samples into one tar file, written as `<path>.partial` and renamed on {@link finish},
+ * Streams samples into one tar file, written under a temporary name of its own and renamed on {@link finish},
  * so a reader never sees a half-written file under the final name.
  */
 export class TarWriter {
@@ -49,8 +50,11 @@ export class TarWriter {
   private readonly out;
   private failure: Error | undefined;
 
+  private readonly partial: string;
+
   constructor(readonly path: string) {
-    this.out = createWriteStream(`${path}.partial`);
+    this.partial = partialName(path);
+    this.out = createWriteStream(this.partial);
     this.pack.on('data', (chunk) => {
       if (!Buffer.isBuffer(chunk)) throw new TypeError('tar-stream emitted a non-buffer');
       this.hash.update(chunk);
@@ -96,7 +100,7 @@ export class TarWriter {
   async finish(): Promise<TarInfo> {
     this.pack.finalize();
     await this.done;
-    await rename(`${this.path}.partial`, this.path);
+    await rename(this.partial, this.path);
     return {
       path: this.path,
       samples: this.samples,
@@ -111,7 +115,7 @@ export class TarWriter {
   async abort(): Promise<void> {
     this.pack.destroy();
     this.out.destroy();
-    await rm(`${this.path}.partial`, { force: true });
+    await rm(this.partial, { force: true });
   }
 }
 

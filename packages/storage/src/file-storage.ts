@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { partialName } from '@synthline/shards';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
@@ -64,6 +65,32 @@ export class FileStorage implements Storage {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async withFile<T>(jobId: string, rel: string, fn: (path: string) => Promise<T>): Promise<T | undefined> {
+    const p = this.localPath(jobId, rel);
+    try {
+      return await fn(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** A hard link never replaces an existing name: the first writer wins, atomically. */
+  async commitBytes(jobId: string, rel: string, data: string | Buffer): Promise<boolean> {
+    const p = await this.prepare(jobId, rel);
+    const tmp = partialName(p);
+    await writeFile(tmp, data);
+    try {
+      await link(tmp, p);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
     }
   }
 

@@ -10,3 +10,4 @@ export { S3Storage, S3Objects, StorageError, mirrorS3, putS3File, s3CacheDir, pa
 export function openStorage(url: string, env: NodeJS.ProcessEnv = process.env): Storage {
   return url.startsWith('s3://') ? S3Storage.fromUrl(url, env) : FileStorage.fromUrl(url);
 }
+export { FragmentInfo, commitFragmentInfo, readFragmentInfo, fragmentTarRel } from './fragment.ts';

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
@@ -102,7 +102,18 @@ export function makeS3Client(s: S3Settings): S3Client {
 
 const PARTIAL = '.partial';
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const isNotFound = (err: unknown) => status(err) === 404 || ['NotFound', 'NoSuchKey'].includes((err as Error).name);
+// A missing bucket is an error to report, not a missing object.
+const isNotFound = (err: unknown) => (err as Error).name !== 'NoSuchBucket' && (status(err) === 404 || ['NotFound', 'NoSuchKey'].includes((err as Error).name));
+
+/** Whether a process of this id runs on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Runs `fn` over `items`, `n` at a time. */
 async function eachLimit<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
@@ -179,16 +190,16 @@ export class S3Objects {
 
   /**
    * Downloads an object to `path` (through a temporary name of its own, so concurrent downloads
-   * of one object do not collide); false when there is none. With `keepTime` the file's mtime is
-   * the object's LastModified, the same on every machine that downloads it.
+   * of one object do not collide); false when there is none. With `mtime` (the object's
+   * LastModified from a listing) the file keeps that time, the same on every machine.
    */
-  async getFile(key: string, path: string, keepTime = false): Promise<boolean> {
+  async getFile(key: string, path: string, mtime?: Date): Promise<boolean> {
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${randomBytes(4).toString('hex')}${PARTIAL}`;
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       await pipeline(r.Body as Readable, createWriteStream(tmp));
-      if (keepTime && r.LastModified) await utimes(tmp, r.LastModified, r.LastModified);
+      if (mtime) await utimes(tmp, mtime, mtime);
       await rename(tmp, path);
       return true;
     } catch (err) {
@@ -219,7 +230,16 @@ export class S3Objects {
    * checksum header that stores disagree on).
    */
   async removePrefix(prefix: string): Promise<void> {
-    const objects = await this.list(prefix);
+    const all = await this.list(prefix);
+    // A manifest goes first: a dataset being removed must stop looking complete before its shards go.
+    const objects = all.filter((o) => !o.key.endsWith('/dataset.json'));
+    for (const o of all.filter((x) => x.key.endsWith('/dataset.json'))) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: o.key }));
+      } catch (err) {
+        if (!isNotFound(err)) throw this.fail('delete', o.key, err);
+      }
+    }
     await eachLimit(objects, 8, async (o) => {
       try {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: o.key }));
@@ -237,11 +257,14 @@ export class S3Objects {
 export class S3Storage implements Storage {
   readonly kind = 's3' as const;
   readonly objects: S3Objects;
+  /** This process's staging folder: processes sharing a machine never share staging files. */
   private readonly staging: string;
+  private readonly stagingParent: string;
 
   constructor(readonly location: S3Location, settings: S3Settings, client: S3Client = makeS3Client(settings)) {
     this.objects = new S3Objects(client, location.bucket, settings.partSize);
-    this.staging = join(settings.staging, location.bucket, location.prefix || '_');
+    this.stagingParent = join(settings.staging, location.bucket, location.prefix || '_');
+    this.staging = join(this.stagingParent, `p${process.pid}`);
   }
 
   static fromUrl(url: string, env: NodeJS.ProcessEnv = process.env): S3Storage {
@@ -270,9 +293,22 @@ export class S3Storage implements Storage {
     return p;
   }
 
-  /** Fails early, naming the bucket, when the store cannot be reached or the bucket is missing. */
+  /**
+   * Fails early, naming the bucket, when the store cannot be reached or the bucket is missing;
+   * removes the staging folders of processes that are gone (killed mid-batch).
+   */
   async check(): Promise<void> {
     await this.objects.check(this.location.prefix);
+    let entries: string[] = [];
+    try {
+      entries = await readdir(this.stagingParent);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const pid = /^p(\d+)$/.exec(e)?.[1];
+      if (pid && Number(pid) !== process.pid && !alive(Number(pid))) await rm(join(this.stagingParent, e), { recursive: true, force: true });
+    }
   }
 
   async publish(jobId: string, rel: string, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
@@ -286,6 +322,27 @@ export class S3Storage implements Storage {
 
   async exists(jobId: string, rel: string): Promise<boolean> {
     return this.objects.exists(this.key(jobId, rel));
+  }
+
+  async withFile<T>(jobId: string, rel: string, fn: (path: string) => Promise<T>): Promise<T | undefined> {
+    const tmp = join(this.staging, '.reads', `${randomBytes(6).toString('hex')}-${rel.replace(/\//g, '_')}`);
+    try {
+      if (!(await this.objects.getFile(this.key(jobId, rel), tmp))) return undefined;
+      return await fn(tmp);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async commitBytes(jobId: string, rel: string, data: string | Buffer): Promise<boolean> {
+    const tmp = join(this.staging, '.writes', `${randomBytes(6).toString('hex')}-${rel.replace(/\//g, '_')}`);
+    await mkdir(dirname(tmp), { recursive: true });
+    await writeFile(tmp, data);
+    try {
+      return await this.objects.putFile(this.key(jobId, rel), tmp, true);
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 
   async release(jobId: string, rel = ''): Promise<void> {
@@ -343,11 +400,16 @@ export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.Pr
       } catch {
         // not there yet
       }
-      await objects.getFile(o.key, to, true);
+      await objects.getFile(o.key, to, o.modified);
     });
     if (opts.prune) {
       for (const f of await localFiles(dir)) {
-        if (!wanted.has(f) && !f.endsWith(PARTIAL)) await rm(join(dir, f), { force: true });
+        if (wanted.has(f) || f.endsWith(PARTIAL)) continue;
+        await rm(join(dir, f), { force: true });
+        // A folder left empty (a product removed from the bucket) goes too.
+        for (let d = dirname(join(dir, f)); d.startsWith(dir) && d !== dir; d = dirname(d)) {
+          if (!(await rmdir(d).then(() => true, () => false))) break;
+        }
       }
     }
     return all.length;

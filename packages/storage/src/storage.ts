@@ -28,6 +28,13 @@ export interface Storage {
   /** Brings a job's file to `localPath` and returns that path, or null when there is none. */
   fetch(jobId: string, rel: string): Promise<string | null>;
   exists(jobId: string, rel: string): Promise<boolean>;
+  /**
+   * Runs `fn` on a local copy of a job's file that no one else uses (an object store's is
+   * downloaded for it and removed after); undefined when there is no such file.
+   */
+  withFile<T>(jobId: string, rel: string, fn: (path: string) => Promise<T>): Promise<T | undefined>;
+  /** Writes a small file only if none is there yet (a commit marker); false when one was. */
+  commitBytes(jobId: string, rel: string, data: string | Buffer): Promise<boolean>;
   /** Drops local staging copies of a job (or of one of its files); the stored files stay. */
   release(jobId: string, rel?: string): Promise<void>;
   /** Removes a job's files under `relPrefix` (`fragments/`), or all of them. */
@@ -50,6 +57,6 @@ export function checkRel(rel: string): string {
   return rel;
 }
 
-/** The fragment of one batch, relative to its job: a name fixed by the batch number. */
-export const fragmentRel = (batch: number, ext: 'tar' | 'json' = 'tar') => `fragments/${String(batch).padStart(6, '0')}.${ext}`;
+/** The info file of one batch, relative to its job: a name fixed by the batch number. */
+export const fragmentRel = (batch: number, ext: 'json') => `fragments/${String(batch).padStart(6, '0')}.${ext}`;
 export const FRAGMENTS = 'fragments/';
