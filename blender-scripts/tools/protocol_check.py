@@ -377,21 +377,7 @@ def main() -> int:
             check([min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1] == res["bbox"],
                   "bbox matches the mask")
             # Project the product box corners with the measured K / world_to_camera.
-            K = res["camera"]["K"]
-            w2c = res["camera"]["world_to_camera"]
-            M = res["product"]["matrix_world"]
-            dx, dy, dz = (d / 2 for d in res["product"]["dimensions_m"])
-            us, vs = [], []
-            for sx in (-1, 1):
-                for sy in (-1, 1):
-                    for sz in (-1, 1):
-                        lp = (sx * dx, sy * dy, sz * dz, 1.0)
-                        wp = [sum(M[i][j] * lp[j] for j in range(4)) for i in range(3)]
-                        u, v, _ = camera_math.project(K, w2c, wp)
-                        us.append(u)
-                        vs.append(v)
-            pu0, pu1 = max(0, min(us)), min(w - 1, max(us))
-            pv0, pv1 = max(0, min(vs)), min(h - 1, max(vs))
+            pu0, pv0, pu1, pv1 = _project_box(res, w, h)
             # The body box is a little larger than the rounded silhouette.
             check(abs(pu0 - x) < 3 and abs(pv0 - y) < 3 and abs(pu1 - (x + bw - 1)) < 3
                   and abs(pv1 - (y + bh - 1)) < 3,
