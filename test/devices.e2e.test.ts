@@ -129,7 +129,7 @@ test('cuda with fallback renders on the CPU (spec field and CLI flag)', async ()
 
 test('worker slots: auto on a CPU machine is one CPU slot; a missing GPU fails the start or falls back', async () => {
   const env = loadEnv({ WORKER_SLOTS: 'auto', WORKER_DEVICE: 'auto', WORKER_ALLOW_CPU_FALLBACK: '0' });
-  assert.equal(env.WORKER_SLOTS, 0);
+  assert.equal(env.WORKER_SLOTS, 'auto');
   assert.equal(env.WORKER_ALLOW_CPU_FALLBACK, false);
   assert.equal(loadEnv({ WORKER_ALLOW_CPU_FALLBACK: '1' }).WORKER_ALLOW_CPU_FALLBACK, true);
   assert.equal(loadEnv({}).WORKER_SLOTS, 1);

@@ -37,7 +37,7 @@ export const Env = z.object({
   HOST: str('127.0.0.1'),
   /** Port to listen on; 0 picks a free one. */
   PORT: int(8080, 0, 65535),
-  /** Where datasets are written: a folder path or a file:// URL, shared with the workers. */
+  /** Where datasets are written: a folder path, a file:// URL or s3://bucket/prefix, shared with the workers. */
   SYNTHLINE_OUTPUT: str('out/jobs'),
   /** The asset library folder: `products/<id>/`, `backgrounds/`, `hdri/`. */
   SYNTHLINE_LIBRARY: z.preprocess(unsetIfEmpty, z.string().regex(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 'must be a folder or an s3://bucket/prefix URL').default('library')),

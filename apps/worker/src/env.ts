@@ -10,18 +10,15 @@ export const WorkerEnv = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** Key prefix of queues and job state (the same on API and workers). */
   SYNTHLINE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('synthline'),
-  /** Where datasets are written: a folder (or file:// URL) shared with the API. */
+  /** Where datasets are written: a folder (or file:// URL) or s3://bucket/prefix, shared with the API. */
   SYNTHLINE_OUTPUT: z.string().default('out/jobs'),
   /** The asset library folder (`library:` products, background photos), shared with the API. */
   SYNTHLINE_LIBRARY: z.string().regex(/^(s3:\/\/|(?![a-z][a-z0-9+.-]*:\/\/))/i, 'must be a folder or an s3://bucket/prefix URL').default('library'),
   /**
    * Render slots: one warm Blender each; a number, or `auto` = one slot per GPU of the device
-   * kind (each bound to its GPU), 1 on the CPU. Parsed, `auto` is 0 until the worker resolves it.
+   * kind (each bound to its GPU), 1 on the CPU.
    */
-  WORKER_SLOTS: z
-    .union([z.literal('auto'), z.coerce.number().int().min(1)])
-    .default(1)
-    .transform((v) => (v === 'auto' ? 0 : v)),
+  WORKER_SLOTS: z.union([z.literal('auto'), z.coerce.number().int().min(1)]).default(1),
   /** Cycles device kind the slots render on; `auto` = the best GPU kind present, else the CPU. */
   WORKER_DEVICE: z.enum(DEVICE_KINDS).default('auto'),
   /** 1: with WORKER_DEVICE a GPU kind this machine lacks, render on the CPU instead of not starting. */

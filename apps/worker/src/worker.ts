@@ -41,10 +41,10 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     busySlots: () => new Set([...ctx.running.values()].map((r) => r.slot)).size,
     queueDepth: () => queue.render.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children'),
   });
-  // WORKER_SLOTS auto (0): one slot per GPU of WORKER_DEVICE's kind, 1 on the CPU. A GPU kind this
+  // WORKER_SLOTS auto: one slot per GPU of WORKER_DEVICE's kind, 1 on the CPU. A GPU kind this
   // machine lacks fails the start (DEVICE_UNAVAILABLE, naming what Blender found) unless
   // WORKER_ALLOW_CPU_FALLBACK=1.
-  const pool = await SlotPool.create(env.WORKER_SLOTS || 'auto', {
+  const pool = await SlotPool.create(env.WORKER_SLOTS, {
     blender,
     threads: env.BLENDER_THREADS,
     device: env.WORKER_DEVICE,
@@ -61,7 +61,6 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     redis.disconnect();
     throw err;
   });
-  env.WORKER_SLOTS = pool.slots.length;
   log.info({ devices: pool.deviceLabels }, `render slots: ${pool.slots.length}`);
   let closing = false;
   const ctx: WorkerContext = {
@@ -150,7 +149,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   await beat();
   const heartbeat = setInterval(beat, env.HEARTBEAT_MS);
   heartbeat.unref();
-  log.info({ slots: env.WORKER_SLOTS, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
+  log.info({ slots: pool.slots.length, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
   // Batches that failed for good (their last attempt, or not retryable) on this worker.
   render.on('failed', (job, err) => {
     if (job && (err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1))) metrics.batchFailures.inc();
