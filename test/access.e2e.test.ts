@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPrivateRedis, createRedis, type PrivateRedis } from '@synthline/queue';
 import { loadEnv, startApi, type RunningApi } from '@synthline/api';
-import { cli, tempDir } from './helpers.ts';
+import { cli, tempDir, jobKeys } from './helpers.ts';
 
 // Access control through real HTTP: API keys (stored hashed), loopback-only without keys,
 // per-key rate limits and operator caps on jobs.
@@ -89,7 +89,7 @@ test('operator caps on count, resolution and samples name each field; nothing is
   const p = (await res.json()) as { errors: { path: string }[] };
   assert.deepEqual(p.errors.map((e) => e.path), ['count', 'render.resolution[0]', 'render.samples']);
   const r = createRedis(redis.url);
-  assert.deepEqual((await r.keys(`${prefix}:*`)).filter((k) => !k.endsWith(':meta')), [], 'no job and no batch stored');
+  assert.deepEqual(jobKeys(await r.keys(`${prefix}:*`)), [], 'no job and no batch stored');
   r.disconnect();
   const ok = await fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 100, render: { resolution: [512, 512], samples: 64 } }) });
   assert.equal(ok.status, 202);

@@ -136,13 +136,14 @@ test('GET /v1/jobs pages and filters by status', async () => {
   assert.equal((await call('DELETE', `/v1/jobs/${cancelled}`)).status, 200);
 
   const all = page(await call('GET', '/v1/jobs?limit=100'));
-  assert.equal(all.offset, 0);
   assert.equal(all.limit, 100);
+  assert.equal(all.next_cursor, null, 'one page holds them all');
   assert.equal(all.items.length, all.total);
   assert.deepEqual(ids(all.items.slice(0, 3)), [...made].reverse(), 'newest first');
 
   const p1 = page(await call('GET', '/v1/jobs?limit=2'));
-  const p2 = page(await call('GET', '/v1/jobs?limit=2&offset=2'));
+  assert.ok(p1.next_cursor, 'a first page of several has a cursor');
+  const p2 = page(await call('GET', `/v1/jobs?limit=2&cursor=${p1.next_cursor}`));
   assert.equal(p1.items.length, 2);
   assert.equal(p1.total, all.total);
   assert.deepEqual(ids([...p1.items, ...p2.items]), ids(all.items.slice(0, 4)));
@@ -158,6 +159,15 @@ test('GET /v1/jobs pages and filters by status', async () => {
   assert.deepEqual(assertProblem(await call('GET', '/v1/jobs?status=bogus'), 400, '/v1/jobs'), ['status']);
   assert.deepEqual(assertProblem(await call('GET', '/v1/jobs?limit=0'), 400, '/v1/jobs'), ['limit']);
   assert.deepEqual(assertProblem(await call('GET', '/v1/jobs?limit=101'), 400, '/v1/jobs'), ['limit']);
+  assert.deepEqual(assertProblem(await call('GET', '/v1/jobs?cursor=bm90LWEtY3Vyc29y'), 400, '/v1/jobs'), ['cursor']);
+  // Walking every page by cursor visits each job once, newest first.
+  const walked: string[] = [];
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const pg = page(await call('GET', `/v1/jobs?limit=1${cursor ? `&cursor=${cursor}` : ''}`));
+    walked.push(...ids(pg.items));
+    cursor = pg.next_cursor;
+  }
+  assert.deepEqual(walked, ids(all.items));
   assert.deepEqual(assertProblem(await call('GET', '/v1/jobs?offset=-1'), 400, '/v1/jobs'), ['offset']);
 });
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { Stream } from '@synthline/planner';
 import { createRedis, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { loadEnv, startApi, type RunningApi } from '@synthline/api';
-import { tempDir } from './helpers.ts';
+import { tempDir, jobKeys } from './helpers.ts';
 
 // At least 1,000 generated malformed and hostile requests against the real API: only 4xx
 // problem+json answers, no 5xx, the server still answers, nothing enqueued, no file written
@@ -126,7 +126,7 @@ function generate(n: number): Req[] {
     reqs.push({ method: 'GET', path: `/v1/jobs/${e}/samples/${e}` });
     reqs.push({ method: 'GET', path: `/v1/jobs/abcdefABCDEF/samples/${e}` });
     reqs.push({ method: 'GET', path: `/v1/jobs/${e}/events` });
-    reqs.push({ method: 'GET', path: `/v1/jobs?status=${e}&limit=${e}&offset=${e}` });
+    reqs.push({ method: 'GET', path: `/v1/jobs?status=${e}&limit=${e}&cursor=${e}` });
     reqs.push({ method: 'GET', path: `/v1/mixes/${e}` });
     reqs.push({ method: 'POST', path: '/v1/mixes', body: JSON.stringify({ synthetic_job: h, real: h, ratio: h }), type: 'application/json' });
     reqs.push({ method: 'POST', path: '/v1/mixes', body: JSON.stringify({ synthetic_job: 'abcdefABCDEF', real: h, ratio: '1:5' }), type: 'application/json' });
@@ -159,7 +159,7 @@ test('1,000+ hostile requests: only 4xx problem+json, the server lives, nothing 
   const ok = await fetch(`${api.url}/v1/catalog`);
   assert.equal(ok.status, 200);
   const r = createRedis(redis.url);
-  const keys = (await r.keys(`${prefix}:*`)).filter((k) => !k.endsWith(':meta'));
+  const keys = jobKeys(await r.keys(`${prefix}:*`));
   r.disconnect();
   assert.deepEqual(keys, [], 'nothing was stored or enqueued');
   assert.deepEqual(await readdir(out), [], 'nothing was written to the output root');

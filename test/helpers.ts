@@ -34,3 +34,11 @@ export function tinySpec(over: Record<string, unknown> = {}) {
     ...over,
   };
 }
+
+/**
+ * Keys under a prefix that hold jobs or queued work: BullMQ's queue metadata, rate-limit
+ * counters and the store's index bookkeeping are left out.
+ */
+export function jobKeys(keys: string[]): string[] {
+  return keys.filter((k) => !/:(meta|ratelimit:.*|jobs:counts|jobs:index-version)$/.test(k));
+}

@@ -9,6 +9,9 @@ export interface ApiKey {
   sha256: string;
 }
 
+/** sha256 of the development token docker-compose once published (`sl_dev_insecure_compose_token`): refused unless opted into. */
+export const DEV_TOKEN_SHA256 = 'baf357006eeacdc5ef06fb9233ddff1aca753cd095e76d8666b89ed9a3bd980f';
+
 /** sha256 of a bearer token, hex. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -47,51 +50,82 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** A token bucket per client: `perMinute` requests, refilled evenly. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(private readonly perMinute: number) {}
+/** Whether a Host header names this machine by a loopback name (any port). */
+export function isLoopbackHostHeader(value: string | undefined): boolean {
+  if (!value) return false;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::\d{1,5})?$/.exec(value.trim());
+  return m !== null && isLoopback((m[1] as string).toLowerCase());
+}
 
-  /** Takes one token; returns seconds to wait if there is none. */
-  take(who: string, now = Date.now()): number {
-    const b = this.buckets.get(who) ?? { tokens: this.perMinute, at: now };
-    b.tokens = Math.min(this.perMinute, b.tokens + ((now - b.at) / 60_000) * this.perMinute);
-    b.at = now;
-    this.buckets.set(who, b);
-    if (this.buckets.size > 100_000) this.buckets.clear(); // bound memory under a flood of addresses
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - b.tokens) * 60) / this.perMinute);
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Who is asking, as quotas, rate limits and stream caps count it: `key:<name>` for an API
+     * key, `ip:<address>` without keys.
+     */
+    principal: string;
+    /** The owner of what this request creates: the key's name, or `local` without keys. */
+    owner: string;
   }
 }
 
+/** Routes that answer without a key, by their registered path; the rest need one (deny by default). */
+export interface OpenRoutes {
+  /** `/docs` and the OpenAPI document (SYNTHLINE_PUBLIC_DOCS). */
+  docs: boolean;
+  /** `/metrics` (SYNTHLINE_PUBLIC_METRICS). */
+  metrics: boolean;
+}
+
+/** Probes answer everyone: a load balancer or orchestrator has no key. */
+const ALWAYS_OPEN = new Set(['/healthz', '/readyz']);
+
+function isOpen(route: string | undefined, open: OpenRoutes): boolean {
+  if (route === undefined) return false; // no route matched: a 404 for the keyed only
+  if (ALWAYS_OPEN.has(route)) return true;
+  if (open.docs && (route === '/docs' || route.startsWith('/docs/'))) return true;
+  if (open.metrics && route === '/metrics') return true;
+  return false;
+}
+
 /**
- * Bearer-token authentication and per-client rate limits for `/v1/*`. With keys configured every
- * such request needs `Authorization: Bearer <token>`; without, the API is only reachable from
- * this machine (the server refuses to listen beyond loopback). Health and docs stay open.
+ * Access control, decided on the route the router matched (never on the raw URL, whose
+ * spellings the router normalises: `/%761/jobs`, `//v1/jobs`, `/v1/./jobs`, an absolute-form
+ * target). With keys configured every route needs `Authorization: Bearer <token>` except the
+ * probes and what the operator opens ({@link OpenRoutes}); unmatched URLs too, so a 404 tells a
+ * stranger nothing. Without keys the server listens on loopback only and answers only requests
+ * whose Host is a loopback name: a web page the user visits cannot reach it by DNS rebinding.
+ *
+ * Rate limits are @fastify/rate-limit's, counted in Redis, so API replicas behind one load
+ * balancer share a client's budget; they are registered after this hook and so count the key.
  */
-export function registerAccess(app: FastifyInstance, opts: { keys: ApiKey[]; ratePerMinute: number }): void {
+export function registerAccess(app: FastifyInstance, opts: { keys: ApiKey[]; open: OpenRoutes }): void {
   const hashes = opts.keys.map((k) => ({ name: k.name, hash: Buffer.from(k.sha256, 'hex') }));
-  const limiter = new RateLimiter(opts.ratePerMinute);
+  app.decorateRequest('principal', '');
+  app.decorateRequest('owner', '');
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
-    let who = `ip:${request.ip}`;
-    if (hashes.length > 0) {
-      const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-      const given = m ? Buffer.from(hashToken(m[1] as string), 'hex') : undefined;
-      const key = given && hashes.find((h) => timingSafeEqual(h.hash, given));
-      if (!key) {
-        reply.header('www-authenticate', 'Bearer realm="synthline"');
-        throw new ProblemError(401, 'unauthorized', m ? 'the API key is not valid' : 'this API needs an API key: "Authorization: Bearer <token>"');
+    request.principal = `ip:${request.ip}`;
+    request.owner = 'local';
+    if (hashes.length === 0) {
+      if (!isLoopbackHostHeader(request.headers.host)) {
+        throw new ProblemError(
+          403,
+          'host-not-allowed',
+          'without API keys this API answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1]); configure SYNTHLINE_API_KEYS to serve other names',
+        );
       }
-      who = `key:${key.name}`;
+      return;
     }
-    const wait = limiter.take(who);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new ProblemError(429, 'rate-limited', `more than ${opts.ratePerMinute} requests per minute; retry in ${wait} s`);
+    const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    const given = m ? Buffer.from(hashToken(m[1] as string), 'hex') : undefined;
+    const key = given && hashes.find((h) => timingSafeEqual(h.hash, given));
+    if (key) {
+      request.principal = `key:${key.name}`;
+      request.owner = key.name;
+      return;
     }
+    if (isOpen(request.routeOptions.url, opts.open)) return;
+    reply.header('www-authenticate', 'Bearer realm="synthline"');
+    throw new ProblemError(401, 'unauthorized', m ? 'the API key is not valid' : 'this API needs an API key: "Authorization: Bearer <token>"');
   });
 }

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import { SpecError, problemsOf } from '@synthline/spec';
-import { IdempotencyConflictError } from '@synthline/queue';
+import { IdempotencyConflictError, IdempotencyPendingError, QuotaExceededError } from '@synthline/queue';
 
 /**
  * Every error the API answers is an RFC 9457 problem document, served as
@@ -29,6 +29,7 @@ const STATUS_WHEN: Record<number, string> = {
   404: 'no such job, route or sample',
   409: 'the Idempotency-Key was used with a different body',
   413: 'the body is larger than BODY_LIMIT',
+  429: 'too many requests, a quota reached, or too many open event streams; `quota` names the quota',
   415: 'the body is not application/json',
   503: 'not ready, or Redis does not answer',
 };
@@ -51,6 +52,10 @@ export const PROBLEM_TYPES = {
   'conflict': 'Conflict with the resource\'s state',
   unauthorized: 'Unauthorized',
   'rate-limited': 'Too many requests',
+  'too-many-streams': 'Too many open event streams',
+  'quota-exceeded': 'Quota exceeded',
+  'host-not-allowed': 'Host not allowed',
+  'idempotency-pending': 'Idempotent request still in progress',
   'unprocessable': 'The request cannot be carried out',
   'not-ready': 'Not ready',
   unavailable: 'Service unavailable',
@@ -133,6 +138,17 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): Problem 
   if (err instanceof ProblemError) return { ...make(err.status, err.type, err.detail, err.errors), ...err.extensions };
   if (err instanceof SpecError) return make(400, 'invalid-request', `the spec is invalid: ${summary(err.problems)}`, err.problems);
   if (err instanceof IdempotencyConflictError) return make(409, 'idempotency-conflict', err.message);
+  if (err instanceof IdempotencyPendingError) return make(409, 'idempotency-pending', err.message);
+  if (err instanceof QuotaExceededError) {
+    return {
+      ...make(429, 'quota-exceeded', err.message),
+      quota: err.quota,
+      limit: err.limit,
+      used: err.used,
+      requested: err.requested,
+      resets_at: err.resetsAt?.toISOString() ?? null,
+    };
+  }
   const code = 'code' in err ? err.code : undefined;
   switch (code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -163,10 +179,40 @@ function toProblem(err: FastifyError | Error, request: FastifyRequest): Problem 
   return null;
 }
 
+/**
+ * Replaces the server's own folders in a text by names that say what they are (`<library>`,
+ * `<output>`): a problem tells the client what is wrong without showing where things live.
+ */
+export type PathRedactor = (text: string) => string;
+
+/** A redactor for these folders, each shown as its label; longer paths are replaced first. */
+export function pathRedactor(roots: { path: string; label: string }[]): PathRedactor {
+  const list = roots.filter((r) => r.path.startsWith('/') && r.path.length > 1).sort((a, b) => b.path.length - a.path.length);
+  return (text) => {
+    let out = text;
+    for (const r of list) out = out.split(r.path).join(r.label);
+    return out;
+  };
+}
+
+function redactProblem(p: Problem, redact: PathRedactor): Problem {
+  return {
+    ...p,
+    detail: redact(p.detail),
+    ...(p.errors ? { errors: p.errors.map((e) => ({ path: redact(e.path), message: redact(e.message) })) } : {}),
+  };
+}
+
 /** The one error handler: problems for the client, internals only in the log. */
-export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const p = toProblem(err, request);
+export function makeErrorHandler(redact: PathRedactor = (t) => t) {
+  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => errorHandler(err, request, reply, redact);
+}
+
+export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply, redact: PathRedactor = (t) => t): FastifyReply {
+  const found = toProblem(err, request);
+  const p = found ? redactProblem(found, redact) : null;
   if (p && p.status < 500) {
+    if (err instanceof QuotaExceededError && err.resetsAt) reply.header('retry-after', String(Math.max(1, Math.ceil((err.resetsAt.getTime() - Date.now()) / 1000))));
     request.log.info({ problem: p.type, status: p.status }, p.detail);
     return send(reply, p);
   }

@@ -2,8 +2,8 @@ import { pino } from 'pino';
 import { JobQueue, createRedis } from '@synthline/queue';
 import { openStorage } from '@synthline/storage';
 import { buildApp, type App } from './app.ts';
-import type { Env } from './env.ts';
-import { isLoopback, loadKeys } from './access.ts';
+import { parseQuotaOverrides, quotaDefaults, type Env } from './env.ts';
+import { DEV_TOKEN_SHA256, isLoopback, loadKeys } from './access.ts';
 
 /** A listening API. */
 export interface RunningApi {
@@ -22,6 +22,13 @@ const CLOSE_GRACE_MS = 10_000;
 export async function startApi(env: Env): Promise<RunningApi> {
   const logger = pino({ level: env.LOG_LEVEL, name: 'synthline-api' });
   const keys = loadKeys(env);
+  const dev = keys.find((k) => k.sha256 === DEV_TOKEN_SHA256);
+  if (dev && !env.SYNTHLINE_ALLOW_DEV_TOKEN) {
+    throw new Error(
+      `refusing to start: API key "${dev.name}" is the published development token of docker-compose (sl_dev_insecure_compose_token), which anyone can read. ` +
+        'Make a key of your own with "synthline api-key <name>", or set SYNTHLINE_ALLOW_DEV_TOKEN=1 on a machine only you can reach.',
+    );
+  }
   if (keys.length === 0) {
     if (!isLoopback(env.HOST)) {
       throw new Error(
@@ -37,7 +44,9 @@ export async function startApi(env: Env): Promise<RunningApi> {
   // away, requests then answer 503 within a second instead of hanging until it is back.
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
-  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW });
+  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW, retentionS: env.JOB_RETENTION_S });
+  // A store written by an older version gets its per-status indexes once (a walk of its jobs).
+  await queue.store.ensureIndexes().catch((err: unknown) => logger.warn({ err }, 'indexing the job store failed (Redis away?); listing by status may miss older jobs'));
   // The queues report the same connection errors again; without a listener BullMQ prints them.
   for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
   const app = buildApp({
@@ -49,6 +58,12 @@ export async function startApi(env: Env): Promise<RunningApi> {
     realRoot: env.SYNTHLINE_REAL,
     keys,
     ratePerMinute: env.RATE_LIMIT_PER_MIN,
+    open: { docs: env.SYNTHLINE_PUBLIC_DOCS, metrics: env.SYNTHLINE_PUBLIC_METRICS },
+    quotas: { defaults: quotaDefaults(env), perKey: parseQuotaOverrides(env.SYNTHLINE_QUOTAS) },
+    maxStreamsPerClient: env.MAX_STREAMS_PER_KEY,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    // Ended jobs leave Redis within half their retention (at least once a minute).
+    sweepMs: Math.min(60_000, Math.max(250, env.JOB_RETENTION_S * 500)),
     caps: { count: env.MAX_COUNT, resolution: env.MAX_RESOLUTION, samples: env.MAX_SAMPLES },
     workers: { lostAfterHeartbeats: env.WORKER_LOST_AFTER_HEARTBEATS, retainLostMs: env.WORKER_LOST_RETAIN_MS },
   });

@@ -7,8 +7,18 @@ export {
   FrameFailureRecord,
   FINAL_STATUSES,
   canonicalHash,
+  budgetUnits,
+  encodeCursor,
+  decodeCursor,
+  QuotaExceededError,
+  IdempotencyPendingError,
+  NO_QUOTA,
+  type Quota,
+  type QuotaName,
+  type JobPageQuery,
   type JobRecord,
 } from './job-store.ts';
+export { JobEvents } from './job-events.ts';
 export { JobQueue, IdempotencyConflictError, type JobQueueOptions, type Submitted } from './job-queue.ts';
 export { JobView, toJobView } from './job-view.ts';
 export { startPrivateRedis, findRedisServer, freePort, canAptInstall, type PrivateRedis } from './private-redis.ts';

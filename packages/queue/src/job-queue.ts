@@ -2,7 +2,7 @@ import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { JobSpec } from '@synthline/spec';
-import { JobStore, type JobRecord } from './job-store.ts';
+import { JobStore, budgetUnits, type JobRecord, type Quota } from './job-store.ts';
 import {
   FINALIZE_QUEUE,
   RENDER_QUEUE,
@@ -22,6 +22,8 @@ export interface JobQueueOptions {
   attempts?: number;
   /** First retry delay; doubles each try. */
   backoffMs?: number;
+  /** How long a job's record stays in Redis after it ended, in seconds (0: forever). The dataset stays. */
+  retentionS?: number;
 }
 
 /** A new job and whether this call created it (false: an idempotent repeat). */
@@ -34,8 +36,15 @@ export interface Submitted {
 export class IdempotencyConflictError extends Error {
   override name = 'IdempotencyConflictError';
   readonly code = 'IDEMPOTENCY_CONFLICT';
-  constructor(readonly jobId: string) {
-    super(`this Idempotency-Key was used for job ${jobId} with a different body`);
+  constructor(
+    readonly jobId: string,
+    why: 'different-body' | 'expired' = 'different-body',
+  ) {
+    super(
+      why === 'expired'
+        ? `this Idempotency-Key named job ${jobId}, whose record has since expired (JOB_RETENTION_S); use a new key`
+        : `this Idempotency-Key was used for job ${jobId} with a different body`,
+    );
   }
 }
 
@@ -51,6 +60,7 @@ export class JobQueue {
   private readonly flow: FlowProducer;
   readonly batchSize: number;
   readonly window: number;
+  readonly retentionS: number;
   private readonly batchOpts: JobsOptions;
 
   constructor(
@@ -64,6 +74,7 @@ export class JobQueue {
     this.flow = new FlowProducer({ connection: redis, prefix });
     this.batchSize = opts.batchSize ?? 24;
     this.window = opts.window ?? 16;
+    this.retentionS = opts.retentionS ?? 0;
     this.batchOpts = {
       attempts: opts.attempts ?? 4,
       backoff: { type: 'exponential', delay: opts.backoffMs ?? 2000 },
@@ -78,14 +89,19 @@ export class JobQueue {
    * Stores and enqueues a job. With an idempotency key, the same key and body give the same job
    * back; the same key with another body throws {@link IdempotencyConflictError}.
    */
-  async submit(spec: JobSpec, opts: { outputUri: (id: string) => string; idempotencyKey?: string; bodyHash?: string }): Promise<Submitted> {
+  async submit(
+    spec: JobSpec,
+    opts: { outputUri: (id: string) => string; idempotencyKey?: string; bodyHash?: string; owner?: string; quota?: Quota },
+  ): Promise<Submitted> {
     const id = nanoid(12).replace(/[^A-Za-z0-9]/g, 'x');
     if (opts.idempotencyKey) {
+      // Claimed while pending: concurrent repeats wait for this request's job instead of making their own.
       const prev = await this.store.claimIdempotencyKey(opts.idempotencyKey, opts.bodyHash ?? '', id);
       if (prev) {
         if (!prev.sameBody) throw new IdempotencyConflictError(prev.jobId);
         const record = await this.store.get(prev.jobId);
         if (record) return { record, created: false };
+        throw new IdempotencyConflictError(prev.jobId, 'expired');
       }
     }
     const batchSize = batchSizeFor(spec.count, this.batchSize);
@@ -101,7 +117,7 @@ export class JobQueue {
         window: this.window,
         max_failed_frames: Math.floor(spec.count * spec.output.max_failed_fraction),
         output_uri: opts.outputUri(id),
-      });
+      }, { ...(opts.owner ? { owner: opts.owner } : {}), ...(opts.quota ? { quota: opts.quota } : {}), units: budgetUnits(spec), retentionS: this.retentionS });
       const first = Math.min(batches, this.window);
       await this.flow.add({
         name: 'finalize',
@@ -115,6 +131,7 @@ export class JobQueue {
           opts: { ...this.batchOpts, jobId: batchJobId(id, batch) },
         })),
       });
+      if (opts.idempotencyKey) await this.store.confirmIdempotencyKey(opts.idempotencyKey, opts.bodyHash ?? '', id);
     } catch (err) {
       if (opts.idempotencyKey) await this.store.releaseIdempotencyKey(opts.idempotencyKey);
       throw err;

@@ -70,7 +70,7 @@ export const CameraRanges = z.strictObject({
 
 export const LightRanges = z.strictObject({
   count: range({ min: 0, max: 4, int: true }, [1, 3]),
-  types: z.array(z.enum(LIGHT_TYPES)).min(1).default([...LIGHT_TYPES]),
+  types: z.array(z.enum(LIGHT_TYPES)).min(1).max(LIGHT_TYPES.length * 4).default([...LIGHT_TYPES]),
   /** Power of point and spot lights. */
   energy_w: range({ min: 0, max: 10000 }, [15, 60]),
   /** Power of area lights (they put about 4x more light on the belt per watt). */
@@ -83,7 +83,7 @@ export const LightRanges = z.strictObject({
 });
 
 export const WorldRanges = z.strictObject({
-  hdris: z.array(z.enum(BUILTIN_HDRIS)).min(1).default([...BUILTIN_HDRIS]),
+  hdris: z.array(z.enum(BUILTIN_HDRIS)).min(1).max(BUILTIN_HDRIS.length * 4).default([...BUILTIN_HDRIS]),
   /** HDRI strength, normalised per HDRI: 1 gives every HDRI the same light on the belt. */
   strength: range({ min: 0, max: 100 }, [0.5, 1.5]),
   rotation_deg: range({ min: -360, max: 360 }, [0, 360]),
@@ -105,6 +105,9 @@ export const ProductRanges = z.strictObject({
   color_jitter: ColorJitter.prefault({}),
 });
 
+/** A background photo: a file name in the library's backgrounds/ (never a path). */
+const BackgroundName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/, "a file name in the library's backgrounds/");
+
 export const BackgroundRanges = z.strictObject({
   /** Grey level of the belt rubber (sRGB, 0-1). */
   belt_value: range({ min: 0, max: 1 }, [0.08, 0.22]),
@@ -113,7 +116,7 @@ export const BackgroundRanges = z.strictObject({
   /** Chance that a frame's belt surface is a photo from the library's backgrounds/ instead. */
   image_probability: z.number().min(0).max(1).default(0),
   /** Background photos to use (file names in backgrounds/); empty: all of them. */
-  images: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$/, 'a file name in the library\'s backgrounds/')).max(1000).default([]),
+  images: z.array(BackgroundName).max(1000).default([]),
   /** Side of the random square crop, as a fraction of the photo's shorter side. */
   crop_fraction: range({ min: 0.05, max: 1 }, [0.4, 1]),
   /** Rotation of the photo on the belt. */
@@ -149,11 +152,11 @@ const Interval = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { 
 
 /** Conditions kept out of a dataset, so a test set can be rendered under conditions training never saw. */
 export const HoldOut = z.strictObject({
-  hdris: z.array(z.enum(BUILTIN_HDRIS)).default([]),
+  hdris: z.array(z.enum(BUILTIN_HDRIS)).max(BUILTIN_HDRIS.length * 4).default([]),
   /** Background photo file names. */
-  backgrounds: z.array(z.string()).default([]),
+  backgrounds: z.array(BackgroundName).max(1000).default([]),
   /** Colour names, for every product. */
-  colors: z.array(z.string()).default([]),
+  colors: z.array(z.string().min(1).max(100)).max(100).default([]),
   /** Camera intervals no frame may fall into. */
   camera: z
     .strictObject({

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { AssetLibrary, ScanEntry } from '@synthline/library';
 import type { RouteDeps } from './deps.ts';
@@ -16,7 +17,7 @@ const AssetsView = z
  * `GET /v1/assets`: the asset library's products as the last scan saw them (`synthline assets
  * scan`), whether each can be used in a spec and why not, and the background photos.
  */
-export const assetsRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { libraryRoot }) => {
+export const assetsRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { libraryRoot, redact }) => {
   app.get(
     '/v1/assets',
     { schema: { summary: 'The asset library', tags: ['assets'], response: { 200: AssetsView } } },
@@ -31,9 +32,19 @@ export const assetsRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { libra
           color_slots: f.product?.color_slots ?? [], colors: f.product?.colors ?? [], probe: null,
           errors: f.errors, warnings: [], scanned_at: '',
         };
-        return { ...base, asset: `library:${f.id}`, usable: !('error' in found), reason: 'error' in found ? found.error : null };
+        // Model files relative to the library, messages without the server's folders.
+        const modelFile = base.model_file && isAbsolute(base.model_file) ? relative(lib.root, base.model_file) : base.model_file;
+        return {
+          ...base,
+          model_file: modelFile,
+          errors: base.errors.map(redact),
+          warnings: base.warnings.map(redact),
+          asset: `library:${f.id}`,
+          usable: !('error' in found),
+          reason: 'error' in found ? redact(found.error) : null,
+        };
       });
-      return { library: lib.root, products, backgrounds: lib.backgrounds.map((b) => b.name), hdris: lib.hdris.map((h) => h.name) };
+      return { library: lib.root.startsWith('s3://') ? lib.root : '<library>', products, backgrounds: lib.backgrounds.map((b) => b.name), hdris: lib.hdris.map((h) => h.name) };
     },
   );
 };

@@ -1,4 +1,4 @@
-import type { JobQueue } from '@synthline/queue';
+import type { JobQueue, Quota } from '@synthline/queue';
 import type { Storage } from '@synthline/storage';
 
 /** What the routes work with; passed in, so the app never opens a connection itself. */
@@ -11,6 +11,10 @@ export interface RouteDeps {
   realRoot: string;
   /** Operator caps on what one job may ask for. */
   caps: JobCaps;
+  /** Shows the server's folders by name, never as absolute paths, in what the API answers. */
+  redact: (text: string) => string;
+  /** Quotas per owner (API key name): the defaults, and overrides by key name. */
+  quotas: { defaults: Quota; perKey: Record<string, Partial<Quota>> };
 }
 
 /** Largest frame count, width or height, and sample count one job may ask for. */

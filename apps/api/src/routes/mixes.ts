@@ -36,7 +36,7 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
   // Mixes are made on the API's disk: with an object store as the output there is none to use.
   const mixDir = (id: string) => {
     if (!(storage instanceof FileStorage)) {
-      throw new ProblemError(400, 'invalid-request', `mixes need a folder as SYNTHLINE_OUTPUT, not ${storage.root}: run "synthline mix" on a copy of the dataset instead`);
+      throw new ProblemError(400, 'invalid-request', `mixes need a folder as SYNTHLINE_OUTPUT, not ${storage.root}: run "synthline mix" on a copy of the dataset instead`, [{ path: '(server)', message: 'SYNTHLINE_OUTPUT is an object store' }]);
     }
     return join(storage.dir, 'mixes', id);
   };
@@ -54,10 +54,14 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
     },
     async (request, reply) => {
       const b = request.body;
+      mixDir('check'); // an object store as the output: 400 before anything is read
       const job = await queue.store.get(b.synthetic_job);
       if (!job) throw notFound(`no job ${b.synthetic_job}`);
       if (job.status !== 'completed' || !job.output_uri) {
         throw new ProblemError(409, 'conflict', `job ${job.id} is ${job.status}; only a completed job's dataset can be mixed`);
+      }
+      if (!job.output_uri.startsWith('file:')) {
+        throw new ProblemError(400, 'invalid-request', `job ${job.id}'s dataset is in an object store (${job.output_uri}); mixes need a folder: run "synthline mix" on a copy of it`);
       }
       const real = resolve(realRoot, b.real);
       const id = nanoid(12).replace(/[^A-Za-z0-9]/g, 'x');

@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JobStore, toJobView, type JobView } from '@synthline/queue';
-import { problemResponses, notFound } from '../../problem.ts';
+import { JobStore, toJobView, type JobEvents, type JobRecord, type JobView } from '@synthline/queue';
+import { ProblemError, problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams } from './schemas.ts';
 
 export interface EventsOptions extends RouteDeps {
-  /** How often the store is read for changes. */
-  pollMs: number;
+  /** The one subscription every stream of this process shares. */
+  events: JobEvents;
   /** How often a comment line keeps idle proxies from closing the stream. */
   keepAliveMs: number;
+  /** Most event streams one client (API key, or address without keys) may hold open in this process. */
+  maxStreamsPerClient: number;
 }
 
 /** The events of `GET /v1/jobs/:id/events`; each carries a JobView as its JSON data. */
@@ -53,11 +55,12 @@ const progressOf = (v: JobView) => JSON.stringify(v.progress);
 
 /**
  * `GET /v1/jobs/:id/events`: server-sent events following one job. See {@link JOB_EVENTS}.
- * Polling the store (rather than pub/sub) keeps workers unaware of listeners; one read every
- * `pollMs` per open stream is cheap next to a render.
+ * Streams are fed by the process's one subscription to job changes ({@link JobEvents}), so open
+ * streams cost Redis nothing while their job is quiet; each client may hold a bounded number.
  */
-export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { queue, pollMs, keepAliveMs }) => {
+export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { queue, events, keepAliveMs, maxStreamsPerClient }) => {
   const open = new Set<{ stop: () => void }>();
+  const perClient = new Map<string, number>();
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => {
     for (const s of [...open]) s.stop();
@@ -70,19 +73,42 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
         summary: 'Follow a job as server-sent events',
         description: Object.entries(JOB_EVENTS)
           .map(([name, when]) => `\`${name}\`: ${when}.`)
-          .join(' ') + ' Every event carries the JobView as JSON. A comment line keeps the stream alive every 15 s.',
+          .join(' ') + ' Every event carries the JobView as JSON. A comment line keeps the stream alive every 15 s. 429 when the client already holds its most open streams.',
         tags: ['jobs'],
         params: JobIdParams,
         response: {
           200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
-          ...problemResponses(400, 404),
+          ...problemResponses(400, 404, 429),
         },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const first = await queue.store.get(id);
-      if (!first) throw notFound(`no job ${id}`);
+      const client = request.principal;
+      const held = perClient.get(client) ?? 0;
+      if (held >= maxStreamsPerClient) {
+        throw new ProblemError(429, 'too-many-streams', `this client already holds ${held} open event streams, the most allowed (MAX_STREAMS_PER_KEY); close one first`, undefined, { limit: maxStreamsPerClient });
+      }
+      perClient.set(client, held + 1);
+      let counted = true;
+      const uncount = () => {
+        if (!counted) return;
+        counted = false;
+        const n = (perClient.get(client) ?? 1) - 1;
+        if (n <= 0) perClient.delete(client);
+        else perClient.set(client, n);
+      };
+      let first: JobRecord | null;
+      try {
+        first = await queue.store.get(id);
+      } catch (err) {
+        uncount();
+        throw err;
+      }
+      if (!first) {
+        uncount();
+        throw notFound(`no job ${id}`);
+      }
 
       reply.hijack();
       const res = reply.raw;
@@ -97,18 +123,36 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
       const stream = new EventStream(res);
 
       let last = toJobView(first);
-      let timer: NodeJS.Timeout | undefined;
+      let unwatch: (() => void) | undefined;
       const keepAlive = setInterval(() => stream.comment('keep-alive'), keepAliveMs);
       const handle = {
         stop: () => {
-          clearTimeout(timer);
+          unwatch?.();
+          unwatch = undefined;
           clearInterval(keepAlive);
           open.delete(handle);
+          uncount();
           stream.end();
         },
       };
       open.add(handle);
       res.on('close', handle.stop);
+
+      const onRecord = (record: JobRecord | null): void => {
+        if (stream.isClosed) return;
+        if (!record) {
+          handle.stop(); // the job was removed
+          return;
+        }
+        const view = toJobView(record);
+        if (progressOf(view) !== progressOf(last)) stream.send('progress', view);
+        if (view.status !== last.status) stream.send('status', view);
+        last = view;
+        if (JobStore.isFinal(view.status)) {
+          stream.send('end', view);
+          handle.stop();
+        }
+      };
 
       stream.send('status', last);
       if (JobStore.isFinal(last.status)) {
@@ -116,31 +160,16 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
         handle.stop();
         return reply;
       }
-
-      // Each poll schedules the next once it is done, so slow reads never pile up.
-      const poll = async (): Promise<void> => {
-        if (stream.isClosed) return;
-        try {
-          const record = await queue.store.get(id);
-          if (!record) {
-            handle.stop(); // the job was removed
-            return;
-          }
-          const view = toJobView(record);
-          if (progressOf(view) !== progressOf(last)) stream.send('progress', view);
-          if (view.status !== last.status) stream.send('status', view);
-          last = view;
-          if (JobStore.isFinal(view.status)) {
-            stream.send('end', view);
-            handle.stop();
-            return;
-          }
-        } catch (err) {
-          request.log.warn({ err, job: id }, 'events: reading the job failed; retrying');
-        }
-        if (!stream.isClosed) timer = setTimeout(() => void poll(), pollMs);
-      };
-      timer = setTimeout(() => void poll(), pollMs);
+      try {
+        const stop = await events.watch(id, onRecord);
+        if (stream.isClosed) stop();
+        else unwatch = stop;
+        // A change between the first read and the subscription would be missed: read once more.
+        if (!stream.isClosed) onRecord(await queue.store.get(id));
+      } catch (err) {
+        request.log.warn({ err, job: id }, 'events: following the job failed');
+        handle.stop();
+      }
       return reply;
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { toJobView, type JobRecord } from '@synthline/queue';
-import { problemResponses, notFound } from '../../problem.ts';
+import { ProblemError, problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams, JobPage, JobView, ListQuery } from './schemas.ts';
 
@@ -34,12 +34,18 @@ export const readRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue 
       },
     },
     async (request) => {
-      const { status, offset, limit } = request.query;
-      const { ids, total } = await queue.store.list({ ...(status ? { status } : {}), offset, limit });
-      const records = await Promise.all(ids.map((id) => queue.store.get(id)));
+      const { status, cursor, limit } = request.query;
+      let page;
+      try {
+        page = await queue.store.list({ ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), limit });
+      } catch (err) {
+        if (err instanceof RangeError) throw new ProblemError(400, 'invalid-request', err.message, [{ path: 'cursor', message: 'not a cursor this API gave out' }]);
+        throw err;
+      }
+      const records = await Promise.all(page.ids.map((id) => queue.store.get(id)));
       // A job can vanish between the listing and the read (expired or removed): skip it.
       const items = records.filter((r): r is JobRecord => r !== null).map((r) => toJobView(r));
-      return { items, total, offset, limit };
+      return { items, total: page.total, limit, next_cursor: page.next };
     },
   );
 };

@@ -25,9 +25,13 @@ export const SubmitHeaders = z.looseObject({
     .describe('Repeat a submission safely: the same key with the same body gives the same job back for 24 h'),
 });
 
-export const ListQuery = z.object({
+export const ListQuery = z.strictObject({
   status: JobStatus.optional().describe('only jobs with this status'),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,120}$/, 'expected the next_cursor of a previous page')
+    .optional()
+    .describe('the `next_cursor` of the previous page; absent: the first page'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
@@ -35,8 +39,8 @@ export const JobPage = z
   .object({
     items: z.array(JobViewBase),
     total: z.number().int().describe('jobs matching the filter, in all pages'),
-    offset: z.number().int(),
     limit: z.number().int(),
+    next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
   })
   .meta({ id: 'JobPage' });
 

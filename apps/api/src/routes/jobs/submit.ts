@@ -13,7 +13,7 @@ import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
  * `Idempotency-Key`, a repeat with the same body answers 200 with the job made the first time,
  * and a repeat with a different body answers 409; a request that fails validation claims no key.
  */
-export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, libraryRoot, caps }) => {
+export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, storage, libraryRoot, caps, quotas }) => {
   // The hash is of the body as sent (before defaults are filled in), taken before validation
   // replaces the body with the parsed spec.
   const bodyHashes = new WeakMap<FastifyRequest, string>();
@@ -29,7 +29,7 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
         response: {
           200: SubmittedJob.describe('an idempotent repeat: the job made by the first request'),
           202: SubmittedJob.describe('the job was queued'),
-          ...problemResponses(400, 409, 413, 415),
+          ...problemResponses(400, 409, 413, 415, 429),
         },
       },
       preValidation: async (request) => {
@@ -58,6 +58,8 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
       }
       const { record, created } = await queue.submit(request.body, {
         outputUri: (id) => storage.url(id),
+        owner: request.owner,
+        quota: { ...quotas.defaults, ...quotas.perKey[request.owner] },
         ...(key === undefined ? {} : { idempotencyKey: key, bodyHash: bodyHashes.get(request) ?? canonicalHash(request.body) }),
       });
       const view = toJobView(record);
