@@ -75,8 +75,16 @@ function generate(n: number): Req[] {
   // Deep nesting and huge arrays and numbers.
   for (const depth of [100, 1000, 10000, 50000]) {
     post(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    // With an Idempotency-Key the body is hashed before validation: it must be refused first.
+    post(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, 'application/json', { 'idempotency-key': `deep-${depth}` });
     post(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
     post(JSON.stringify({ ...base(), products: [{ asset: 'builtin:iphone-8', colors: JSON.parse(`${'['.repeat(Math.min(depth, 2000))}"x"${']'.repeat(Math.min(depth, 2000))}`) }] }));
+  }
+  // Arrays a spec keeps in Redis, past their caps (the hold-out lists had none).
+  for (const len of [1001, 2000, 5000]) {
+    post(JSON.stringify({ ...base(), split: { hold_out: { backgrounds: Array.from({ length: len }, (_, i) => `b${i}.jpg`) } } }));
+    post(JSON.stringify({ ...base(), split: { hold_out: { colors: Array.from({ length: len }, () => 'Blue'), hdris: Array.from({ length: len }, () => 'city') } } }));
+    post(JSON.stringify({ ...base(), camera: { distance_m: { choice: Array.from({ length: len * 2 }, () => 0.3) } } }));
   }
   for (const len of [1001, 5000, 20000]) {
     post(JSON.stringify({ ...base(), products: Array.from({ length: len }, () => ({ asset: 'builtin:iphone-8' })) }));
@@ -132,6 +140,8 @@ function generate(n: number): Req[] {
     reqs.push({ method: 'POST', path: '/v1/mixes', body: JSON.stringify({ synthetic_job: 'abcdefABCDEF', real: h, ratio: '1:5' }), type: 'application/json' });
   }
   for (const p of ['/v1/../../etc/passwd', '/v1/jobs/%00', '/%2e%2e/%2e%2e/etc/passwd', '/v1/jobs/a/b/c/d', '/docs/../../etc']) reqs.push({ method: 'GET', path: p });
+  // Pages past the end, cursors that are not ours.
+  for (const c of ['', 'x', 'MTox', 'OTk5OTk5OTk5OTk5OTk5OTk5OTk6YQ', Buffer.from('1:../../etc').toString('base64url')]) reqs.push({ method: 'GET', path: `/v1/jobs?cursor=${c}&offset=5` });
   while (reqs.length < n) post(JSON.stringify({ ...base(), seed: -r.int(1, 1e9), name: r.pick(HOSTILE) }));
   return reqs;
 }
@@ -150,7 +160,7 @@ test('1,000+ hostile requests: only 4xx problem+json, the server lives, nothing 
     statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     const type = res.headers.get('content-type') ?? '';
     const text = await res.text();
-    if (res.status < 400 || res.status > 499 || !type.includes('application/problem+json')) {
+    if (res.status < 400 || res.status > 499 || !type.includes('application/problem+json') || text.includes(out)) {
       bad.push(`${q.method} ${q.path.slice(0, 80)} ${String(q.body ?? '').slice(0, 120)} -> ${res.status} ${type} ${text.slice(0, 160)}`);
     }
   }
