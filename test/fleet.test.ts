@@ -40,8 +40,8 @@ const getWorkers = async () => {
   return WorkerList.parse(await res.json());
 };
 const getJob = async (id: string) => JobView.parse(await (await fetch(`${api.url}/v1/jobs/${id}`, { headers: auth })).json());
-const text = async (url: string) => {
-  const res = await fetch(url);
+const text = async (url: string, headers: Record<string, string> = {}) => {
+  const res = await fetch(url, { headers });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 };
 /** The value of the one sample line starting with `series` (name and labels as written). */
@@ -95,9 +95,10 @@ after(async () => {
 test('two worker processes: registry, metrics on the API and each worker, a SIGKILLed worker turns lost, the job completes', async () => {
   const [a, b] = workers as [(typeof workers)[0], (typeof workers)[0]];
 
-  // Same auth as the rest of /v1; /metrics needs no key, like /healthz.
+  // Same auth as the rest of /v1; with keys, /metrics and the docs need one too (unless opened).
   assert.equal((await fetch(`${api.url}/v1/workers`)).status, 401);
-  const doc = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+  assert.equal((await fetch(`${api.url}/metrics`)).status, 401);
+  const doc = (await (await fetch(`${api.url}/docs/json`, { headers: auth })).json()) as { paths: Record<string, unknown> };
   assert.ok(doc.paths['/v1/workers'], 'GET /v1/workers is in the OpenAPI document');
   assert.ok(doc.paths['/metrics'], 'GET /metrics is in the OpenAPI document');
 
@@ -135,7 +136,7 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   assert.ok((busy.batch?.frames_total ?? 0) > 0);
 
   // The API's /metrics: both workers, the queue depth, jobs by status, process metrics.
-  const apiMetrics = await text(`${api.url}/metrics`);
+  const apiMetrics = await text(`${api.url}/metrics`, auth);
   assert.equal(apiMetrics.status, 200);
   assert.match(apiMetrics.type, /^text\/plain/);
   for (const w of [a, b]) {
@@ -192,7 +193,7 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   assert.deepEqual(lost.items.map((w) => w.id), [b.id, a.id], 'live first, then lost; the lost one stays listed');
   const lostOnly = (await (await fetch(`${api.url}/v1/workers?status=lost`, { headers: auth })).json()) as WorkerList;
   assert.deepEqual(lostOnly.items.map((w) => w.id), [a.id]);
-  const afterKill = await text(`${api.url}/metrics`);
+  const afterKill = await text(`${api.url}/metrics`, auth);
   assert.match(afterKill.body, new RegExp(`^synthline_worker_up\\{worker="${a.id}",host="[^"]+"\\} 0$`, 'm'));
   assert.equal(sample(afterKill.body, 'synthline_workers{status="lost"}'), 1);
   assert.equal(await fetch(`http://127.0.0.1:${a.port}/healthz`).then(() => 'answered', () => 'gone'), 'gone');

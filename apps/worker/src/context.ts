@@ -3,6 +3,7 @@ import type { JobQueue } from '@synthline/queue';
 import type { Storage } from '@synthline/storage';
 import type { SlotPool } from './slot-pool.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import type { JobWaits } from './job-waits.ts';
 
 /** What the processors share within one worker process. */
 export interface WorkerContext {
@@ -20,4 +21,6 @@ export interface WorkerContext {
   running: Map<string, { jobId: string; batch: number; frames: number; total: number; slot?: number }>;
   /** Prometheus metrics and the totals the heartbeat reports. */
   metrics: WorkerMetrics;
+  /** Whether a job this worker will not render can run anywhere; fails it past DEVICE_WAIT_MS. */
+  waits: JobWaits;
 }

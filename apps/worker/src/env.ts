@@ -51,6 +51,13 @@ export const WorkerEnv = z.object({
   WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** After this many failed batches of one job, this worker leaves that job's batches to others. */
   MAX_JOB_FAILURES_PER_WORKER: int(3, 1),
+  /**
+   * How long a job may wait for a live worker that can render it (one rendering on its
+   * render.device kind, or on the CPU with render.allow_cpu_fallback; and one that has not given
+   * up on it) before it fails with DEVICE_UNAVAILABLE (or NO_WORKER_CAN_RENDER, when every
+   * capable worker gave up on it). Judged from the worker registry by the workers it is offered to.
+   */
+  DEVICE_WAIT_MS: int(300_000),
   /** Test-only: frame indices whose plans make Blender crash (the fault tests force a crash this way). */
   SYNTHLINE_TEST_CRASH_FRAMES: z.string().regex(/^(\d+(,\d+)*)?$/).default(''),
   /** Test-only: this worker fails every batch, as one with a broken GPU would. */

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { WorkerHeartbeat, WorkerSlot } from '@synthline/queue';
+import { kindOf, type WorkerHeartbeat, type WorkerSlot } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -14,8 +14,11 @@ export function slotDevice(slot: SlotLike): string {
   return typeof d === 'string' ? d : '';
 }
 
-/** Each slot: its device, Blender version, and the batch it renders now (or idle). */
-export function slotStates(slots: readonly SlotLike[], running: WorkerContext['running']): WorkerSlot[] {
+/**
+ * Each slot: its device, Blender version, and the batch it renders now (or idle). `labels` (the
+ * pool's device labels, known from the start) stand in for a slot that has not started yet.
+ */
+export function slotStates(slots: readonly SlotLike[], running: WorkerContext['running'], labels: readonly string[] = []): WorkerSlot[] {
   const bySlot = new Map<number, WorkerSlot['batch']>();
   for (const r of running.values()) {
     if (r.slot === undefined) continue;
@@ -23,7 +26,7 @@ export function slotStates(slots: readonly SlotLike[], running: WorkerContext['r
   }
   return slots.map((s, index) => {
     const batch = bySlot.get(index) ?? null;
-    return { index, device: slotDevice(s), blender_version: s.blenderVersion || null, state: batch ? 'busy' : 'idle', batch };
+    return { index, device: slotDevice(s) || labels[index] || '', blender_version: s.blenderVersion || null, state: batch ? 'busy' : 'idle', batch };
   });
 }
 
@@ -34,9 +37,15 @@ export function buildHeartbeat(opts: {
   metrics: WorkerMetrics;
   batchesRendered: number;
   heartbeatMs: number;
+  /** The pool's device labels (`cpu`, `cuda:0 NVIDIA A10`), one per slot. */
+  deviceLabels?: readonly string[];
+  /** WORKER_DEVICE. */
+  deviceRequested?: string;
+  /** Whether the slots fell back to the CPU (the GPU kind asked for is absent). */
+  cpuFallback?: boolean;
   nowMs?: number;
 }): WorkerHeartbeat {
-  const slots = slotStates(opts.slots, opts.running);
+  const slots = slotStates(opts.slots, opts.running, opts.deviceLabels);
   const { totals, startedAt } = opts.metrics;
   return {
     host: hostname(),
@@ -50,5 +59,9 @@ export function buildHeartbeat(opts: {
     batches_failed: totals.batchesFailed,
     started_at: startedAt.toISOString(),
     heartbeat_ms: opts.heartbeatMs,
+    // What jobs it serves: a job asking for another render.device kind is refused here.
+    device_kinds: [...new Set(slots.map((s) => kindOf(s.device)).filter(Boolean))],
+    device_requested: opts.deviceRequested ?? null,
+    cpu_fallback: opts.cpuFallback ?? false,
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SlotEvent } from '@synthline/blender';
 import { FrameRate, RestartCounter, WorkerMetrics } from './metrics.ts';
-import { slotStates } from './heartbeat.ts';
+import { buildHeartbeat, slotStates } from './heartbeat.ts';
 
 test('FrameRate: since start while younger than the window, then over the last minute', () => {
   const t0 = 1_000_000;
@@ -70,4 +70,14 @@ test('slotStates: busy slots carry their batch, idle ones null; device when the 
     { index: 0, device: 'CPU', blender_version: '3.4.1', state: 'busy', batch: { job: 'j', batch: 2, frames_done: 3, frames_total: 8 } },
     { index: 1, device: '', blender_version: null, state: 'idle', batch: null },
   ]);
+});
+
+test('heartbeat: slots not started yet show the pool\'s device label; the worker says which kinds it serves', () => {
+  const slots = [{ blenderVersion: '' }, { blenderVersion: '4.2.0', device: 'cuda:1 NVIDIA A10' }];
+  assert.deepEqual(slotStates(slots, new Map(), ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']).map((s) => s.device), ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']);
+  const metrics = new WorkerMetrics({ worker: 'hb', slots: () => [], busySlots: () => 0, processMetrics: false });
+  const hb = buildHeartbeat({ slots, running: new Map(), metrics, batchesRendered: 0, heartbeatMs: 1000, deviceLabels: ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10'], deviceRequested: 'cuda', cpuFallback: false });
+  assert.deepEqual([hb.device_kinds, hb.device_requested, hb.cpu_fallback], [['cuda'], 'cuda', false]);
+  const fb = buildHeartbeat({ slots: [{ blenderVersion: '' }], running: new Map(), metrics, batchesRendered: 0, heartbeatMs: 1000, deviceLabels: ['cpu'], deviceRequested: 'optix', cpuFallback: true });
+  assert.deepEqual([fb.device_kinds, fb.device_requested, fb.cpu_fallback], [['cpu'], 'optix', true]);
 });

@@ -6,6 +6,7 @@ import { AssetLibrary } from '@synthline/library';
 import { TarWriter } from '@synthline/shards';
 import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
+import { HAND_BACK_MS } from './job-waits.ts';
 import { FRAGMENTS, commitFragmentInfo, fragmentTarRel, readFragmentInfo, type FragmentInfo } from '@synthline/storage';
 
 /** How often a running batch reports progress and checks whether its job was cancelled. */
@@ -35,14 +36,17 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
     await store.commitBatch(jobId, batch, committed.ok, committed.failures);
     return { kind: 'skipped', reason: 'fragment already committed' };
   }
+  const spec = parseSpec(await store.spec(jobId));
+  // A spec naming a device kind this worker does not render on: hand the batch back (no attempt
+  // spent) for a worker that has it; if no live worker has it for longer than DEVICE_WAIT_MS,
+  // the job fails with DEVICE_UNAVAILABLE. The job stays `queued` meanwhile: nobody renders it.
+  const refusal = ctx.pool.refusal(spec.render.device, spec.render.allow_cpu_fallback);
+  if (refusal) return handBack(job, token, ctx, jobId, spec.render.device, spec.render.allow_cpu_fallback, refusal);
+  // A worker that can render the job has it: it is not waiting for one (see JobWaits).
+  await ctx.waits.clear(jobId);
   await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
 
   if (job.attemptsMade > 0) ctx.metrics.batchRetries.inc();
-  const spec = parseSpec(await store.spec(jobId));
-  // A spec naming a device kind this worker does not render on: fail here, so the per-worker
-  // failure limit leaves the job to workers that have it.
-  const refusal = ctx.pool.refusal(spec.render.device, spec.render.allow_cpu_fallback);
-  if (refusal) throw new Error(refusal);
   let context;
   try {
     context = planContext(spec, await AssetLibrary.open(ctx.libraryRoot));
@@ -152,6 +156,34 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   }
   log.info({ ok, failed: failures.length }, 'batch done');
   return { kind: 'rendered', ok, failed: failures.length, counted };
+}
+
+/**
+ * A batch this worker will not render (its job asks for a device kind it lacks, or it gave up on
+ * the job): asks the registry whether a live worker can take it. Within DEVICE_WAIT_MS (or with
+ * such a worker around) the batch goes back to the queue for HAND_BACK_MS, no attempt spent;
+ * past it the job has been failed and the batch ends for good. Returns only for an ended job.
+ */
+export async function handBack(
+  job: Job,
+  token: string | undefined,
+  ctx: WorkerContext,
+  jobId: string,
+  device: string,
+  allowCpuFallback: boolean,
+  why: string,
+): Promise<BatchOutcome> {
+  const verdict = await ctx.waits.check(jobId, device, allowCpuFallback);
+  if (verdict.kind === 'ended') return { kind: 'skipped', reason: 'job ended' };
+  if (verdict.kind === 'failed') throw new UnrecoverableError(verdict.error.message);
+  const log = ctx.log.child({ job: jobId, batch: (job.data as { batch?: unknown }).batch });
+  if (verdict.kind === 'waiting') {
+    log.debug({ waited_ms: verdict.waitedMs, left_ms: verdict.leftMs, code: verdict.why.code }, `${why}; no live worker can take it: handed back`);
+  } else {
+    log.debug({ by: verdict.by }, `${why}: handed back`);
+  }
+  await job.moveToDelayed(Date.now() + HAND_BACK_MS, token);
+  throw new DelayedError();
 }
 
 /** ENOSPC or EDQUOT: the output volume is full. */

@@ -1,12 +1,15 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { pino, type Logger } from 'pino';
 import { coerceError, findBlender } from '@synthline/blender';
-import { FINALIZE_QUEUE, JobQueue, RENDER_QUEUE, createRedis } from '@synthline/queue';
+import { FINALIZE_QUEUE, JobQueue, JobStore, RENDER_QUEUE, createRedis, workerInstance } from '@synthline/queue';
+import { parseSpec } from '@synthline/spec';
 import { openStorage } from '@synthline/storage';
 import type { WorkerContext } from './context.ts';
 import { loadEnv, type WorkerEnv } from './env.ts';
 import { processFinalize } from './finalize.ts';
-import { processRenderBatch } from './render-batch.ts';
+import { handBack, processRenderBatch } from './render-batch.ts';
+import { JobFailures, PRUNE_EVERY_MS, endedJobs } from './job-failures.ts';
+import { JobWaits } from './job-waits.ts';
 import { SlotPool } from './slot-pool.ts';
 import { buildHeartbeat } from './heartbeat.ts';
 import { startWorkerHttp, type WorkerHttp } from './http.ts';
@@ -72,24 +75,42 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     closing: () => closing,
     running: new Map(),
     metrics,
+    waits: new JobWaits({ queue, instance: workerInstance(env.WORKER_ID, metrics.startedAt.toISOString()), waitMs: env.DEVICE_WAIT_MS, log }),
     test: {
       crashFrames: new Set(env.SYNTHLINE_TEST_CRASH_FRAMES ? env.SYNTHLINE_TEST_CRASH_FRAMES.split(',').map(Number) : []),
       failBatches: env.SYNTHLINE_TEST_FAIL_BATCHES === '1',
     },
   };
   // Failed batches per job on this worker: past the limit it leaves that job to other workers
-  // (a broken GPU should not burn every attempt of every batch).
-  const jobFailures = new Map<string, number>();
+  // (a broken GPU should not burn every attempt of every batch). Pruned of jobs that ended, capped.
+  const jobFailures = new JobFailures();
   const stats = { batches: 0, frames: 0 };
 
   const common = { connection: redis, prefix: env.SYNTHLINE_PREFIX, autorun: true };
   const render = new Worker(RENDER_QUEUE, async (job, token) => {
     const jobId = String((job.data as { jobId?: unknown }).jobId ?? '');
-    if ((jobFailures.get(jobId) ?? 0) >= env.MAX_JOB_FAILURES_PER_WORKER) {
-      // Hand it back without spending an attempt; another worker takes it.
-      await job.moveToDelayed(Date.now() + 1000, token);
-      metrics.batches.inc({ outcome: 'handed_back' });
-      throw new DelayedError();
+    if (jobFailures.count(jobId) >= env.MAX_JOB_FAILURES_PER_WORKER) {
+      const status = await queue.store.status(jobId);
+      if (!status || JobStore.isFinal(status)) {
+        // The job ended: nothing to hand back, and nothing to remember about it.
+        jobFailures.delete(jobId);
+        await ctx.waits.forget(jobId);
+        metrics.batches.inc({ outcome: 'skipped' });
+        return 'skipped';
+      }
+      // Hand it back without spending an attempt; another worker takes it. If no live worker
+      // that has not given up on it can take it for longer than DEVICE_WAIT_MS, the job fails
+      // (NO_WORKER_CAN_RENDER).
+      try {
+        await ctx.waits.giveUp(jobId);
+        const spec = parseSpec(await queue.store.spec(jobId));
+        const outcome = await handBack(job, token, ctx, jobId, spec.render.device, spec.render.allow_cpu_fallback, 'this worker gave up on the job');
+        metrics.batches.inc({ outcome: outcome.kind });
+        return outcome.kind;
+      } catch (err) {
+        metrics.batches.inc({ outcome: err instanceof DelayedError ? 'handed_back' : 'failed' });
+        throw err;
+      }
     }
     let outcome;
     try {
@@ -98,12 +119,12 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
       metrics.batches.inc({ outcome: err instanceof DelayedError ? 'handed_back' : 'failed' });
       if (!(err instanceof DelayedError)) metrics.totals.batchesFailed++;
       if (!(err instanceof DelayedError) && !(err instanceof UnrecoverableError)) {
-        const n = (jobFailures.get(jobId) ?? 0) + 1;
-        jobFailures.set(jobId, n);
+        const n = jobFailures.add(jobId);
         if (n === env.MAX_JOB_FAILURES_PER_WORKER) {
           const why = `worker ${env.WORKER_ID} stopped taking this job's batches after ${n} failures; last: ${coerceError(err).message}`;
           log.warn({ job: jobId }, why);
           await queue.store.addNote(jobId, why).catch(() => undefined);
+          await ctx.waits.giveUp(jobId).catch(() => undefined);
         }
       }
       throw err;
@@ -140,7 +161,16 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   const beat = async () => {
     try {
       // The record outlives the registry's 10 minutes of listing a lost worker (ttl x 10 s).
-      const info = buildHeartbeat({ slots: pool.slots, running: ctx.running, metrics, batchesRendered: stats.batches, heartbeatMs: env.HEARTBEAT_MS });
+      const info = buildHeartbeat({
+        slots: pool.slots,
+        running: ctx.running,
+        metrics,
+        batchesRendered: stats.batches,
+        heartbeatMs: env.HEARTBEAT_MS,
+        deviceLabels: pool.deviceLabels,
+        deviceRequested: env.WORKER_DEVICE,
+        cpuFallback: pool.devices.some((d) => d?.fallback === true),
+      });
       await queue.store.heartbeat(env.WORKER_ID, info, 90);
     } catch (err) {
       log.debug({ err }, 'heartbeat failed (Redis away?)');
@@ -149,6 +179,13 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
   await beat();
   const heartbeat = setInterval(beat, env.HEARTBEAT_MS);
   heartbeat.unref();
+  const prune = setInterval(() => {
+    jobFailures
+      .prune((ids) => endedJobs(queue.store, ids))
+      .then((n) => n > 0 && log.debug({ dropped: n, kept: jobFailures.size }, 'failure counts of ended jobs dropped'))
+      .catch((err: unknown) => log.debug({ err }, 'pruning failure counts failed (Redis away?)'));
+  }, PRUNE_EVERY_MS);
+  prune.unref();
   log.info({ slots: pool.slots.length, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
   // Batches that failed for good (their last attempt, or not retryable) on this worker.
   render.on('failed', (job, err) => {
@@ -179,6 +216,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     (closed ??= (async () => {
       closing = true;
       clearInterval(heartbeat);
+      clearInterval(prune);
       // BullMQ's close() has no deadline of its own and can hang while Redis is away.
       const graceful = Promise.allSettled([render.close(), finalize.close()]);
       let timer: NodeJS.Timeout | undefined;

@@ -34,3 +34,16 @@ export {
   type RegistryEntry,
 } from './worker-registry.ts';
 export { processMetrics, within } from './process-metrics.ts';
+export {
+  kindOf,
+  workerKinds,
+  servesDevice,
+  workerInstance,
+  servability,
+  waitVerdict,
+  unservableError,
+  waitingNote,
+  type WorkerCapability,
+  type Servability,
+  type UnservableCode,
+} from './device-wait.ts';

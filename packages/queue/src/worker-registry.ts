@@ -32,6 +32,15 @@ export const WorkerHeartbeat = z.object({
   started_at: z.string().nullable().catch(null),
   /** The worker's heartbeat interval: the registry calls it lost after a few of these in silence. */
   heartbeat_ms: z.number().int().positive().catch(5000),
+  /**
+   * The device kinds its slots render on (`cpu`, `cuda`, `optix`, ...): what jobs it can serve.
+   * Empty when the worker does not say (an older worker): then it counts as serving any kind.
+   */
+  device_kinds: z.array(z.string()).catch([]),
+  /** The device kind it was started for (WORKER_DEVICE: `auto`, `cpu`, `cuda`, ...); null if not said. */
+  device_requested: z.string().nullable().catch(null),
+  /** True when it renders on the CPU because the GPU kind it was started for is absent (WORKER_ALLOW_CPU_FALLBACK). */
+  cpu_fallback: z.boolean().catch(false),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
@@ -54,6 +63,11 @@ export const WorkerView = z
     seconds_since_heartbeat: z.number(),
     heartbeat_s: z.number().describe("the worker's heartbeat interval"),
     lost_after_s: z.number().describe('silence after which the worker counts as lost'),
+    device_kinds: z
+      .array(z.string())
+      .describe('the device kinds its slots render on (cpu, cuda, optix, hip, metal): a job asking for render.device of another kind is not served here; empty when the worker does not say'),
+    device_requested: z.string().nullable().describe('the device kind the worker was started for (WORKER_DEVICE); null when it does not say'),
+    cpu_fallback: z.boolean().describe('true when it renders on the CPU because the GPU kind it was started for is absent (WORKER_ALLOW_CPU_FALLBACK)'),
   });
 export type WorkerView = z.infer<typeof WorkerView>;
 
@@ -111,6 +125,9 @@ export function workerList(entries: RegistryEntry[], policy: RegistryPolicy = DE
         seconds_since_heartbeat: Math.max(0, Math.round((nowMs - e.lastSeenMs) / 100) / 10),
         heartbeat_s: hb.heartbeat_ms / 1000,
         lost_after_s: lostAfterMs / 1000,
+        device_kinds: hb.device_kinds,
+        device_requested: hb.device_requested,
+        cpu_fallback: hb.cpu_fallback,
       };
     })
     .sort((a, b) => (a.status === b.status ? a.id.localeCompare(b.id) : a.status === 'live' ? -1 : 1));
