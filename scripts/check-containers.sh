@@ -2,7 +2,8 @@
 # Lints the container files without a Docker engine: docker-compose.yml with dclint (compose-spec
 # schema validation and best-practice rules) and every docker/*.Dockerfile with dockerfile-utils
 # (Docker's instruction grammar, flags, durations, ports). Any error or warning fails the check.
-# When a `docker compose` client is installed, its own parser checks the compose file too.
+# When a `docker compose` client is installed, its own parser checks the compose file too, with
+# the development values of docker/dev.env (the file has no defaults for secrets) and every profile.
 #
 #   bash scripts/check-containers.sh                  the repository's files
 #   bash scripts/check-containers.sh FILE...          only these (*.yml/*.yaml: compose; else Dockerfile)
@@ -49,7 +50,7 @@ for f in "${compose[@]}"; do
   fi
   if docker compose version >/dev/null 2>&1; then
     echo "== docker compose config $(basename "$f")" >&2
-    if ! docker compose -f "$f" --profile cpu config --quiet; then
+    if ! docker compose -f "$f" --env-file "$root/docker/dev.env" --profile cpu --profile scan config --quiet; then
       echo "check-containers: FAIL docker compose config $f" >&2
       failed=1
     fi

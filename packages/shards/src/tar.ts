@@ -114,7 +114,11 @@ export class TarWriter {
   /** Drops the partial file. */
   async abort(): Promise<void> {
     this.pack.destroy();
+    // A stream destroyed before its file opened still opens (creates) it, then closes it: wait
+    // for that, or the file appears after the rm below (seen on a loaded machine).
+    const closed = this.out.closed ? Promise.resolve() : once(this.out, 'close').then(() => undefined, () => undefined);
     this.out.destroy();
+    await closed;
     await rm(this.partial, { force: true });
   }
 }
