@@ -165,6 +165,10 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan, device: str = "cpu"
     if plan.crash:
         os.abort()  # test hook: the driver must survive a dying Blender
     try:
+        if plan.allocate_mb:
+            # test hook: memory grabbed at once, as an exploding model would (MemoryError under a cap)
+            hog = bytearray(plan.allocate_mb * 1024 * 1024)
+            del hog
         result = scene.render(plan)  # PlanError here: unknown model or HDRI
         result["seconds"] = round(time.perf_counter() - t0, 6)
         result["device"] = device

@@ -185,6 +185,7 @@ class FramePlan:
     render: Render
     outputs: Outputs
     crash: bool
+    allocate_mb: int = 0
 
 
 def parse_plan(d: Any) -> FramePlan:
@@ -294,15 +295,20 @@ def parse_plan(d: Any) -> FramePlan:
     outputs = Outputs(image=image, mask=mask, depth=depth)
 
     crash = False
+    allocate_mb = 0
     dbg = d.get("debug")
     if dbg is not None:
         if not isinstance(dbg, dict):
             raise PlanError("debug", "expected an object")
         crash = dbg.get("crash") is True
+        alloc = dbg.get("allocate_mb", 0)
+        if not isinstance(alloc, int) or isinstance(alloc, bool) or not 0 <= alloc <= 1_000_000:
+            raise PlanError("debug.allocate_mb", "expected an integer from 0 to 1000000")
+        allocate_mb = alloc
 
     return FramePlan(index=index, key=key, product=product, camera=camera, lights=tuple(lights),
                      world=world, background=background, render=render, outputs=outputs,
-                     crash=crash)
+                     crash=crash, allocate_mb=allocate_mb)
 
 
 def parse_source(s: Any, path: str = "source") -> Source:

@@ -90,6 +90,11 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(p.lights[0].size_m, 0.0)
         d["debug"] = {"crash": True}
         self.assertTrue(parse_plan(d).crash)
+        d["debug"] = {"crash": False, "allocate_mb": 64}
+        self.assertEqual(parse_plan(d).allocate_mb, 64)
+        d["debug"] = {"crash": False, "allocate_mb": -1}
+        with self.assertRaises(PlanError):
+            parse_plan(d)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEVICE_KINDS } from '@synthline/spec';
+import { defaultMemoryLimit } from '@synthline/blender';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -38,6 +39,8 @@ export const WorkerEnv = z.object({
   MAX_FRAMES_PER_PROCESS: int(2000, 1),
   /** ... or once it holds more than this much memory. */
   MAX_BLENDER_RSS_MB: int(4096, 64),
+  /** Hard cap on each Blender's memory (RLIMIT_DATA), MiB: past it a frame or scan fails with MEMORY_LIMIT; 0 = none. Default: 3/4 of RAM, at most 8192. */
+  BLENDER_MEMORY_LIMIT_MB: int(Math.round(defaultMemoryLimit({}) / 1024 ** 2), 0),
   /** BullMQ lock on a batch; renewed every half of it while the batch runs. */
   LOCK_DURATION_MS: int(60_000, 1000),
   /** How often a worker writes its heartbeat. */

@@ -55,6 +55,7 @@ export async function startWorker(envIn: Partial<WorkerEnv> | NodeJS.ProcessEnv 
     frameTimeoutMs: env.FRAME_TIMEOUT_MS,
     maxFramesPerProcess: env.MAX_FRAMES_PER_PROCESS,
     maxRssBytes: env.MAX_BLENDER_RSS_MB * 1024 * 1024,
+    memoryLimitBytes: env.BLENDER_MEMORY_LIMIT_MB * 1024 * 1024,
     onEvent: (e) => {
       metrics.slotEvent(e, pool.slots);
       if (e.type === 'crashed') log.warn({ frame: e.index, attempt: e.attempt, code: e.error.code }, `Blender failed: ${e.error.message}`);

@@ -8,7 +8,9 @@ export type BlenderErrorCode =
   | 'OUTPUT_UNREADABLE'
   | 'SERVER_CLOSED'
   /** The GPU asked for is not there (the message names every device Blender found). */
-  | 'DEVICE_UNAVAILABLE';
+  | 'DEVICE_UNAVAILABLE'
+  /** Blender ran out of memory under its cap (a hostile or oversized model); the message names the cap. */
+  | 'MEMORY_LIMIT';
 
 /** Base of every error this package throws: a stable `code` and Blender's last log lines. */
 export class BlenderError extends Error {
@@ -23,7 +25,7 @@ export class BlenderError extends Error {
 
   /** A crash or timeout may pass on a fresh process; a bad plan or a missing GPU will not. */
   get retryable(): boolean {
-    return this.code !== 'BLENDER_NOT_FOUND' && this.code !== 'FRAME_FAILED' && this.code !== 'DEVICE_UNAVAILABLE';
+    return this.code !== 'BLENDER_NOT_FOUND' && this.code !== 'FRAME_FAILED' && this.code !== 'DEVICE_UNAVAILABLE' && this.code !== 'MEMORY_LIMIT';
   }
 }
 

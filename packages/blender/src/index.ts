@@ -1,4 +1,4 @@
-export { RenderServer, RENDER_SERVER_SCRIPT, listDevices, type RenderServerOptions } from './render-server.ts';
+export { RenderServer, RENDER_SERVER_SCRIPT, listDevices, blenderEnv, defaultMemoryLimit, looksOutOfMemory, type RenderServerOptions } from './render-server.ts';
 export {
   GPU_KINDS,
   bestGpuKind,

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { totalmem } from 'node:os';
 import { execa } from 'execa';
 import { ProbeResult, RenderResult, type FrameOutputs, type FramePlan, type ProductSource } from '@synthline/spec';
 import type { BlenderDevice, DeviceKind } from './devices.ts';
@@ -23,8 +24,13 @@ export interface RenderServerOptions {
   startTimeoutMs?: number;
   /** Lines of Blender's own stdout/stderr kept for error messages. */
   logLines?: number;
-  /** Extra environment for Blender. */
+  /**
+   * Environment to take Blender's variables from (default `process.env`); only the names
+   * {@link blenderEnv} allows reach Blender, whatever else it holds.
+   */
   env?: NodeJS.ProcessEnv;
+  /** Most memory Blender may allocate, in bytes (RLIMIT_DATA); 0 = no limit. Default {@link defaultMemoryLimit}. */
+  memoryLimitBytes?: number;
   /** Cycles device kind; default `auto` (the best GPU kind present, else the CPU). */
   device?: DeviceKind;
   /** Render on this one GPU of the kind (0 = first, Blender's order); default: all of them. */
@@ -76,15 +82,69 @@ function systemPath(path = ''): string {
     .join(':');
 }
 
-function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | undefined) {
-  return execa(blender, args, {
+/** Variables Blender may see: locale, home and temp, display and GPU selection. Nothing else. */
+const BLENDER_ENV_NAMES = new Set([
+  'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP',
+  'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR', 'EGL_PLATFORM', 'LIBGL_ALWAYS_SOFTWARE', 'GPU_DEVICE_ORDINAL', 'OCIO',
+]);
+const BLENDER_ENV_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_', 'HIP_', 'ROCR_', 'HSA_', 'MESA_', '__GLX_', '__EGL_', 'OPTIX_'];
+
+/**
+ * The environment Blender runs with: an allowlist of `from` (locale, home, temp folder, display
+ * and GPU selection), PATH without pyenv, and unbuffered Python. A worker's secrets (AWS keys,
+ * REDIS_URL with its password, API keys) never reach Blender, nor a model's scripts through it.
+ */
+export function blenderEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(from)) {
+    if (v !== undefined && (BLENDER_ENV_NAMES.has(k) || BLENDER_ENV_PREFIXES.some((p) => k.startsWith(p)))) env[k] = v;
+  }
+  env.PATH = systemPath(from.PATH ?? '/usr/local/bin:/usr/bin:/bin');
+  env.PYTHONUNBUFFERED = '1';
+  return env;
+}
+
+/**
+ * Default cap on Blender's memory: `BLENDER_MEMORY_LIMIT_MB` (0 = none) where set, else three
+ * quarters of this machine's RAM, at most 8 GiB: a normal frame or scan uses a few hundred MiB.
+ */
+export function defaultMemoryLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const set = env.BLENDER_MEMORY_LIMIT_MB;
+  if (set !== undefined && set !== '') {
+    const mb = Number(set);
+    if (!Number.isInteger(mb) || mb < 0) throw new RangeError(`BLENDER_MEMORY_LIMIT_MB: "${set}" is not a whole number of MiB (0 = no limit)`);
+    return mb * 1024 * 1024;
+  }
+  return Math.min(8 * 1024 ** 3, Math.floor(totalmem() * 0.75));
+}
+
+/**
+ * Starts Blender with the {@link blenderEnv} environment and, when `memoryLimitBytes` > 0, under
+ * RLIMIT_DATA set by the shell that then execs it (same process, so signals and pipes are
+ * Blender's own). RLIMIT_DATA counts what Blender can write to (heap, anonymous mappings,
+ * stacks), not address space merely reserved: CUDA and OptiX reserve tens of GiB of address
+ * space at start, which RLIMIT_AS would refuse. Allocation past the limit fails (malloc returns
+ * null, Python raises MemoryError) instead of the host swapping or the OOM killer picking a
+ * process of its own choice.
+ */
+function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | undefined, memoryLimitBytes = 0) {
+  const options = {
     // fd 3 carries requests, fd 4 replies; stdout and stderr stay Blender's own.
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     cleanup: true,
-    env: { ...env, PATH: systemPath(env?.PATH ?? process.env.PATH), PYTHONUNBUFFERED: '1' },
-  });
+    extendEnv: false,
+    env: blenderEnv({ ...process.env, ...env }),
+  } as const;
+  if (!(memoryLimitBytes > 0)) return execa(blender, args, options);
+  const kib = String(Math.max(1, Math.floor(memoryLimitBytes / 1024)));
+  return execa('/bin/sh', ['-c', 'ulimit -d "$0" || exit 126; exec "$@"', kib, blender, ...args], options);
+}
+
+/** Whether Blender's log or error says an allocation failed. */
+export function looksOutOfMemory(text: string): boolean {
+  return /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed/i.test(text);
 }
 
 /**
@@ -108,6 +168,8 @@ export class RenderServer {
   private exited: Promise<void> | undefined;
   private dead: BlenderError | undefined;
   private readyWaiter: Pending | undefined;
+  /** Blender logged a failed allocation since its last reply. */
+  private oomLogged = false;
 
   constructor(private readonly opts: RenderServerOptions = {}) {}
 
@@ -133,7 +195,7 @@ export class RenderServer {
 
   /** Starts Blender and waits for the server's `ready` line. */
   async start(): Promise<void> {
-    const blender = this.opts.blender ?? findBlender(this.opts.env);
+    const blender = this.opts.blender ?? findBlender({ ...process.env, ...this.opts.env });
     const args = [
       '-b',
       '--factory-startup',
@@ -144,7 +206,7 @@ export class RenderServer {
       '--', '--in-fd', '3', '--out-fd', '4',
       ...deviceArgs(this.opts),
     ];
-    const proc = spawnBlender(blender, args, this.opts.env);
+    const proc = spawnBlender(blender, args, this.opts.env, this.memoryLimit);
     this.proc = proc;
     const fds = proc.stdio as unknown as (Readable | Writable | null)[];
     this.requests = fds[3] as Writable;
@@ -221,6 +283,22 @@ export class RenderServer {
     await this.exited;
   }
 
+  /** The memory cap Blender runs under, bytes (0: none). */
+  get memoryLimit(): number {
+    return this.opts.memoryLimitBytes ?? defaultMemoryLimit();
+  }
+
+  /** A MEMORY_LIMIT error naming the cap, when `text` (an error or the log) says memory ran out under one. */
+  private memoryError(text: string, logTail: string[]): BlenderError | undefined {
+    if (!(this.memoryLimit > 0) || !looksOutOfMemory(text)) return undefined;
+    const mib = Math.round(this.memoryLimit / 1024 ** 2);
+    return new BlenderError(
+      'MEMORY_LIMIT',
+      `Blender ran out of memory under its limit of ${mib} MiB (a model or scene too large for it); raise BLENDER_MEMORY_LIMIT_MB if the asset is legitimate`,
+      logTail,
+    );
+  }
+
   private get startTimeout(): number {
     return this.opts.startTimeoutMs ?? 60_000;
   }
@@ -276,6 +354,8 @@ export class RenderServer {
       return;
     }
     if (msg.id === undefined) return;
+    const oomLogged = this.oomLogged;
+    this.oomLogged = false;
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
@@ -284,12 +364,16 @@ export class RenderServer {
     else {
       const e = msg.error ?? {};
       const detail = e.traceback ? [...this.log, ...e.traceback.split('\n')] : this.logTail;
-      p.reject(new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
+      // Python raised MemoryError under the cap: the process lives on, but the request failed for memory.
+      p.reject(this.memoryError(`${e.message ?? ''}\n${e.traceback ?? ''}${oomLogged ? '\nMemoryError' : ''}`, detail) ?? new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
     }
   }
 
   private onExit(code: number | undefined, signal: string | undefined, message?: string): void {
     const how = signal ? `killed by ${signal}` : `exited with code ${code ?? '?'}`;
+    // A crash whose last words are a failed allocation, under a cap: the cap stopped it.
+    const oom = this.dead ? undefined : this.memoryError(this.oomLogged ? 'MemoryError' : '', this.logTail);
+    if (oom) this.dead = oom;
     const err = this.dead ?? this.fail('BLENDER_CRASHED', `Blender ${how}${message && !signal && code === undefined ? `: ${message}` : ''}`);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -311,6 +395,7 @@ export class RenderServer {
   }
 
   private keepLog(line: string): void {
+    if (looksOutOfMemory(line)) this.oomLogged = true;
     this.log.push(line);
     const max = this.opts.logLines ?? 40;
     if (this.log.length > max) this.log.splice(0, this.log.length - max);

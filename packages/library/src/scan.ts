@@ -44,8 +44,14 @@ export async function scanLibrary(library: AssetLibrary, slot: RenderSlot, onPro
         }
       } catch (err) {
         const e = coerceError(err);
-        const crashed = e instanceof BlenderError && e.code !== 'FRAME_FAILED';
-        entry.errors.push(crashed ? `Blender crashed or hung reading the model (${e.message})` : e.message.replace(/^BAD_ASSET: /, ''));
+        const code = e instanceof BlenderError ? e.code : undefined;
+        entry.errors.push(
+          code === 'MEMORY_LIMIT'
+            ? `MEMORY_LIMIT: ${e.message}`
+            : code && code !== 'FRAME_FAILED'
+              ? `Blender crashed or hung reading the model (${e.message})`
+              : e.message.replace(/^BAD_ASSET: /, ''),
+        );
       }
     }
     entry.ok = entry.errors.length === 0;

@@ -84,7 +84,8 @@ export const FramePlan = z.object({
     /** Seed of the noise and grain patterns. */
     seed: z.number().int(),
   }),
-  debug: z.object({ crash: z.boolean() }),
+  /** Test hooks: `crash` aborts Blender on this frame; `allocate_mb` grabs that much memory first. */
+  debug: z.object({ crash: z.boolean(), allocate_mb: z.number().int().min(0).max(1_000_000).optional() }),
 });
 export type FramePlan = z.infer<typeof FramePlan>;
 
