@@ -7,7 +7,7 @@ import { JobQueue, createRedis, startPrivateRedis, workerList, type JobRecord, t
 import { startWorker, type RunningWorker } from '@synthline/worker';
 import { endedJobs } from '../apps/worker/src/job-failures.ts';
 import { UNSERVABLE_SINCE } from '../apps/worker/src/job-waits.ts';
-import { tempDir, tinySpec } from './helpers.ts';
+import { tempDir, tinySpec, until } from './helpers.ts';
 
 // Jobs that can never run end: a real worker on the CPU, a job asking for an OptiX GPU that no
 // live worker has fails with DEVICE_UNAVAILABLE once DEVICE_WAIT_MS has passed (its batches handed
@@ -32,15 +32,6 @@ after(async () => {
   await redis?.dispose();
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A worker on the CPU and a queue to submit to, on a prefix of their own. */
 async function stack(extra: Record<string, string> = {}, queueOpts: ConstructorParameters<typeof JobQueue>[2] = {}) {

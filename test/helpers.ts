@@ -42,3 +42,14 @@ export function tinySpec(over: Record<string, unknown> = {}) {
 export function jobKeys(keys: string[]): string[] {
   return keys.filter((k) => !/:(meta|ratelimit:.*|jobs:counts|jobs:index-version)$/.test(k));
 }
+
+/** Waits until `fn` gives a truthy value (polled every 50 ms), then returns it; throws naming `what` past the timeout. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { createRedis, freePort, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
 import { hashToken, loadEnv, startApi, type RunningApi } from '@synthline/api';
-import { CLI, ROOT, jobKeys, tempDir } from './helpers.ts';
+import { CLI, ROOT, jobKeys, tempDir, until } from './helpers.ts';
 import { startTestS3, type TestS3 } from './s3-server.ts';
 
 // Issue 10, "lock it down", through real HTTP against real API processes and a real Redis:
@@ -54,15 +54,6 @@ function raw(url: string, request: string, timeoutMs = 5000): Promise<{ status: 
 
 const get = (url: string, target: string, headers = '') => raw(url, `GET ${target} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${headers}Connection: close\r\n\r\n`);
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 before(async () => {
   redis = await startPrivateRedis();
@@ -137,7 +128,7 @@ test('two API processes on one Redis share a key rate budget', async () => {
     });
     procs.push(p);
     const url = `http://127.0.0.1:${port}`;
-    await waitFor('the API process', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok);
+    await until('the API process', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok);
     urls.push(url);
   }
   const statuses: number[] = [];
@@ -170,8 +161,8 @@ test('spec arrays and the body are bounded; ended jobs leave Redis after their r
   assert.equal(await metric('queued'), 0);
   assert.equal(await metric('cancelled'), 5);
   // Retention 1 s: the sweep (every 0.5 s) forgets them; the counters follow.
-  await waitFor('the jobs to expire', async () => (await fetch(`${a.url}/v1/jobs/${ids[0]}`)).status === 404);
-  await waitFor('every job to leave the index', async () => ((await (await fetch(`${a.url}/v1/jobs`)).json()) as { total: number }).total === 0);
+  await until('the jobs to expire', async () => (await fetch(`${a.url}/v1/jobs/${ids[0]}`)).status === 404);
+  await until('every job to leave the index', async () => ((await (await fetch(`${a.url}/v1/jobs`)).json()) as { total: number }).total === 0);
   assert.equal(await metric('cancelled'), 0);
   const left = (await r.keys(`${a.prefix}:job:*`)).concat(await r.zrange(`${a.prefix}:jobs`, 0, -1));
   assert.deepEqual(left, [], 'no job record left in Redis');

@@ -11,7 +11,7 @@ import { readTar, verifyDataset } from '@synthline/shards';
 import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
 import { execa } from 'execa';
-import { CLI, tempDir, tinySpec } from './helpers.ts';
+import { CLI, tempDir, tinySpec, until } from './helpers.ts';
 
 let redis: PrivateRedis;
 let api: { url: string; close(): Promise<void> };
@@ -72,15 +72,6 @@ async function events(id: string): Promise<{ event: string; view: JobView }[]> {
     .filter((x): x is { event: string; view: JobView } => x !== undefined);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a job submitted over REST is rendered by two workers into shards equal to a local render', async () => {
   const { id } = await post(spec);
