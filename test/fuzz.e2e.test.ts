@@ -175,3 +175,32 @@ test('1,000+ hostile requests: only 4xx problem+json, the server lives, nothing 
   assert.deepEqual(await readdir(out), [], 'nothing was written to the output root');
   assert.equal(existsSync(CANARY), false, 'no hostile text was ever run');
 });
+
+test('with API keys, the same hostile requests and URL spellings without a key are all refused; nothing stored', async () => {
+  const keyedPrefix = `${prefix}k`;
+  const keyed = await startApi(loadEnv({
+    REDIS_URL: redis.url, SYNTHLINE_PREFIX: keyedPrefix, SYNTHLINE_OUTPUT: out, SYNTHLINE_LIBRARY: await tempDir(), SYNTHLINE_REAL: await tempDir(),
+    PORT: '0', LOG_LEVEL: 'silent', SYNTHLINE_API_KEYS: `fuzz:${'ab'.repeat(32)}`,
+  }));
+  try {
+    const spellings = ['/%761/jobs', '/v%31/jobs', '//v1/jobs', '/v1/./jobs', '/v1/../v1/jobs', '/V1/jobs', '/v1%2Fjobs', '/v1/jobs/', '/%2e/v1/jobs', '/v1;/jobs'];
+    const reqs = [...generate(600), ...spellings.flatMap((path) => [{ method: 'GET', path }, { method: 'POST', path, body: '{"count": 1}', type: 'application/json' }])];
+    const bad: string[] = [];
+    for (const q of reqs) {
+      const res = await fetch(`${keyed.url}${q.path}`, {
+        method: q.method,
+        headers: { ...(q.type ? { 'content-type': q.type } : {}), ...(q.headers ?? {}), authorization: 'Bearer sl_not_a_key' },
+        ...(q.body !== undefined ? { body: q.body } : {}),
+      }).catch((e: unknown) => ({ status: 0, text: async () => String(e) }) as unknown as Response);
+      const text = await res.text();
+      if (![400, 401, 413, 414].includes(res.status) || /"items"|"models"|"id":/.test(text)) bad.push(`${q.method} ${q.path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)}`);
+    }
+    assert.deepEqual(bad.slice(0, 10), [], `${bad.length} requests got past the key check`);
+    const r = createRedis(redis.url);
+    const keys = jobKeys(await r.keys(`${keyedPrefix}:*`));
+    r.disconnect();
+    assert.deepEqual(keys, [], 'nothing was stored or enqueued');
+  } finally {
+    await keyed.close();
+  }
+});
