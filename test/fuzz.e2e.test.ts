@@ -184,7 +184,7 @@ test('with API keys, the same hostile requests and URL spellings without a key a
   }));
   try {
     const spellings = ['/%761/jobs', '/v%31/jobs', '//v1/jobs', '/v1/./jobs', '/v1/../v1/jobs', '/V1/jobs', '/v1%2Fjobs', '/v1/jobs/', '/%2e/v1/jobs', '/v1;/jobs'];
-    const reqs = [...generate(600), ...spellings.flatMap((path) => [{ method: 'GET', path }, { method: 'POST', path, body: '{"count": 1}', type: 'application/json' }])];
+    const reqs: Req[] = [...generate(600), ...spellings.flatMap((path): Req[] => [{ method: 'GET', path }, { method: 'POST', path, body: '{"count": 1}', type: 'application/json' }])];
     const bad: string[] = [];
     for (const q of reqs) {
       const res = await fetch(`${keyed.url}${q.path}`, {

@@ -509,7 +509,8 @@ export class JobStore {
     const k = this.idemKey(key);
     const until = Date.now() + waitMs;
     for (;;) {
-      const ok = await this.redis.set(k, JSON.stringify({ jobId, bodyHash, pending: true }), 'EX', ttlS, 'NX');
+      // A pending claim lives a minute: a request that died before storing its job frees the key.
+      const ok = await this.redis.set(k, JSON.stringify({ jobId, bodyHash, pending: true }), 'EX', Math.min(ttlS, 60), 'NX');
       if (ok === 'OK') return null;
       const v = await this.redis.get(k);
       if (v) {
@@ -523,9 +524,9 @@ export class JobStore {
     }
   }
 
-  /** Marks a claimed idempotency key as naming a job that now exists. */
-  async confirmIdempotencyKey(key: string, bodyHash: string, jobId: string): Promise<void> {
-    await this.redis.set(this.idemKey(key), JSON.stringify({ jobId, bodyHash }), 'KEEPTTL', 'XX');
+  /** Marks a claimed idempotency key as naming a job that now exists, for `ttlS` seconds. */
+  async confirmIdempotencyKey(key: string, bodyHash: string, jobId: string, ttlS = 86_400): Promise<void> {
+    await this.redis.set(this.idemKey(key), JSON.stringify({ jobId, bodyHash }), 'EX', ttlS);
   }
 
   /** Releases an idempotency key (the job it named could not be created). */
