@@ -11,7 +11,8 @@ import { ROOT, cli, tempDir, tinySpec } from './helpers.ts';
 // A hostile model the test writes itself (a glTF whose one accessor declares 400 million
 // vertices and no data, so the importer allocates gigabytes of zeros) fails its scan with
 // MEMORY_LIMIT; a frame that grabs more than the cap fails with MEMORY_LIMIT, and the same slot
-// and its neighbour go on rendering.
+// (on a fresh process) and its neighbour go on rendering; a cap too small for Blender itself
+// gives MEMORY_LIMIT too, however Blender dies of it.
 
 const MiB = 1024 * 1024;
 const spec = parseSpec(tinySpec({ render: { resolution: [64, 64], samples: 2 } }));
@@ -39,7 +40,7 @@ test("Blender inherits nothing secret from the worker's environment", async () =
     assert.ok(names.includes('PATH') && names.includes('PYTHONUNBUFFERED'));
     assert.ok(names.includes('CUDA_VISIBLE_DEVICES'), 'GPU selection passes');
     // PWD: the shell that sets the memory cap adds it.
-    assert.ok(names.every((n) => /^(PWD|PATH|PYTHONUNBUFFERED|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|DISPLAY|WAYLAND_DISPLAY|XDG_RUNTIME_DIR|EGL_PLATFORM|LIBGL_ALWAYS_SOFTWARE|GPU_DEVICE_ORDINAL|OCIO|(LC|CUDA|NVIDIA|HIP|ROCR|HSA|MESA|__GLX|__EGL|OPTIX)_.*)$/.test(n)), names.join(' '));
+    assert.ok(names.every((n) => /^(PWD|PATH|PYTHONUNBUFFERED|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|XDG_CACHE_HOME|LD_LIBRARY_PATH|DISPLAY|WAYLAND_DISPLAY|XDG_RUNTIME_DIR|EGL_PLATFORM|LIBGL_ALWAYS_SOFTWARE|GPU_DEVICE_ORDINAL|OCIO|(LC|CUDA|NVIDIA|HIP|ROCR|HSA|MESA|__GLX|__EGL|__GL|__NV|OPTIX)_.*)$/.test(n)), names.join(' '));
   } finally {
     await server.close();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -86,11 +87,51 @@ test('a frame past the memory cap fails with MEMORY_LIMIT; the slot renders the 
     const next = await capped.render(plan(spec, 2), { image: join(dir, 'next.png'), mask: null });
     assert.equal(next.index, 2);
     assert.equal(neighbour.pid, neighbourPid, 'the neighbour never restarted');
+    assert.equal(capped.starts, 2, 'the slot replaced the process that ran out of memory');
     const status = await readFile(`/proc/${capped.pid}/status`, 'utf8');
     const data = Number(/VmData:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
     assert.ok(data > 0 && data < 768 * MiB, `a Blender that rendered holds ${Math.round(data / MiB)} MiB of data, well under the cap`);
   } finally {
     await capped.close();
     await neighbour.close();
+  }
+});
+
+test('a cap too small for Blender: MEMORY_LIMIT at start, and for a normal frame whichever way Blender dies of it', async () => {
+  // Below what Blender needs to start: the start fails naming the cap.
+  const tiny = new RenderServer({ memoryLimitBytes: 64 * MiB });
+  await assert.rejects(tiny.start(), (e: unknown) => e instanceof BlenderError && e.code === 'MEMORY_LIMIT' && /could not start under its memory limit of 64 MiB.*BLENDER_MEMORY_LIMIT_MB/.test(e.message));
+  await tiny.close();
+  // Just above what an idle Blender holds: a normal frame runs out, in Cycles' C++ (often a
+  // null pointer: SIGSEGV, with nothing logged) or in Python; either way the frame fails with
+  // MEMORY_LIMIT, not as a crash that would be retried.
+  const probe = new RenderServer({ memoryLimitBytes: 0 });
+  await probe.start();
+  const idle = Number(/VmData:\s+(\d+) kB/.exec(await readFile(`/proc/${probe.pid}/status`, 'utf8'))?.[1]) * 1024;
+  await probe.close();
+  const limit = Math.ceil((idle + 48 * MiB) / MiB) * MiB;
+  const events: string[] = [];
+  const slot = new RenderSlot({ memoryLimitBytes: limit, onEvent: (e) => void events.push(e.type === 'crashed' ? `${e.index}:${e.error.code}` : e.type) });
+  const dir = await tempDir();
+  try {
+    // Two frames in flight on one process, as a worker sends them.
+    const results = await Promise.allSettled([0, 1].map((i) => slot.render(plan(spec, i), { image: join(dir, `f${i}.png`), mask: null })));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      const e = (r as PromiseRejectedResult).reason as BlenderError;
+      assert.ok(e instanceof BlenderError);
+      assert.equal(e.code, 'MEMORY_LIMIT', `${e.message}\n${e.logTail.slice(-5).join('\n')}`);
+      assert.match(e.message, new RegExp(`limit of ${limit / MiB} MiB.*BLENDER_MEMORY_LIMIT_MB`));
+    }
+    // Either the process died of frame 0 (frame 1, queued behind it, then fails on a fresh one),
+    // or Python caught frame 0's MemoryError and frame 1 ran out on the same process, which the
+    // slot retires once it has drained. Never a retry after MEMORY_LIMIT.
+    const ways = [
+      ['started', '0:MEMORY_LIMIT', '1:BLENDER_CRASHED', 'started', '1:MEMORY_LIMIT'],
+      ['started', '0:MEMORY_LIMIT', '1:MEMORY_LIMIT'],
+    ];
+    assert.ok(ways.some((w) => JSON.stringify(w) === JSON.stringify(events)), JSON.stringify(events));
+  } finally {
+    await slot.close();
   }
 });

@@ -1,4 +1,5 @@
-export { RenderServer, RENDER_SERVER_SCRIPT, listDevices, blenderEnv, defaultMemoryLimit, looksOutOfMemory, type RenderServerOptions } from './render-server.ts';
+export { RenderServer, RENDER_SERVER_SCRIPT, listDevices, type RenderServerOptions } from './render-server.ts';
+export { blenderEnv, defaultMemoryLimit, looksOutOfMemory, memoryLimitMessage, type MemoryFacts } from './sandbox.ts';
 export {
   GPU_KINDS,
   bestGpuKind,

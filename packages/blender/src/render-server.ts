@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { totalmem } from 'node:os';
 import { execa } from 'execa';
 import { ProbeResult, RenderResult, type FrameOutputs, type FramePlan, type ProductSource } from '@synthline/spec';
 import type { BlenderDevice, DeviceKind } from './devices.ts';
 import { BlenderError, coerceError } from './errors.ts';
 import { findBlender } from './find-blender.ts';
+import { blenderEnv, cappedCommand, defaultMemoryLimit, looksOutOfMemory, memoryLimitMessage, oomLineOf, readDataBytes, readOomKills, type MemoryFacts } from './sandbox.ts';
 
 /** The bpy entry point, a fixed versioned file: no user text ever becomes Python source. */
 export const RENDER_SERVER_SCRIPT = fileURLToPath(
@@ -72,63 +72,13 @@ function deviceArgs(opts: Pick<RenderServerOptions, 'device' | 'deviceIndex' | '
 }
 
 /**
- * PATH without pyenv: Debian's Blender takes its Python from the first python3 on PATH, and a
- * pyenv one brings a standard library without numpy.
- */
-function systemPath(path = ''): string {
-  return path
-    .split(':')
-    .filter((p) => p && !p.includes('/.pyenv/'))
-    .join(':');
-}
-
-/** Variables Blender may see: locale, home and temp, display and GPU selection. Nothing else. */
-const BLENDER_ENV_NAMES = new Set([
-  'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP',
-  'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR', 'EGL_PLATFORM', 'LIBGL_ALWAYS_SOFTWARE', 'GPU_DEVICE_ORDINAL', 'OCIO',
-]);
-const BLENDER_ENV_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_', 'HIP_', 'ROCR_', 'HSA_', 'MESA_', '__GLX_', '__EGL_', 'OPTIX_'];
-
-/**
- * The environment Blender runs with: an allowlist of `from` (locale, home, temp folder, display
- * and GPU selection), PATH without pyenv, and unbuffered Python. A worker's secrets (AWS keys,
- * REDIS_URL with its password, API keys) never reach Blender, nor a model's scripts through it.
- */
-export function blenderEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(from)) {
-    if (v !== undefined && (BLENDER_ENV_NAMES.has(k) || BLENDER_ENV_PREFIXES.some((p) => k.startsWith(p)))) env[k] = v;
-  }
-  env.PATH = systemPath(from.PATH ?? '/usr/local/bin:/usr/bin:/bin');
-  env.PYTHONUNBUFFERED = '1';
-  return env;
-}
-
-/**
- * Default cap on Blender's memory: `BLENDER_MEMORY_LIMIT_MB` (0 = none) where set, else three
- * quarters of this machine's RAM, at most 8 GiB: a normal frame or scan uses a few hundred MiB.
- */
-export function defaultMemoryLimit(env: NodeJS.ProcessEnv = process.env): number {
-  const set = env.BLENDER_MEMORY_LIMIT_MB;
-  if (set !== undefined && set !== '') {
-    const mb = Number(set);
-    if (!Number.isInteger(mb) || mb < 0) throw new RangeError(`BLENDER_MEMORY_LIMIT_MB: "${set}" is not a whole number of MiB (0 = no limit)`);
-    return mb * 1024 * 1024;
-  }
-  return Math.min(8 * 1024 ** 3, Math.floor(totalmem() * 0.75));
-}
-
-/**
- * Starts Blender with the {@link blenderEnv} environment and, when `memoryLimitBytes` > 0, under
- * RLIMIT_DATA set by the shell that then execs it (same process, so signals and pipes are
- * Blender's own). RLIMIT_DATA counts what Blender can write to (heap, anonymous mappings,
- * stacks), not address space merely reserved: CUDA and OptiX reserve tens of GiB of address
- * space at start, which RLIMIT_AS would refuse. Allocation past the limit fails (malloc returns
- * null, Python raises MemoryError) instead of the host swapping or the OOM killer picking a
- * process of its own choice.
+ * Starts Blender with the {@link blenderEnv} environment (execa's `extendEnv: false`: nothing of
+ * process.env but the allowlist) and, when `memoryLimitBytes` > 0, under RLIMIT_DATA (see
+ * {@link cappedCommand} for why that limit).
  */
 function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | undefined, memoryLimitBytes = 0) {
-  const options = {
+  const [file, argv] = cappedCommand(blender, args, memoryLimitBytes);
+  return execa(file, argv, {
     // fd 3 carries requests, fd 4 replies; stdout and stderr stay Blender's own.
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     buffer: false,
@@ -136,15 +86,7 @@ function spawnBlender(blender: string, args: string[], env: NodeJS.ProcessEnv | 
     cleanup: true,
     extendEnv: false,
     env: blenderEnv({ ...process.env, ...env }),
-  } as const;
-  if (!(memoryLimitBytes > 0)) return execa(blender, args, options);
-  const kib = String(Math.max(1, Math.floor(memoryLimitBytes / 1024)));
-  return execa('/bin/sh', ['-c', 'ulimit -d "$0" || exit 126; exec "$@"', kib, blender, ...args], options);
-}
-
-/** Whether Blender's log or error says an allocation failed. */
-export function looksOutOfMemory(text: string): boolean {
-  return /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed/i.test(text);
+  });
 }
 
 /**
@@ -168,8 +110,15 @@ export class RenderServer {
   private exited: Promise<void> | undefined;
   private dead: BlenderError | undefined;
   private readyWaiter: Pending | undefined;
-  /** Blender logged a failed allocation since its last reply. */
-  private oomLogged = false;
+  /** The last line Blender logged about a failed allocation since its last reply. */
+  private oomLine: string | undefined;
+  /** The most data (VmData) Blender was seen to hold since its last reply, sampled while it works. */
+  private peakData = 0;
+  private sampler: NodeJS.Timeout | undefined;
+  /** The kernel's count of OOM kills when Blender started. */
+  private oomKillsAtStart: number | undefined;
+  /** The driver sent Blender a SIGKILL itself (a timeout, close or kill), so an OOM killer did not. */
+  private killedByUs = false;
 
   constructor(private readonly opts: RenderServerOptions = {}) {}
 
@@ -206,8 +155,14 @@ export class RenderServer {
       '--', '--in-fd', '3', '--out-fd', '4',
       ...deviceArgs(this.opts),
     ];
+    this.oomKillsAtStart = readOomKills();
     const proc = spawnBlender(blender, args, this.opts.env, this.memoryLimit);
     this.proc = proc;
+    if (this.memoryLimit > 0) {
+      // What Blender holds near its death tells a failed allocation from another crash (see memoryLimitMessage).
+      this.sampler = setInterval(() => this.sampleData(), 50);
+      this.sampler.unref();
+    }
     const fds = proc.stdio as unknown as (Readable | Writable | null)[];
     this.requests = fds[3] as Writable;
     this.requests.on('error', () => undefined); // EPIPE after a crash is reported by the exit
@@ -268,7 +223,7 @@ export class RenderServer {
         // already gone
       }
     }
-    const timer = setTimeout(() => this.proc?.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.sigkill(), graceMs);
     try {
       await this.exited;
     } finally {
@@ -279,7 +234,7 @@ export class RenderServer {
   /** Kills the process at once (a hung frame). */
   async kill(): Promise<void> {
     if (!this.proc) return;
-    this.proc.kill('SIGKILL');
+    this.sigkill();
     await this.exited;
   }
 
@@ -288,15 +243,23 @@ export class RenderServer {
     return this.opts.memoryLimitBytes ?? defaultMemoryLimit();
   }
 
-  /** A MEMORY_LIMIT error naming the cap, when `text` (an error or the log) says memory ran out under one. */
-  private memoryError(text: string, logTail: string[]): BlenderError | undefined {
-    if (!(this.memoryLimit > 0) || !looksOutOfMemory(text)) return undefined;
-    const mib = Math.round(this.memoryLimit / 1024 ** 2);
-    return new BlenderError(
-      'MEMORY_LIMIT',
-      `Blender ran out of memory under its limit of ${mib} MiB (a model or scene too large for it); raise BLENDER_MEMORY_LIMIT_MB if the asset is legitimate`,
-      logTail,
-    );
+  /** A MEMORY_LIMIT error naming the cap, when the facts say Blender failed for lack of memory. */
+  private memoryError(facts: Omit<MemoryFacts, 'limitBytes'>, logTail: string[]): BlenderError | undefined {
+    const message = memoryLimitMessage({ limitBytes: this.memoryLimit, ...facts });
+    return message === undefined ? undefined : new BlenderError('MEMORY_LIMIT', message, logTail);
+  }
+
+  private sigkill(): void {
+    this.killedByUs = true;
+    this.proc?.kill('SIGKILL');
+  }
+
+  /** Notes the data Blender holds, while it works on a request or starts. */
+  private sampleData(): void {
+    const pid = this.proc?.pid;
+    if (pid === undefined || this.dead || (this.pending.size === 0 && !this.readyWaiter)) return;
+    const data = readDataBytes(pid);
+    if (data !== undefined && data > this.peakData) this.peakData = data;
   }
 
   private get startTimeout(): number {
@@ -310,7 +273,7 @@ export class RenderServer {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const err = this.fail('FRAME_TIMEOUT', `Blender did not answer "${op}" within ${timeoutMs} ms; killed it`);
-        this.proc?.kill('SIGKILL');
+        this.sigkill();
         reject(err);
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
@@ -354,8 +317,9 @@ export class RenderServer {
       return;
     }
     if (msg.id === undefined) return;
-    const oomLogged = this.oomLogged;
-    this.oomLogged = false;
+    const oomLine = this.oomLine;
+    this.oomLine = undefined;
+    this.peakData = 0;
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
@@ -364,27 +328,47 @@ export class RenderServer {
     else {
       const e = msg.error ?? {};
       const detail = e.traceback ? [...this.log, ...e.traceback.split('\n')] : this.logTail;
-      // Python raised MemoryError under the cap: the process lives on, but the request failed for memory.
-      p.reject(this.memoryError(`${e.message ?? ''}\n${e.traceback ?? ''}${oomLogged ? '\nMemoryError' : ''}`, detail) ?? new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
+      // Python raised MemoryError (or an importer gave up) under the cap: the process lives on, but the request failed for memory.
+      const oom = this.memoryError({ oomLine: oomLineOf(`${e.message ?? ''}\n${e.traceback ?? ''}`) ?? oomLine }, detail);
+      p.reject(oom ?? new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
     }
   }
 
   private onExit(code: number | undefined, signal: string | undefined, message?: string): void {
+    clearInterval(this.sampler);
     const how = signal ? `killed by ${signal}` : `exited with code ${code ?? '?'}`;
-    // A crash whose last words are a failed allocation, under a cap: the cap stopped it.
-    const oom = this.dead ? undefined : this.memoryError(this.oomLogged ? 'MemoryError' : '', this.logTail);
+    // A death for lack of memory: a failed allocation in its last words, a crash near the cap, the OOM killer.
+    const starting = this.readyWaiter !== undefined;
+    const oom = this.dead
+      ? undefined
+      : this.memoryError(
+          {
+            oomLine: this.oomLine,
+            signal,
+            killedByUs: this.killedByUs,
+            oomKillsBefore: this.oomKillsAtStart,
+            oomKillsAfter: signal === 'SIGKILL' && !this.killedByUs ? readOomKills() : undefined,
+            peakDataBytes: this.peakData,
+            starting,
+          },
+          this.logTail,
+        );
     if (oom) this.dead = oom;
     const err = this.dead ?? this.fail('BLENDER_CRASHED', `Blender ${how}${message && !signal && code === undefined ? `: ${message}` : ''}`);
+    // Requests run in order: the oldest pending one ran out of memory; those queued behind it
+    // are innocent, and get an error a fresh process may retry.
+    let first = true;
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(err);
+      p.reject(first || err.code !== 'MEMORY_LIMIT' ? err : new BlenderError('BLENDER_CRASHED', `Blender died on an earlier request: ${err.message}`, err.logTail));
+      first = false;
     }
     this.pending.clear();
     const w = this.readyWaiter;
     this.readyWaiter = undefined;
     if (w) {
       clearTimeout(w.timer);
-      w.reject(new BlenderError('BLENDER_START_FAILED', `Blender ${how} before it was ready`, this.logTail));
+      w.reject(oom ?? new BlenderError('BLENDER_START_FAILED', `Blender ${how} before it was ready`, this.logTail));
     }
   }
 
@@ -395,7 +379,7 @@ export class RenderServer {
   }
 
   private keepLog(line: string): void {
-    if (looksOutOfMemory(line)) this.oomLogged = true;
+    if (looksOutOfMemory(line)) this.oomLine = line;
     this.log.push(line);
     const max = this.opts.logLines ?? 40;
     if (this.log.length > max) this.log.splice(0, this.log.length - max);

@@ -9,9 +9,12 @@ export interface RenderSlotOptions extends RenderServerOptions {
   maxRssBytes?: number;
   /** A frame that takes longer is killed with its process. */
   frameTimeoutMs?: number;
-  /** How often a frame is tried on a fresh process after a crash or timeout. */
+  /**
+   * How often a frame is tried on a fresh process after a crash or timeout. A frame that fails
+   * with MEMORY_LIMIT is not tried again; its process is replaced for the next frame.
+   */
   attempts?: number;
-  /** Told when a process starts, is recycled or crashed. */
+  /** Told when a process starts, is recycled or crashed (a frame's MEMORY_LIMIT counts as a crash). */
   onEvent?: (e: SlotEvent) => void;
 }
 
@@ -78,6 +81,12 @@ export class RenderSlot {
         return result;
       } catch (err) {
         const e = err instanceof BlenderError ? err : new BlenderError('FRAME_FAILED', coerceError(err).message);
+        if (e.code === 'MEMORY_LIMIT') {
+          // Not retried (the same frame would exhaust a fresh process too), but this process is
+          // done: whatever the failed allocation left half-built stays out of the next frame.
+          this.opts.onEvent?.({ type: 'crashed', error: e, index: plan.index, attempt });
+          this.retire(server);
+        }
         if (!e.retryable) throw e;
         last = e;
         this.opts.onEvent?.({ type: 'crashed', error: e, index: plan.index, attempt });
@@ -99,7 +108,8 @@ export class RenderSlot {
     try {
       return await server.probe(source, timeoutMs);
     } catch (err) {
-      if (err instanceof BlenderError && err.retryable && this.server === server) {
+      if (err instanceof BlenderError && err.code === 'MEMORY_LIMIT') this.retire(server);
+      else if (err instanceof BlenderError && err.retryable && this.server === server) {
         this.server = undefined;
         await server.kill();
       }
@@ -136,6 +146,13 @@ export class RenderSlot {
       this.starting = undefined;
     });
     return this.starting;
+  }
+
+  /** Starts the next request on a fresh process; frames already sent to this one still finish. */
+  private retire(server: RenderServer): void {
+    if (this.server !== server) return;
+    this.server = undefined;
+    void server.close(60_000);
   }
 
   private async maybeRecycle(server: RenderServer, rssBytes: number): Promise<void> {
