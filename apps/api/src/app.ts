@@ -152,9 +152,13 @@ export function buildApp(opts: AppOptions): App {
         title: 'synthline',
         description:
           'Synthetic training images of look-alike products, rendered with headless Blender and delivered as WebDataset shards. ' +
-          'Every error is an RFC 9457 problem document (application/problem+json).',
+          'Every error is an RFC 9457 problem document (application/problem+json). ' +
+          'With API keys configured every route but /healthz and /readyz needs `Authorization: Bearer <token>` (401 otherwise; /docs and /metrics only where the operator opens them); ' +
+          'without keys the server answers loopback Host names only (403 otherwise). Any route may answer 429 when the key\'s request rate is exceeded.',
         version: '0.1.0',
       },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key made by `synthline api-key <name>`' } } },
+      security: [{ bearer: [] }],
       tags: [
         { name: 'jobs', description: 'dataset jobs' },
         { name: 'catalog', description: 'what a spec can name' },

@@ -21,7 +21,7 @@ test('loadEnv fills documented defaults; empty means default', () => {
     QUOTA_JOBS_IN_FLIGHT: 100,
     QUOTA_FRAMES_OUTSTANDING: 50_000_000,
     QUOTA_DAILY_BUDGET: 1e9,
-    SYNTHLINE_QUOTAS: '',
+    SYNTHLINE_QUOTAS: {},
     JOB_RETENTION_S: 7 * 86_400,
     MAX_STREAMS_PER_KEY: 20,
     REQUEST_TIMEOUT_MS: 30_000,

@@ -65,7 +65,14 @@ export const Env = z.object({
   /** Default quota: frames x megapixels x samples submitted per key per UTC day (0 = no limit). */
   QUOTA_DAILY_BUDGET: num(1e9, 0, 1e15),
   /** Per-key quota overrides: `name:jobs_in_flight=5,frames_outstanding=1000,daily_budget=1e6` entries separated by `;` or newlines. */
-  SYNTHLINE_QUOTAS: str(''),
+  SYNTHLINE_QUOTAS: str('').transform((text, ctx) => {
+    try {
+      return parseQuotaOverrides(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
   /** A finished job's record stays this long in Redis (seconds); its dataset stays in storage. */
   JOB_RETENTION_S: int(7 * 86_400, 1, 10 * 365 * 86_400),
   /** Most event streams one key (or address without keys) may hold open per API process. */
@@ -100,11 +107,6 @@ export type Env = z.infer<typeof Env>;
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const r = Env.safeParse(env);
   if (!r.success) throw new EnvError(r.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(env)'), message: i.message })));
-  try {
-    parseQuotaOverrides(r.data.SYNTHLINE_QUOTAS);
-  } catch (err) {
-    throw new EnvError([{ variable: 'SYNTHLINE_QUOTAS', message: (err as Error).message }]);
-  }
   return r.data;
 }
 

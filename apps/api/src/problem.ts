@@ -26,6 +26,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 const STATUS_WHEN: Record<number, string> = {
   400: 'the request is invalid; `errors` names each offending field',
+  401: 'no valid API key (`Authorization: Bearer <token>`)',
+  403: 'without API keys: the Host header is not a loopback name',
   404: 'no such job, route or sample',
   409: 'the Idempotency-Key was used with a different body',
   413: 'the body is larger than BODY_LIMIT',

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { JobQueue, createRedis } from '@synthline/queue';
 import { openStorage } from '@synthline/storage';
 import { buildApp, type App } from './app.ts';
-import { parseQuotaOverrides, quotaDefaults, type Env } from './env.ts';
+import { quotaDefaults, type Env } from './env.ts';
 import { DEV_TOKEN_SHA256, isLoopback, loadKeys } from './access.ts';
 
 /** A listening API. */
@@ -59,7 +59,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
     keys,
     ratePerMinute: env.RATE_LIMIT_PER_MIN,
     open: { docs: env.SYNTHLINE_PUBLIC_DOCS, metrics: env.SYNTHLINE_PUBLIC_METRICS },
-    quotas: { defaults: quotaDefaults(env), perKey: parseQuotaOverrides(env.SYNTHLINE_QUOTAS) },
+    quotas: { defaults: quotaDefaults(env), perKey: env.SYNTHLINE_QUOTAS },
     maxStreamsPerClient: env.MAX_STREAMS_PER_KEY,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     // Ended jobs leave Redis within half their retention (at least once a minute).

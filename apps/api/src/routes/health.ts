@@ -29,7 +29,7 @@ const Ready = z.object({ status: z.literal('ready'), redis: z.boolean(), workers
 export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue }) => {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process answers', tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { schema: { summary: 'Liveness: the process answers', tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -39,6 +39,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queu
       schema: {
         summary: 'Readiness: Redis answers PING and a worker sent a heartbeat in the last 30 s',
         tags: ['health'],
+        security: [],
         response: { 200: Ready, ...problemResponses(503) },
       },
     },

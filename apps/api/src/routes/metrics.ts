@@ -89,8 +89,8 @@ export class ApiMetrics {
 }
 
 /**
- * `GET /metrics`: Prometheus text exposition. Outside `/v1`, so like `/healthz` it needs no API
- * key: keep it on a network only your monitoring reaches.
+ * `GET /metrics`: Prometheus text exposition. With API keys it needs one, like every route but
+ * the probes, unless the operator opens it (SYNTHLINE_PUBLIC_METRICS=1).
  */
 export const metricsRoute: FastifyPluginAsync<{ queue: JobQueue; policy: RegistryPolicy }> = async (app, { queue, policy }) => {
   const metrics = new ApiMetrics();
@@ -99,7 +99,7 @@ export const metricsRoute: FastifyPluginAsync<{ queue: JobQueue; policy: Registr
     {
       schema: {
         summary: 'Prometheus metrics (text exposition): queue depth, jobs by status, workers, process',
-        description: 'No API key needed, like /healthz. Worker series come from the registry (GET /v1/workers).',
+        description: 'With API keys, needs one (Prometheus: `authorization: {credentials: <token>}`) unless SYNTHLINE_PUBLIC_METRICS=1. Job counts are counters kept by every transition, not a walk of the jobs. Worker series come from the registry (GET /v1/workers).',
         tags: ['health'],
       },
     },
