@@ -87,7 +87,9 @@ export function looksOutOfMemory(text: string): boolean {
 }
 // Python's MemoryError, numpy's "Unable to allocate", C++'s bad_alloc, Blender's guarded
 // allocator ("Malloc returns null: len=... in Cycles Alloc"), Cycles and GPU drivers' "out of memory".
-const OOM_PATTERN = /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed/i;
+// The dynamic loader too, when the cap leaves no room to load Blender's libraries (seen with
+// Debian 13's Blender 4.3: "cannot map zero-fill pages").
+const OOM_PATTERN = /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed|cannot map zero-fill pages|failed to map segment from shared object/i;
 
 /** The last line of `text` that says an allocation failed. */
 export function oomLineOf(text: string): string | undefined {
