@@ -13,9 +13,16 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'bullmq';
 import { parseSpec } from '@synthline/spec';
-import { JobQueue, RENDER_QUEUE, RenderBatchPayload, batchRange, createRedis, startPrivateRedis } from '@synthline/queue';
+import { JobQueue, RENDER_QUEUE, RenderBatchPayload, batchRange, createRedis } from '@synthline/queue';
+import { startPrivateRedis } from '@synthline/cli/private-redis';
 
-const { values } = parseArgs({ options: { batches: { type: 'string', default: '10000' }, 'frame-ms': { type: 'string', default: '1' }, slots: { type: 'string', default: '1,4,16,32' } } });
+const { values } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '10000' },
+    'frame-ms': { type: 'string', default: '1' },
+    slots: { type: 'string', default: '1,4,16,32' },
+  },
+});
 const BATCHES = Number(values.batches);
 const FRAME_MS = Number(values['frame-ms']);
 const FRAMES_PER_BATCH = 1;
@@ -49,7 +56,7 @@ async function run(slots: number, frames: number, batchSize: number, stopAfterMs
       await queue.enqueueBatch(jobId, batch + rec.window, rec.batches_total);
       enqueuedAt.set(batch + rec.window, performance.now());
       if (await queue.store.batchCommitted(jobId, batch)) return 'done';
-      await queue.store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
+      await queue.store.start(jobId);
       const [a, b] = batchRange(batch, rec.batch_size, rec.frames_total);
       let slept = 0;
       let lastReport = 0;
@@ -86,7 +93,20 @@ async function run(slots: number, frames: number, batchSize: number, stopAfterMs
   const seconds = (performance.now() - started) / 1000;
   await worker.close();
   await queue.close().catch(() => undefined);
-  return { slots, frames: framesDone, seconds, fps: framesDone / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), overheadP50: pct(overheads, 50), overheadP99: pct(overheads, 99), peakMemory, acceptMs, batchSize: record.batch_size, batches: record.batches_total };
+  return {
+    slots,
+    frames: framesDone,
+    seconds,
+    fps: framesDone / seconds,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    overheadP50: pct(overheads, 50),
+    overheadP99: pct(overheads, 99),
+    peakMemory,
+    acceptMs,
+    batchSize: record.batch_size,
+    batches: record.batches_total,
+  };
 }
 
 console.log(`simulated renderer: ${FRAMES_PER_BATCH} frame per batch, ${FRAME_MS} ms per frame, ${BATCHES} batches`);
@@ -100,7 +120,9 @@ for (const slots of values.slots.split(',').map(Number)) {
 }
 // A million-frame job: accepted at once; Redis memory while 32 slots work on it for 20 s.
 const big = await run(32, 1_000_000, 24, 20_000);
-console.log(`\n1,000,000-frame job: accepted in ${big.acceptMs.toFixed(1)} ms (${big.batches} batches of ${big.batchSize}); ` +
-  `after ${big.seconds.toFixed(0)} s with 32 slots, ${big.frames} frames done, Redis peak ${(big.peakMemory / 1024 / 1024).toFixed(2)} MiB`);
+console.log(
+  `\n1,000,000-frame job: accepted in ${big.acceptMs.toFixed(1)} ms (${big.batches} batches of ${big.batchSize}); ` +
+    `after ${big.seconds.toFixed(0)} s with 32 slots, ${big.frames} frames done, Redis peak ${(big.peakMemory / 1024 / 1024).toFixed(2)} MiB`,
+);
 conn.disconnect();
 await redis.dispose();

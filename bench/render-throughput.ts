@@ -19,12 +19,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
 import { parseSpec } from '@synthline/spec';
 import { plan } from '@synthline/planner';
 import { findBlender } from '@synthline/blender';
 import { renderDataset } from '@synthline/pipeline';
-import { startPrivateRedis } from '@synthline/queue';
-import { loadEnv, startApi } from '@synthline/api';
+import { startPrivateRedis } from '@synthline/cli/private-redis';
+import { startApi } from '@synthline/api';
 import { startWorker } from '@synthline/worker';
 
 const { values } = parseArgs({
@@ -40,7 +41,13 @@ const rounds = Number(values.rounds);
 const perFrame = Number(values['per-frame']);
 const LOOP = fileURLToPath(new URL('../blender-scripts/bench_loop.py', import.meta.url));
 const blender = findBlender();
-const spec = parseSpec({ name: 'bench', seed: 5, count: frames, render: { resolution: [128, 128], samples: 16 }, output: { shard_size: 1000 } });
+const spec = parseSpec({
+  name: 'bench',
+  seed: 5,
+  count: frames,
+  render: { resolution: [128, 128], samples: 16 },
+  output: { shard_size: 1000 },
+});
 const root = join(tmpdir(), `synthline-bench-${process.pid}`);
 
 async function writePlans(file: string, indices: number[], outDir: string) {
@@ -52,7 +59,20 @@ async function writePlans(file: string, indices: number[], outDir: string) {
 }
 
 async function blenderLoop(plansFile: string, outDir: string) {
-  await execa(blender, ['-b', '--factory-startup', '-Y', '--python-exit-code', '3', '--python', LOOP, '--', '--plans', plansFile, '--out', outDir]);
+  await execa(blender, [
+    '-b',
+    '--factory-startup',
+    '-Y',
+    '--python-exit-code',
+    '3',
+    '--python',
+    LOOP,
+    '--',
+    '--plans',
+    plansFile,
+    '--out',
+    outDir,
+  ]);
 }
 
 async function timeIt(fn: () => Promise<void>): Promise<number> {
@@ -73,11 +93,15 @@ const results: Record<string, number[]> = { service: [], synthline: [], plain_lo
 async function service(dir: string): Promise<number> {
   const redis = await startPrivateRedis({ appendonly: true });
   const env = { REDIS_URL: redis.url, SYNTHLINE_OUTPUT: dir, PORT: '0', LOG_LEVEL: 'silent', WORKER_SLOTS: '1' };
-  const api = await startApi(loadEnv(env));
-  const worker = await startWorker(env);
+  const api = await startApi(loadApiEnv(env));
+  const worker = await startWorker(loadWorkerEnv(env));
   try {
     const seconds = await timeIt(async () => {
-      const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+      const res = await fetch(`${api.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      });
       const { id } = (await res.json()) as { id: string };
       // Wait as a client does (`synthline watch`): on the job's event stream, until `end`.
       const events = await fetch(`${api.url}/v1/jobs/${id}/events`);
@@ -110,7 +134,12 @@ const ways: Record<string, (dir: string) => Promise<number>> = {
       await writePlans(f, [i], dir);
       files.push(f);
     }
-    return perFrame / (await timeIt(async () => { for (const f of files) await blenderLoop(f, dir); }));
+    return (
+      perFrame /
+      (await timeIt(async () => {
+        for (const f of files) await blenderLoop(f, dir);
+      }))
+    );
   },
 };
 
@@ -132,7 +161,14 @@ await rm(root, { recursive: true, force: true });
 const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
 const report = {
   date: new Date().toISOString(),
-  setup: { frames, rounds, per_frame_frames: perFrame, resolution: [128, 128], samples: 16, cores: (await import('node:os')).cpus().length },
+  setup: {
+    frames,
+    rounds,
+    per_frame_frames: perFrame,
+    resolution: [128, 128],
+    samples: 16,
+    cores: (await import('node:os')).cpus().length,
+  },
   frames_per_s: results,
   median_frames_per_s: med,
   service_vs_plain_loop: (med.service ?? 0) / (med.plain_loop ?? 1),

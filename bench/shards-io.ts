@@ -26,20 +26,79 @@ async function write(dir: string, n: number): Promise<void> {
   for (let i = 0; i < 8; i++) {
     const raw = Buffer.alloc(256 * 256 * 3);
     for (let k = 0; k < raw.length; k++) raw[k] = (k * 2654435761 + i * 97) >>> 24;
-    images.push(await sharp(raw, { raw: { width: 256, height: 256, channels: 3 } }).png().toBuffer());
+    images.push(
+      await sharp(raw, { raw: { width: 256, height: 256, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
   }
   const asm = new DatasetAssembler(spec, dir, [0, n]);
   for (let i = 0; i < n; i++) {
     const p = plan(spec, i);
     const label = {
-      key: p.key, index: i, class: 'iphone-8_silver', class_index: 1, attributes: { model: 'iphone-8', color: 'Silver', side: 'front' }, source: 'synthetic', asset: p.product.asset,
-      image: { format: 'png', width: 256, height: 256 }, bbox: [10, 10, 100, 100], visible_pixels: 5000, visible_fraction: 1, split: 'train', annotations: {},
-      pose: { side_up: 'front', yaw_deg: 0, offset_m: [0, 0], location_m: [0, 0, 0], rotation_euler_deg: [0, 0, 0], matrix_world: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dimensions_m: [0.07, 0.14, 0.007] },
-      color: p.product.color, camera: { K: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], world_to_camera: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], convention: 'opencv', plan: p.camera },
-      lights: p.lights, world: p.world, background: p.background, sensor: p.sensor, render: p.render, blender_version: '3.4.1',
+      key: p.key,
+      index: i,
+      class: 'iphone-8_silver',
+      class_index: 1,
+      attributes: { model: 'iphone-8', color: 'Silver', side: 'front' },
+      source: 'synthetic',
+      asset: p.product.asset,
+      image: { format: 'png', width: 256, height: 256 },
+      bbox: [10, 10, 100, 100],
+      visible_pixels: 5000,
+      visible_fraction: 1,
+      split: 'train',
+      annotations: {},
+      pose: {
+        side_up: 'front',
+        yaw_deg: 0,
+        offset_m: [0, 0],
+        location_m: [0, 0, 0],
+        rotation_euler_deg: [0, 0, 0],
+        matrix_world: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+        dimensions_m: [0.07, 0.14, 0.007],
+      },
+      color: p.product.color,
+      camera: {
+        K: [
+          [1, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+        ],
+        world_to_camera: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+        convention: 'opencv',
+        plan: p.camera,
+      },
+      lights: p.lights,
+      world: p.world,
+      background: p.background,
+      sensor: p.sensor,
+      render: p.render,
+      blender_version: '3.4.1',
     } as unknown as SampleLabel;
     const image = images[i % images.length] as Buffer;
-    await asm.add({ key: p.key, members: [{ ext: 'png', data: image }, { ext: 'json', data: Buffer.from(JSON.stringify(label)) }, { ext: 'cls', data: Buffer.from('1') }] }, label, image);
+    await asm.add(
+      {
+        key: p.key,
+        members: [
+          { ext: 'png', data: image },
+          { ext: 'json', data: Buffer.from(JSON.stringify(label)) },
+          { ext: 'cls', data: Buffer.from('1') },
+        ],
+      },
+      label,
+      image,
+    );
   }
   await asm.finish();
 }
@@ -60,11 +119,19 @@ if (mode === 'write' || mode === 'verify') {
   console.log('samples   size      write MB/s  peak RSS    verify MB/s  peak RSS');
   for (const n of [1000, 4000, 16000]) {
     const dir = await mkdtemp(join(tmpdir(), 'synthline-bench-io-'));
-    const go = (m: string) => JSON.parse(execFileSync('node', ['--import', 'tsx', self, m, dir, String(n)], { encoding: 'utf8' }).trim().split('\n').pop() ?? '{}') as { seconds: number; bytes: number; peakRssMiB: number };
+    const go = (m: string) =>
+      JSON.parse(
+        execFileSync('node', ['--import', 'tsx', self, m, dir, String(n)], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop() ?? '{}',
+      ) as { seconds: number; bytes: number; peakRssMiB: number };
     const w = go('write');
     const v = go('verify');
     const mb = w.bytes / 1e6;
-    console.log(`${String(n).padStart(7)}   ${mb.toFixed(0).padStart(5)} MB   ${(mb / w.seconds).toFixed(0).padStart(8)}   ${w.peakRssMiB.toFixed(0).padStart(5)} MiB   ${(mb / v.seconds).toFixed(0).padStart(9)}   ${v.peakRssMiB.toFixed(0).padStart(5)} MiB`);
+    console.log(
+      `${String(n).padStart(7)}   ${mb.toFixed(0).padStart(5)} MB   ${(mb / w.seconds).toFixed(0).padStart(8)}   ${w.peakRssMiB.toFixed(0).padStart(5)} MiB   ${(mb / v.seconds).toFixed(0).padStart(9)}   ${v.peakRssMiB.toFixed(0).padStart(5)} MiB`,
+    );
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,7 @@
 """The "plain Blender loop" baseline: render every FramePlan of a JSON-lines file in this one
 Blender process with the same scene code as the render server (image + bbox), no protocol.
+The plans come from the TypeScript planner (bench/render-throughput.ts, or
+`node --import tsx scripts/plan-frames.ts spec.json --out-dir DIR > plans.jsonl`).
 
     blender -b --factory-startup -Y --python-exit-code 3 --python blender-scripts/bench_loop.py \
             -- --plans plans.jsonl --out DIR [--report FILE] [--per-frame]
@@ -22,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from synthline_bpy.plan import parse_plan  # noqa: E402
+from synthline_bpy.core.plan import parse_plan  # noqa: E402
 from synthline_bpy.scene import Scene  # noqa: E402
 
 
@@ -32,13 +34,16 @@ def _cpu() -> float:
 
 
 def main() -> int:
-    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser(prog="bench_loop.py")
     p.add_argument("--plans", required=True)
     p.add_argument("--out", required=True, help="directory for the images (overrides the plans)")
     p.add_argument("--report")
-    p.add_argument("--persistent-data", action="store_true",
-                   help="experiment only: faster, but frames then depend on earlier frames")
+    p.add_argument(
+        "--persistent-data",
+        action="store_true",
+        help="experiment only: faster, but frames then depend on earlier frames",
+    )
     p.add_argument("--per-frame", action="store_true", help="also report each frame's seconds")
     a = p.parse_args(argv)
 

@@ -20,43 +20,105 @@ if HERE not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from synthline_bpy import catalog, colour, pngio  # noqa: E402
-from synthline_bpy.plan import parse_plan  # noqa: E402
+from synthline_bpy.core import colour  # noqa: E402
+from synthline_bpy.core import catalog, pngio  # noqa: E402
+from synthline_bpy.core.plan import parse_plan  # noqa: E402
 from synthline_bpy.scene import Scene  # noqa: E402
 
 
+# The planner's kelvinToRgb(5200) (packages/planner), as plans carry it: colour temperature is
+# converted in TypeScript only.
+RGB_5200K = [1.0, 0.909, 0.834]
+
+
 def plan_for(model: dict, ci: int, side: str, out: str, a, i: int) -> dict:
+    """A fixed plan for one model and side (a visual check, not a dataset: the planner's
+    randomisation is off here), complete as protocol.schema.json wants it."""
     c = model["colors"][ci % len(model["colors"])]
     key = f"{model['id']}-{side}"
-    lights = [{"type": a.light, "energy_w": a.energy, "rgb": list(colour.kelvin_to_srgb(5200)),
-               "distance_m": 0.75, "elevation_deg": 60.0, "azimuth_deg": 210.0 + 40 * i,
-               "size_m": 0.2, "spot_angle_deg": 45.0}]
+    lights = [
+        {
+            "type": a.light,
+            "energy_w": a.energy,
+            "color_temperature_k": 5200,
+            "rgb": RGB_5200K,
+            "distance_m": 0.75,
+            "elevation_deg": 60.0,
+            "azimuth_deg": 210.0 + 40 * i,
+            "size_m": 0.2,
+            "spot_angle_deg": 45.0,
+        }
+    ]
     if a.two_lights:
-        lights.append({"type": "point", "energy_w": a.energy * 0.5, "rgb": [1.0, 1.0, 1.0],
-                       "distance_m": 0.8, "elevation_deg": 40.0, "azimuth_deg": 20.0 + 40 * i,
-                       "size_m": 0.1, "spot_angle_deg": 45.0})
+        lights.append(
+            {
+                "type": "point",
+                "energy_w": a.energy * 0.5,
+                "color_temperature_k": 6500,
+                "rgb": [1.0, 1.0, 1.0],
+                "distance_m": 0.8,
+                "elevation_deg": 40.0,
+                "azimuth_deg": 20.0 + 40 * i,
+                "size_m": 0.1,
+                "spot_angle_deg": 45.0,
+            }
+        )
+    srgb = list(colour.hex_to_srgb(c["srgb"]))
     return {
-        "index": i, "key": key,
-        "product": {"asset": f"builtin:{model['id']}", "model": model["id"],
-                    "color": {"name": c["name"], "srgb": list(colour.hex_to_srgb(c["srgb"]))},
-                    "side_up": side, "yaw_deg": a.yaw + 7 * i, "offset_m": [0.0, 0.0]},
-        "camera": {"distance_m": a.distance, "elevation_deg": a.elevation,
-                   "azimuth_deg": 30.0 + 20 * i,
-                   "roll_deg": 0.0, "focal_length_mm": 35.0, "sensor_width_mm": 36.0,
-                   "look_at_m": [0.0, 0.0, 0.0]},
+        "index": i,
+        "key": key,
+        "product": {
+            "asset": f"builtin:{model['id']}",
+            "model": model["id"],
+            "color": {"name": c["name"], "srgb": srgb, "nominal_srgb": srgb},
+            "side_up": side,
+            "source": None,
+            "yaw_deg": a.yaw + 7 * i,
+            "offset_m": [0.0, 0.0],
+        },
+        "camera": {
+            "distance_m": a.distance,
+            "elevation_deg": a.elevation,
+            "azimuth_deg": 30.0 + 20 * i,
+            "roll_deg": 0.0,
+            "focal_length_mm": 35.0,
+            "sensor_width_mm": 36.0,
+            "look_at_m": [0.0, 0.0, 0.0],
+        },
         "lights": lights,
         "world": {"hdri": a.hdri, "strength": a.strength, "rotation_deg": 40.0 * i},
-        "background": {"kind": "belt", "belt_srgb": [a.belt, a.belt, a.belt * 1.05], "texture_scale": 1.0,
-                       "texture_offset": [0.1 * i, 0.3 * i], "roughness": 0.75},
-        "render": {"engine": "cycles", "samples": a.samples, "resolution": [a.res, a.res],
-                   "seed": 1000 + i, "denoise": False},
-        "outputs": {"image": os.path.join(out, key + ".png"),
-                    "mask": os.path.join(out, key + ".mask.png")},
+        "background": {
+            "kind": "belt",
+            "belt_srgb": [a.belt, a.belt, a.belt * 1.05],
+            "texture_scale": 1.0,
+            "texture_offset": [0.1 * i, 0.3 * i],
+            "roughness": 0.75,
+        },
+        "render": {
+            "engine": "cycles",
+            "samples": a.samples,
+            "resolution": [a.res, a.res],
+            "seed": 1000 + i,
+            "denoise": False,
+        },
+        "sensor": {
+            "noise_sigma": 0.0,
+            "grain_strength": 0.0,
+            "grain_size_px": 1.0,
+            "blur_sigma_px": 0.0,
+            "exposure_ev": 0.0,
+            "seed": 0,
+        },
+        "debug": {"crash": False},
+        "outputs": {
+            "image": os.path.join(out, key + ".png"),
+            "mask": os.path.join(out, key + ".mask.png"),
+        },
     }
 
 
 def main() -> int:
-    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
     p.add_argument("--res", type=int, default=256)
@@ -85,16 +147,18 @@ def main() -> int:
         for side in ("front", "back"):
             plan = parse_plan(plan_for(m, a.colour + i, side, out, a, i))
             r = scene.render(plan)
-            print(f"EXAMPLE {m['id']} {side} bbox={r['bbox']} vis={r['visible_pixels']} "
-                  f"{r['seconds']:.3f}s", flush=True)
+            print(
+                f"EXAMPLE {m['id']} {side} bbox={r['bbox']} vis={r['visible_pixels']} "
+                f"{r['seconds']:.3f}s",
+                flush=True,
+            )
             w, h, ch, px = pngio.read(plan.outputs.image)
             row.append(np.frombuffer(px, np.uint8).reshape(h, w, ch))
         w, h, ch, px = pngio.read(plan.outputs.mask)
         row.append(np.repeat(np.frombuffer(px, np.uint8).reshape(h, w, 1), 3, axis=2))
         rows.append(np.concatenate(row, axis=1))
     sheet = np.ascontiguousarray(np.concatenate(rows, axis=0))
-    pngio.write(os.path.join(out, "sheet.png"), sheet.shape[1], sheet.shape[0], 3,
-                sheet.tobytes())
+    pngio.write(os.path.join(out, "sheet.png"), sheet.shape[1], sheet.shape[0], 3, sheet.tobytes())
     return 0
 
 

@@ -22,16 +22,24 @@ from synthline_bpy import compat  # noqa: E402
 
 
 def main() -> int:
-    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser(prog="list_devices.py")
     p.add_argument("--out-fd", type=int, default=1)
     opts = p.parse_args(argv)
-    line = json.dumps({"type": "devices", "blender_version": compat.version_string(),
-                       "devices": [d.to_json() for d in compat.cycles_devices()]},
-                      separators=(",", ":")) + "\n"
+    line = (
+        json.dumps(
+            {
+                "type": "devices",
+                "blender_version": compat.version_string(),
+                "devices": [d.to_json() for d in compat.cycles_devices()],
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
     data = line.encode("utf-8")
     while data:
-        data = data[os.write(opts.out_fd, data):]
+        data = data[os.write(opts.out_fd, data) :]
     return 0
 
 

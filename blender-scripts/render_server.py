@@ -1,13 +1,13 @@
 """synthline render server: JSON lines over dedicated pipes (docs/render-protocol.md).
 
     blender -b --factory-startup -Y --python-exit-code 3 -t <threads> \
-            --python blender-scripts/render_server.py -- --in-fd 3 --out-fd 4 [--max-frames N] \
-            [--device auto|cpu|cuda|optix|hip|metal|oneapi] [--device-index I] [--allow-cpu-fallback]
+            --python blender-scripts/render_server.py -- --in-fd 3 --out-fd 4 [--max-frames N]
 
 stdout/stderr stay Blender's own log; requests arrive on --in-fd, replies leave on --out-fd.
-The device is chosen once at start (synthline_bpy/devices.py) and reported in the `ready` line;
-a GPU asked for but absent is a start error line (code DEVICE_UNAVAILABLE) naming every device
-Blender found (list_devices.py lists them without starting a server).
+Every message is a schema of synthline_bpy/core/protocol.schema.json (generated from the zod schemas
+in packages/spec). At start the server writes a `devices` line with every Cycles device Blender
+found; the driver decides (packages/blender/src/devices.ts) and answers `use_device`; the server
+switches Cycles to it, builds its scene and writes `ready`.
 """
 from __future__ import annotations
 
@@ -27,26 +27,26 @@ if HERE not in sys.path:
 import bpy  # noqa: E402
 
 from synthline_bpy import compat  # noqa: E402
-from synthline_bpy import devices as devices_mod  # noqa: E402
-from synthline_bpy import library  # noqa: E402
-from synthline_bpy.library import BadAsset  # noqa: E402
-from synthline_bpy.plan import PlanError, parse_plan, parse_source  # noqa: E402
-from synthline_bpy.scene import OutputMissing, Scene, rss_bytes  # noqa: E402
+from synthline_bpy.core import protocol  # noqa: E402
+from synthline_bpy.core.devices import parse_use_device  # noqa: E402
+from synthline_bpy.core.assets import BadAsset  # noqa: E402
+from synthline_bpy.core.process import rss_bytes  # noqa: E402
+from synthline_bpy.core.plan import PlanError, parse_plan, parse_source  # noqa: E402
+from synthline_bpy.scene import Scene, library  # noqa: E402
+from synthline_bpy.scene.render import OutputMissing  # noqa: E402
 
 
 def parse_args(argv):
-    args = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = argv[argv.index("--") + 1 :] if "--" in argv else []
     p = argparse.ArgumentParser(prog="render_server.py")
     p.add_argument("--in-fd", type=int, required=True)
     p.add_argument("--out-fd", type=int, required=True)
-    p.add_argument("--max-frames", type=int, default=0,
-                   help="exit after answering this many render requests (0 = no limit)")
-    p.add_argument("--device", default="auto", choices=devices_mod.KINDS,
-                   help="Cycles device kind; auto = best GPU kind present, else the CPU")
-    p.add_argument("--device-index", type=int, default=None,
-                   help="render on this one GPU of the kind (0 = first); default: all of them")
-    p.add_argument("--allow-cpu-fallback", action="store_true",
-                   help="render on the CPU when the GPU asked for is absent")
+    p.add_argument(
+        "--max-frames",
+        type=int,
+        default=0,
+        help="exit after answering this many render requests (0 = no limit)",
+    )
     return p.parse_args(args)
 
 
@@ -56,6 +56,7 @@ def die_with_parent() -> None:
         return
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -76,22 +77,35 @@ class Replies:
             view = view[n:]
 
     def error(self, rid, code: str, message: str, tb: str = "") -> None:
-        self.send({"id": rid, "ok": False,
-                   "error": {"code": code, "message": message, "traceback": tb}})
+        self.send({"id": rid, "ok": False, "error": server_error(code, message, tb)})
 
 
-def choose_device(opts, out: Replies, inp):
-    """Applies the requested device; on failure sends a start error line and returns None."""
+def server_error(code: str, message: str, tb: str = "") -> dict:
+    # A code outside the protocol's enum would reach the driver as an unknown failure.
+    assert code in protocol.SERVER_ERROR_CODES, code
+    return {"code": code, "message": message, "traceback": tb}
+
+
+def use_device(out: Replies, inp):
+    """Lists the devices, reads the driver's `use_device` answer and applies it.
+
+    Returns (UseDevice, the devices' JSON), or None when the driver closed the pipe (it decided
+    the device asked for is not there) or after a start error line.
+    """
+    found = [d.to_json() for d in compat.cycles_devices()]
+    out.send({"type": "devices", "blender_version": compat.version_string(), "devices": found})
+    line = inp.readline()
+    if not line:
+        return None  # EOF: no device to render on, or the driver died
     try:
-        return compat.use_cycles_device(bpy.context.scene, opts.device, opts.device_index,
-                                        opts.allow_cpu_fallback)
-    except devices_mod.DeviceUnavailable as e:
-        code, msg, tb = "DEVICE_UNAVAILABLE", str(e), ""
-    except ValueError as e:
-        code, msg, tb = "BAD_REQUEST", str(e), traceback.format_exc()
+        use = parse_use_device(json.loads(line))
+        compat.apply_cycles_device(bpy.context.scene, use)
+        return use, found
+    except ValueError as e:  # unparseable or not a valid use_device request
+        err = server_error("BAD_REQUEST", str(e), traceback.format_exc())
     except Exception as e:  # Blender refused a preference: still a start error, not a silent exit
-        code, msg, tb = "START_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc()
-    out.send({"type": "error", "error": {"code": code, "message": msg, "traceback": tb}})
+        err = server_error("START_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc())
+    out.send({"type": "error", "error": err})
     # Wait for the driver to close the pipe (it kills us after reading the line), so the line
     # is read before the process is seen to exit.
     while inp.read(1 << 16):
@@ -106,17 +120,23 @@ def serve(opts) -> int:
         return 0
     out = Replies(opts.out_fd)
     inp = os.fdopen(opts.in_fd, "rb", buffering=1 << 16)
-    chosen = choose_device(opts, out, inp)
-    if chosen is None:
+    started = use_device(out, inp)
+    if started is None:
         return 0
-    choice, found = chosen
+    use, found = started
     scene = Scene()
-    compat.apply_cycles_device(scene.scene, choice)  # the scene Scene() set up renders on it too
-    device_info = {"device": choice.label, "device_kind": choice.kind,
-                   "device_fallback": choice.fallback, "device_note": choice.note,
-                   "devices": [d.to_json() for d in found]}
-    out.send({"type": "ready", "blender_version": compat.version_string(), "pid": os.getpid(),
-              "python": platform.python_version(), **device_info})
+    compat.apply_cycles_device(scene.scene, use)  # the scene Scene() set up renders on it too
+    device_info = {"device": use.label, "device_kind": use.kind, "devices": found}
+    out.send(
+        {
+            "type": "ready",
+            "blender_version": compat.version_string(),
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "device": use.label,
+            "device_kind": use.kind,
+        }
+    )
     frames = 0
     while True:
         line = inp.readline()
@@ -144,7 +164,7 @@ def serve(opts) -> int:
         elif op == "devices":
             out.send({"id": rid, "ok": True, "result": device_info})
         elif op == "render":
-            handle_render(scene, out, rid, req.get("plan"), choice.label)
+            handle_render(scene, out, rid, req.get("plan"), use.label)
             frames += 1
             if opts.max_frames and frames >= opts.max_frames:
                 return 0
@@ -166,9 +186,9 @@ def handle_render(scene: Scene, out: Replies, rid, raw_plan, device: str = "cpu"
         os.abort()  # test hook: the driver must survive a dying Blender
     try:
         if plan.allocate_mb:
-            # test hook: memory grabbed at once, as an exploding model would (MemoryError under a cap)
-            hog = bytearray(plan.allocate_mb * 1024 * 1024)
-            del hog
+            # Test hook: memory grabbed at once, as an exploding model would (MemoryError under
+            # a cap); dropped at once.
+            bytearray(plan.allocate_mb * 1024 * 1024)
         result = scene.render(plan)  # PlanError here: unknown model or HDRI
         result["seconds"] = round(time.perf_counter() - t0, 6)
         result["device"] = device

@@ -9,6 +9,9 @@ if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; 
 if [ -z "${BLENDER:-}" ] && ! command -v blender >/dev/null 2>&1; then need_apt+=(blender); fi
 # Debian's Blender imports numpy from the system Python (not a pyenv or venv python3 on PATH).
 if [ -z "${BLENDER:-}" ] && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_apt+=(python3-numpy); fi
+# The Python linter and formatter that `npm test` runs over blender-scripts/ (no pip packages).
+if ! command -v flake8 >/dev/null 2>&1; then need_apt+=(flake8); fi
+if ! command -v black >/dev/null 2>&1; then need_apt+=(black); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json
+echo "== layering (.dependency-cruiser.mjs: declared dependencies, layer order, no cycles)" >&2
+npm run --silent layering
+echo "== lint and format (biome.json for TypeScript; flake8 and black for blender-scripts)" >&2
+npm run --silent lint
 echo "== python (blender-scripts, no Blender needed)" >&2
 python3 -m unittest discover -s blender-scripts/tests -t blender-scripts
 echo "== node tests" >&2

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startPrivateRedis, createRedis, type PrivateRedis } from '@synthline/queue';
-import { loadEnv, startApi, type RunningApi } from '@synthline/api';
+import { loadApiEnv } from '@synthline/config';
+import { createRedis } from '@synthline/queue';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { startApi, type RunningApi } from '@synthline/api';
 import { cli, tempDir, jobKeys } from './helpers.ts';
 
 // Access control through real HTTP: API keys (stored hashed), loopback-only without keys,
@@ -13,7 +15,16 @@ const running: RunningApi[] = [];
 let n = 0;
 
 async function api(extra: Record<string, string>): Promise<RunningApi> {
-  const a = await startApi(loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: `acc${process.pid}x${n++}`, SYNTHLINE_OUTPUT: await tempDir(), PORT: '0', LOG_LEVEL: 'silent', ...extra }));
+  const a = await startApi(
+    loadApiEnv({
+      REDIS_URL: redis.url,
+      SYNTHLINE_PREFIX: `acc${process.pid}x${n++}`,
+      SYNTHLINE_OUTPUT: await tempDir(),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...extra,
+    }),
+  );
   running.push(a);
   return a;
 }
@@ -87,16 +98,27 @@ test('operator caps on count, resolution and samples name each field; nothing is
   });
   assert.equal(res.status, 400);
   const p = (await res.json()) as { errors: { path: string }[] };
-  assert.deepEqual(p.errors.map((e) => e.path), ['count', 'render.resolution[0]', 'render.samples']);
+  assert.deepEqual(
+    p.errors.map((e) => e.path),
+    ['count', 'render.resolution[0]', 'render.samples'],
+  );
   const r = createRedis(redis.url);
   assert.deepEqual(jobKeys(await r.keys(`${prefix}:*`)), [], 'no job and no batch stored');
   r.disconnect();
-  const ok = await fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 100, render: { resolution: [512, 512], samples: 64 } }) });
+  const ok = await fetch(`${a.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ count: 100, render: { resolution: [512, 512], samples: 64 } }),
+  });
   assert.equal(ok.status, 202);
 });
 
 test('the body size limit answers 413', async () => {
   const a = await api({ BODY_LIMIT: '2048' });
-  const res = await fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(4000) }) });
+  const res = await fetch(`${a.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'x'.repeat(4000) }),
+  });
   assert.equal(res.status, 413);
 });

@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { CatalogView, JobPage, Problem, SubmittedJob, loadEnv, startApi, type RunningApi } from '@synthline/api';
-import { JobQueue, JobView, createRedis, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { loadApiEnv } from '@synthline/config';
+import { CatalogView, JobPage, Problem, SubmittedJob, startApi, type RunningApi } from '@synthline/api';
+import { JobQueue, createRedis } from '@synthline/queue';
+import { JobView } from '@synthline/api';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
 import { TarWriter, writeManifest } from '@synthline/shards';
 import { FileStorage, commitFragmentInfo } from '@synthline/storage';
 import { tempDir, tinySpec } from './helpers.ts';
@@ -27,7 +30,7 @@ before(async () => {
   const out = await tempDir('synthline-api-');
   storage = new FileStorage(out);
   api = await startApi(
-    loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: out, PORT: '0', LOG_LEVEL: 'silent' }),
+    loadApiEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: out, PORT: '0', LOG_LEVEL: 'silent' }),
   );
   observerRedis = createRedis(redis.url);
   observerRedis.on('error', () => undefined); // reconnects while the outage test stops Redis
@@ -51,9 +54,16 @@ interface Answer {
   json: unknown;
 }
 
-async function call(method: string, path: string, opts: { body?: unknown; raw?: string | Buffer; type?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; raw?: string | Buffer; type?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  const headers: Record<string, string> = { ...(body !== undefined ? { 'content-type': opts.type ?? 'application/json' } : {}), ...opts.headers };
+  const headers: Record<string, string> = {
+    ...(body !== undefined ? { 'content-type': opts.type ?? 'application/json' } : {}),
+    ...opts.headers,
+  };
   const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
@@ -220,11 +230,21 @@ test('the OpenAPI document comes from the same schemas; the UI is at /docs', asy
     .looseObject({
       openapi: z.string(),
       paths: z.record(z.string(), z.looseObject({ post: z.looseObject({ requestBody: z.unknown() }).optional() })),
-      components: z.looseObject({ schemas: z.record(z.string(), z.looseObject({ properties: z.record(z.string(), z.unknown()).optional() })) }),
+      components: z.looseObject({
+        schemas: z.record(z.string(), z.looseObject({ properties: z.record(z.string(), z.unknown()).optional() })),
+      }),
     })
     .parse(d.json);
   assert.match(doc.openapi, /^3\./);
-  for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/samples/{index}', '/v1/catalog', '/healthz', '/readyz']) {
+  for (const p of [
+    '/v1/jobs',
+    '/v1/jobs/{id}',
+    '/v1/jobs/{id}/events',
+    '/v1/jobs/{id}/samples/{index}',
+    '/v1/catalog',
+    '/healthz',
+    '/readyz',
+  ]) {
     assert.ok(doc.paths[p], `documents ${p}`);
   }
   assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/docs')), 'the docs do not document themselves');
@@ -250,9 +270,14 @@ test('bad requests are 4xx problems naming the field, and enqueue nothing', asyn
   assert.deepEqual(types.sort(), ['count', 'render.format', 'render.samples', 'seed']);
 
   const model = problem(await submit({ products: [{ asset: 'builtin:nokia-3310' }] }), 400, '/v1/jobs');
-  assert.deepEqual(model.errors?.map((e) => e.path), ['products[0].asset']);
+  assert.deepEqual(
+    model.errors?.map((e) => e.path),
+    ['products[0].asset'],
+  );
   assert.match(model.errors?.[0]?.message ?? '', /unknown model "nokia-3310"/);
-  assert.deepEqual(assertProblem(await submit({ products: [{ asset: 'builtin:iphone-13', colors: ['Plaid'] }] }), 400, '/v1/jobs'), ['products[0].colors[0]']);
+  assert.deepEqual(assertProblem(await submit({ products: [{ asset: 'builtin:iphone-13', colors: ['Plaid'] }] }), 400, '/v1/jobs'), [
+    'products[0].colors[0]',
+  ]);
   assert.deepEqual(assertProblem(await submit([1, 2]), 400, '/v1/jobs'), ['(spec)']);
 
   problem(await call('POST', '/v1/jobs', { raw: JSON.stringify(tinySpec()), type: 'text/plain' }), 415, '/v1/jobs');
@@ -295,7 +320,14 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
   const frag = new TarWriter(await storage.prepare(id, tar));
   for (const i of [24, 25, 27]) {
     const key = String(i).padStart(8, '0');
-    await frag.add({ key, members: [{ ext: 'png', data: image(i) }, { ext: 'json', data: Buffer.from('{}') }, { ext: 'cls', data: Buffer.from('0') }] });
+    await frag.add({
+      key,
+      members: [
+        { ext: 'png', data: image(i) },
+        { ext: 'json', data: Buffer.from('{}') },
+        { ext: 'cls', data: Buffer.from('0') },
+      ],
+    });
   }
   await frag.finish();
   // Not served before the batch's info commits it.
@@ -316,11 +348,21 @@ test('GET samples: 400 for a bad index, 404 until rendered, then the image from 
   const dir = storage.localPath(jpg, '');
   await mkdir(dir, { recursive: true });
   const shards = [];
-  for (const [n, keys] of [[0, [0, 1]], [1, [2, 3]]] as const) {
+  for (const [n, keys] of [
+    [0, [0, 1]],
+    [1, [2, 3]],
+  ] as const) {
     const w = new TarWriter(join(dir, `jpegs-00000${n}.tar`));
     for (const i of keys) await w.add({ key: String(i).padStart(8, '0'), members: [{ ext: 'jpg', data: image(i) }] });
     const info = await w.finish();
-    shards.push({ name: `jpegs-00000${n}.tar`, samples: info.samples, bytes: info.bytes, sha256: info.sha256, first_key: info.firstKey, last_key: info.lastKey });
+    shards.push({
+      name: `jpegs-00000${n}.tar`,
+      samples: info.samples,
+      bytes: info.bytes,
+      sha256: info.sha256,
+      first_key: info.firstKey,
+      last_key: info.lastKey,
+    });
   }
   await writeManifest(dir, {
     format: 'synthline.dataset/1',
@@ -406,7 +448,7 @@ test('progress events follow the job store', async () => {
   const events = sse(res);
   assert.equal((await events.next()).value?.event, 'status');
   // Stand in for a worker: the job starts, a batch reports frames, then it is cancelled.
-  await queue.store.transition(id, 'running', ['queued'], { started_at: new Date().toISOString() });
+  await queue.store.start(id);
   const seen: string[] = [];
   for await (const e of events) {
     const v = JobView.parse(JSON.parse(e.data));
@@ -420,7 +462,7 @@ test('progress events follow the job store', async () => {
 test('the server closes with event streams open', async () => {
   const id = await newJob({ name: 'open-stream', count: 3 });
   const other = await startApi(
-    loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: storage.root, PORT: '0', LOG_LEVEL: 'silent' }),
+    loadApiEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: storage.root, PORT: '0', LOG_LEVEL: 'silent' }),
   );
   const res = await fetch(`${other.url}/v1/jobs/${id}/events`);
   const events = sse(res);

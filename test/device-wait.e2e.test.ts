@@ -3,8 +3,11 @@ import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { parseSpec } from '@synthline/spec';
 import { openStorage } from '@synthline/storage';
-import { JobQueue, createRedis, startPrivateRedis, workerList, type JobRecord, type PrivateRedis } from '@synthline/queue';
-import { startWorker, type RunningWorker } from '@synthline/worker';
+import { workerList, type JobRecord } from '@synthline/jobs';
+import { JobQueue, createRedis } from '@synthline/queue';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { loadWorkerEnv } from '@synthline/config';
+import { startWorker, type RunningWorker, type WorkerFaults } from '@synthline/worker';
 import { endedJobs } from '../apps/worker/src/job-failures.ts';
 import { UNSERVABLE_SINCE } from '../apps/worker/src/job-waits.ts';
 import { tempDir, tinySpec, until } from './helpers.ts';
@@ -32,9 +35,12 @@ after(async () => {
   await redis?.dispose();
 });
 
-
 /** A worker on the CPU and a queue to submit to, on a prefix of their own. */
-async function stack(extra: Record<string, string> = {}, queueOpts: ConstructorParameters<typeof JobQueue>[2] = {}) {
+async function stack(
+  extra: Record<string, string> = {},
+  queueOpts: ConstructorParameters<typeof JobQueue>[2] = {},
+  faults: WorkerFaults = {},
+) {
   const prefix = `dw${process.pid}x${n++}`;
   const out = await tempDir('synthline-devwait-');
   const env = {
@@ -50,7 +56,7 @@ async function stack(extra: Record<string, string> = {}, queueOpts: ConstructorP
     LOG_LEVEL: 'silent',
     ...extra,
   };
-  const worker = await startWorker(env);
+  const worker = await startWorker(loadWorkerEnv(env), { faults });
   workers.push(worker);
   const queue = new JobQueue(conn, prefix, { batchSize: 3, window: 2, ...queueOpts });
   queues.push(queue);
@@ -76,7 +82,9 @@ const small = (over: Record<string, unknown> = {}) =>
 test('a job asking for a device no live worker has fails with DEVICE_UNAVAILABLE after DEVICE_WAIT_MS; a CPU job beside it completes', async () => {
   const s = await stack();
   // The worker says what it serves.
-  const views = await until('the worker in the registry', async () => workerList(await s.queue.store.workers()).items.find((w) => w.id === s.worker.id));
+  const views = await until('the worker in the registry', async () =>
+    workerList(await s.queue.store.workers()).items.find((w) => w.id === s.worker.id),
+  );
   assert.deepEqual([views.status, views.device_kinds, views.device_requested, views.cpu_fallback], ['live', ['cpu'], 'cpu', false]);
 
   const t0 = Date.now();
@@ -96,14 +104,19 @@ test('a job asking for a device no live worker has fails with DEVICE_UNAVAILABLE
   assert.match(failed.error?.message ?? '', /WORKER_DEVICE=optix/);
   assert.equal(failed.started_at, null, 'it never ran');
   assert.ok(failed.finished_at);
-  assert.deepEqual(failed.notes, [`no live worker renders on render.device "optix" (they render on cpu): the job waits up to 2 s (DEVICE_WAIT_MS) for one, then fails with DEVICE_UNAVAILABLE`]);
+  assert.deepEqual(failed.notes, [
+    `no live worker renders on render.device "optix" (they render on cpu): the job waits up to 2 s (DEVICE_WAIT_MS) for one, then fails with DEVICE_UNAVAILABLE`,
+  ]);
   assert.ok(tookMs >= DEVICE_WAIT_MS, `failed after ${tookMs} ms, before the ${DEVICE_WAIT_MS} ms bound`);
   assert.ok(tookMs < DEVICE_WAIT_MS + 30_000, `failed after ${tookMs} ms: not bounded`);
   // Nothing of it is left to run: no batch waiting, delayed or active, no finalize pending.
   await until('no BullMQ job of the failed job left', async () => (await s.pending(optix)).length === 0, 30_000);
   // Its batches were handed back, not failed through their attempts: none retried.
   const failedBatches = (await s.queue.render.getJobs(['failed'])).filter((j) => (j.data as { jobId?: string }).jobId === optix);
-  assert.ok(failedBatches.every((j) => j.attemptsMade <= 1), JSON.stringify(failedBatches.map((j) => j.attemptsMade)));
+  assert.ok(
+    failedBatches.every((j) => j.attemptsMade <= 1),
+    JSON.stringify(failedBatches.map((j) => j.attemptsMade)),
+  );
 
   const done = await s.ended(cpu);
   assert.equal(done.status, 'completed', JSON.stringify(done.error));
@@ -114,7 +127,9 @@ test('a job asking for a device no live worker has fails with DEVICE_UNAVAILABLE
 
 test('a cuda job allowing CPU fallback is rendered by the CPU worker, no wait recorded', async () => {
   const s = await stack();
-  const id = await s.submit(small({ name: 'fallback', render: { resolution: [48, 40], samples: 2, device: 'cuda', allow_cpu_fallback: true } }));
+  const id = await s.submit(
+    small({ name: 'fallback', render: { resolution: [48, 40], samples: 2, device: 'cuda', allow_cpu_fallback: true } }),
+  );
   const r = await s.ended(id);
   assert.equal(r.status, 'completed', JSON.stringify(r.error));
   assert.equal(await conn.hget(`${s.prefix}:job:${id}`, UNSERVABLE_SINCE), null);
@@ -128,7 +143,15 @@ test('a job waits while a live worker has its device, the wait restarting when o
   const key = `${s.prefix}:job:${id}`;
   await until('the wait to be recorded', async () => conn.hget(key, UNSERVABLE_SINCE));
   // A worker with a HIP GPU joins (its heartbeats only: no such GPU here).
-  const gpu = { host: 'gpu-box', pid: 1, heartbeat_ms: 200, started_at: new Date().toISOString(), device_kinds: ['hip'], device_requested: 'hip', cpu_fallback: false };
+  const gpu = {
+    host: 'gpu-box',
+    pid: 1,
+    heartbeat_ms: 200,
+    started_at: new Date().toISOString(),
+    device_kinds: ['hip'],
+    device_requested: 'hip',
+    cpu_fallback: false,
+  };
   const beat = () => s.queue.store.heartbeat('fake-hip', gpu, 90).catch(() => undefined);
   await beat();
   const beating = setInterval(beat, 200);
@@ -155,7 +178,7 @@ test('a job waits while a live worker has its device, the wait restarting when o
 });
 
 test('a job every live worker gave up on fails with NO_WORKER_CAN_RENDER after DEVICE_WAIT_MS', async () => {
-  const s = await stack({ SYNTHLINE_TEST_FAIL_BATCHES: '1', MAX_JOB_FAILURES_PER_WORKER: '2' }, { backoffMs: 50 });
+  const s = await stack({ MAX_JOB_FAILURES_PER_WORKER: '2' }, { backoffMs: 50 }, { failBatches: true });
   const id = await s.submit(small({ name: 'doomed' }));
   const gaveUpKey = `${s.prefix}:job:${id}:gave-up`;
   await until('the worker to give up', async () => (await conn.scard(gaveUpKey)) > 0);
@@ -164,7 +187,10 @@ test('a job every live worker gave up on fails with NO_WORKER_CAN_RENDER after D
   assert.equal(r.status, 'failed');
   assert.equal(r.error?.code, 'NO_WORKER_CAN_RENDER', JSON.stringify(r.error));
   assert.match(r.error?.message ?? '', new RegExp(`gave up on it after repeated failed batches \\(${s.worker.id}\\)`));
-  assert.ok(r.notes.some((x) => x.includes(`worker ${s.worker.id} stopped taking this job's batches after 2 failures`)), JSON.stringify(r.notes));
+  assert.ok(
+    r.notes.some((x) => x.includes(`worker ${s.worker.id} stopped taking this job's batches after 2 failures`)),
+    JSON.stringify(r.notes),
+  );
   await until('no BullMQ job of the failed job left', async () => (await s.pending(id)).length === 0, 30_000);
   assert.equal(await conn.exists(gaveUpKey), 0, 'the set goes with the job');
 });

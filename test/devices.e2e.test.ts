@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadWorkerEnv } from '@synthline/config';
 import { Manifest, SampleLabel, parseSpec } from '@synthline/spec';
 import { plan } from '@synthline/planner';
 import { readTar } from '@synthline/shards';
 import { BlenderError, RenderServer, RenderSlot, findBlender, listDevices } from '@synthline/blender';
-import { loadEnv } from '@synthline/worker';
 import { SlotPool } from '../apps/worker/src/slot-pool.ts';
 import { cli, tempDir, tinySpec } from './helpers.ts';
 
@@ -29,11 +29,16 @@ async function labelsOf(dir: string): Promise<SampleLabel[]> {
 }
 
 const cpuUnavailable = (e: unknown) =>
-  e instanceof BlenderError && e.code === 'DEVICE_UNAVAILABLE' && /^requested cuda, but Blender found: .*CPU "[^"]+" \(CPU\)/.test(e.message);
+  e instanceof BlenderError &&
+  e.code === 'DEVICE_UNAVAILABLE' &&
+  /^requested cuda, but Blender found: .*CPU "[^"]+" \(CPU\)/.test(e.message);
 
 test('listDevices reports the CPU Blender finds, without building a scene', async () => {
   const devices = await listDevices(findBlender());
-  assert.ok(devices.some((d) => d.type === 'CPU' && d.name.length > 0 && d.id === 'CPU'), JSON.stringify(devices));
+  assert.ok(
+    devices.some((d) => d.type === 'CPU' && d.name.length > 0 && d.id === 'CPU'),
+    JSON.stringify(devices),
+  );
 });
 
 test('auto renders on the CPU here; the slot, the result and the server report it', async () => {
@@ -128,14 +133,14 @@ test('cuda with fallback renders on the CPU (spec field and CLI flag)', async ()
 });
 
 test('worker slots: auto on a CPU machine is one CPU slot; a missing GPU fails the start or falls back', async () => {
-  const env = loadEnv({ WORKER_SLOTS: 'auto', WORKER_DEVICE: 'auto', WORKER_ALLOW_CPU_FALLBACK: '0' });
+  const env = loadWorkerEnv({ WORKER_SLOTS: 'auto', WORKER_DEVICE: 'auto', WORKER_ALLOW_CPU_FALLBACK: '0' });
   assert.equal(env.WORKER_SLOTS, 'auto');
   assert.equal(env.WORKER_ALLOW_CPU_FALLBACK, false);
-  assert.equal(loadEnv({ WORKER_ALLOW_CPU_FALLBACK: '1' }).WORKER_ALLOW_CPU_FALLBACK, true);
-  assert.equal(loadEnv({}).WORKER_SLOTS, 1);
-  assert.equal(loadEnv({}).WORKER_DEVICE, 'auto');
-  assert.throws(() => loadEnv({ WORKER_DEVICE: 'gpu' }), /WORKER_DEVICE/);
-  assert.throws(() => loadEnv({ WORKER_SLOTS: '0' }), /WORKER_SLOTS/);
+  assert.equal(loadWorkerEnv({ WORKER_ALLOW_CPU_FALLBACK: '1' }).WORKER_ALLOW_CPU_FALLBACK, true);
+  assert.equal(loadWorkerEnv({}).WORKER_SLOTS, 1);
+  assert.equal(loadWorkerEnv({}).WORKER_DEVICE, 'auto');
+  assert.throws(() => loadWorkerEnv({ WORKER_DEVICE: 'gpu' }), /WORKER_DEVICE/);
+  assert.throws(() => loadWorkerEnv({ WORKER_SLOTS: '0' }), /WORKER_SLOTS/);
 
   const blender = findBlender();
   const auto = await SlotPool.create('auto', { blender, device: 'auto' });

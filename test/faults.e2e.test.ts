@@ -7,14 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { Manifest, parseSpec, type ShardEntry } from '@synthline/spec';
-import { JobView, freePort, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { JobView } from '@synthline/api';
+import { freePort, startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
 import { renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
-import { CLI, tempDir, tinySpec } from './helpers.ts';
+import { CLI, ROOT, tempDir, tinySpec } from './helpers.ts';
 
 // Faults with real processes: workers and the API run as `synthline worker` / `synthline serve`
 // processes killed for real, Blender is killed for real, Redis (AOF on, as the docs say) is
 // restarted, and the output volume is a tiny tmpfs that fills up.
+const FAULTY_WORKER = join(ROOT, 'test/fixtures/faulty-worker.ts');
 let redis: PrivateRedis;
 let expected: ShardEntry[];
 const procs: ResultPromise[] = [];
@@ -32,7 +34,12 @@ after(async () => {
   await redis.dispose();
 });
 
-interface Stack { env: Record<string, string>; api: string; out: string; apiProc?: { proc: ResultPromise } }
+interface Stack {
+  env: Record<string, string>;
+  api: string;
+  out: string;
+  apiProc?: { proc: ResultPromise };
+}
 
 async function stack(extra: Record<string, string> = {}): Promise<Stack> {
   const out = extra.SYNTHLINE_OUTPUT ?? (await tempDir('synthline-faults-'));
@@ -53,8 +60,13 @@ async function stack(extra: Record<string, string> = {}): Promise<Stack> {
   return s;
 }
 
-function spawn(args: string[], env: Record<string, string>): ResultPromise {
-  const p = execa('node', [CLI, ...args], { env: { ...process.env, ...env }, reject: false, all: true });
+/** Runs the CLI with `args`, or with `script` a TypeScript file of the tests' own. */
+function spawn(args: string[], env: Record<string, string>, script?: string): ResultPromise {
+  const p = execa('node', script ? ['--import', 'tsx', script, ...args] : [CLI, ...args], {
+    env: { ...process.env, ...env },
+    reject: false,
+    all: true,
+  });
   procs.push(p);
   return p;
 }
@@ -67,6 +79,9 @@ async function startApiProcess(s: Stack): Promise<{ proc: ResultPromise }> {
 }
 
 const worker = (s: Stack, extra: Record<string, string> = {}) => spawn(['worker'], { ...s.env, WORKER_ID: `w${n++}`, ...extra });
+/** A worker process with faults injected (see fixtures/faulty-worker.ts), e.g. `--fail-batches`. */
+const faultyWorker = (s: Stack, faults: string[], extra: Record<string, string> = {}) =>
+  spawn(faults, { ...s.env, WORKER_ID: `w${n++}`, ...extra }, FAULTY_WORKER);
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -79,7 +94,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false | 
 }
 
 async function submit(s: Stack, body: unknown = spec): Promise<string> {
-  const res = await fetch(`${s.api}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${s.api}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 202, await res.clone().text());
   return ((await res.json()) as { id: string }).id;
 }
@@ -131,7 +150,7 @@ test('Blender killed mid-frame: the slot restarts it and the job completes, noth
 
 test('a frame that crashes Blender every time is counted failed with the error; the rest completes', async () => {
   const s = await stack();
-  worker(s, { SYNTHLINE_TEST_CRASH_FRAMES: '5' });
+  faultyWorker(s, ['--crash-frames', '5']);
   const id = await submit(s, { ...spec, output: { ...spec.output, max_failed_fraction: 0.1 } });
   const v = await finished(s, id);
   assert.equal(v.status, 'completed', JSON.stringify(v.error));
@@ -140,7 +159,10 @@ test('a frame that crashes Blender every time is counted failed with the error; 
   assert.equal(v.failures[0]?.index, 5);
   assert.match(v.failures[0]?.error ?? '', /Blender (killed by SIGABRT|exited)/);
   const m = Manifest.parse(JSON.parse(await readFile(join(fileURLToPath(v.output?.uri ?? ''), 'dataset.json'), 'utf8')));
-  assert.deepEqual(m.frames.failed.map((f) => f.index), [5]);
+  assert.deepEqual(
+    m.frames.failed.map((f) => f.index),
+    [5],
+  );
   assert.ok((await verifyDataset(fileURLToPath(v.output?.uri ?? ''))).ok);
 });
 
@@ -172,14 +194,19 @@ test('the API restarted mid-job: nothing is lost and its status is right afterwa
 
 test('a worker that keeps failing a job stops taking its batches after 3 failures; another finishes it', async () => {
   const s = await stack();
-  worker(s, { SYNTHLINE_TEST_FAIL_BATCHES: '1', WORKER_ID: 'broken-gpu' });
+  faultyWorker(s, ['--fail-batches'], { WORKER_ID: 'broken-gpu' });
   const id = await submit(s);
-  const noted = await until('the broken worker to give up on the job', async () => (await view(s, id)).notes.find((x) => x.includes('broken-gpu')));
+  const noted = await until('the broken worker to give up on the job', async () =>
+    (await view(s, id)).notes.find((x) => x.includes('broken-gpu')),
+  );
   assert.match(noted, /worker broken-gpu stopped taking this job's batches after 3 failures; last: simulated GPU failure/);
   worker(s, { WORKER_ID: 'healthy' });
   const v = await finished(s, id);
   assert.equal(v.status, 'completed', JSON.stringify(v.error));
-  assert.ok(v.notes.some((x) => x.includes('broken-gpu')), 'the job records why');
+  assert.ok(
+    v.notes.some((x) => x.includes('broken-gpu')),
+    'the job records why',
+  );
   assert.deepEqual(await shardsOf(v), expected);
 });
 
@@ -191,13 +218,23 @@ test('the output volume full: the job fails with a clear error, and no shard or 
     await mkdir(out);
     const s = await stack({ SYNTHLINE_OUTPUT: out });
     worker(s);
-    const id = await submit(s, { ...spec, name: 'full', count: 60, render: { resolution: [256, 256], samples: 2 }, sensor: { noise_sigma: 0.05 } });
+    const id = await submit(s, {
+      ...spec,
+      name: 'full',
+      count: 60,
+      render: { resolution: [256, 256], samples: 2 },
+      sensor: { noise_sigma: 0.05 },
+    });
     const v = await finished(s, id);
     assert.equal(v.status, 'failed');
     assert.equal(v.error?.code, 'OUTPUT_FULL');
     assert.match(v.error?.message ?? '', /output volume is full \(ENOSPC\)/);
     const left = existsSync(join(out, id)) ? await readdir(join(out, id), { recursive: true }) : [];
-    assert.deepEqual(left.filter((f) => String(f).endsWith('.tar') || String(f).endsWith('dataset.json')), [], `left behind: ${left.join(', ')}`);
+    assert.deepEqual(
+      left.filter((f) => String(f).endsWith('.tar') || String(f).endsWith('dataset.json')),
+      [],
+      `left behind: ${left.join(', ')}`,
+    );
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     await Promise.allSettled(procs);

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { JobView, WorkerList, freePort, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
-import { hashToken, loadEnv as loadApiEnv, startApi, type RunningApi } from '@synthline/api';
+import { WorkerList } from '@synthline/jobs';
+import { JobView } from '@synthline/api';
+import { freePort, startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { hashToken, startApi, type RunningApi } from '@synthline/api';
+import { loadApiEnv } from '@synthline/config';
 import { verifyDataset } from '@synthline/shards';
 import { CLI, cli, tempDir, tinySpec } from './helpers.ts';
 
@@ -75,14 +78,24 @@ before(async () => {
   );
   for (const id of ['fleet-a', 'fleet-b']) {
     const port = await freePort();
-    const proc = execa('node', [CLI, 'worker'], { env: { ...process.env, ...env, WORKER_ID: id, WORKER_HTTP_PORT: String(port) }, reject: false, all: true });
+    const proc = execa('node', [CLI, 'worker'], {
+      env: { ...process.env, ...env, WORKER_ID: id, WORKER_HTTP_PORT: String(port) },
+      reject: false,
+      all: true,
+    });
     procs.push(proc);
     workers.push({ id, port, proc });
   }
-  await until('both workers to answer /healthz', async () => {
-    const ok = await Promise.all(workers.map(async (w) => (await fetch(`http://127.0.0.1:${w.port}/healthz`).catch(() => undefined))?.status === 200));
-    return ok.every(Boolean);
-  }, 60_000);
+  await until(
+    'both workers to answer /healthz',
+    async () => {
+      const ok = await Promise.all(
+        workers.map(async (w) => (await fetch(`http://127.0.0.1:${w.port}/healthz`).catch(() => undefined))?.status === 200),
+      );
+      return ok.every(Boolean);
+    },
+    60_000,
+  );
 });
 
 after(async () => {
@@ -102,7 +115,11 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   assert.ok(doc.paths['/v1/workers'], 'GET /v1/workers is in the OpenAPI document');
   assert.ok(doc.paths['/metrics'], 'GET /metrics is in the OpenAPI document');
 
-  const submitted = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(spec) });
+  const submitted = await fetch(`${api.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify(spec),
+  });
   assert.equal(submitted.status, 202, await submitted.clone().text());
   const { id } = (await submitted.json()) as { id: string };
 
@@ -148,7 +165,12 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   for (const state of ['waiting', 'active', 'delayed']) {
     assert.ok(sample(apiMetrics.body, `synthline_queue_depth{queue="render",state="${state}"}`) !== undefined, `render queue ${state}`);
   }
-  assert.ok((sample(apiMetrics.body, 'synthline_queue_depth{queue="render",state="active"}') ?? 0) + (sample(apiMetrics.body, 'synthline_queue_depth{queue="render",state="waiting"}') ?? 0) > 0, 'batches are queued or running');
+  assert.ok(
+    (sample(apiMetrics.body, 'synthline_queue_depth{queue="render",state="active"}') ?? 0) +
+      (sample(apiMetrics.body, 'synthline_queue_depth{queue="render",state="waiting"}') ?? 0) >
+      0,
+    'batches are queued or running',
+  );
   assert.equal(sample(apiMetrics.body, 'synthline_jobs{status="running"}'), 1);
   assert.equal(sample(apiMetrics.body, 'synthline_workers{status="live"}'), 2);
   assert.equal(sample(apiMetrics.body, 'synthline_redis_up'), 1);
@@ -179,24 +201,45 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   const killedAt = Date.now();
   assert.equal((await a.proc).signal, 'SIGKILL');
   const atKill = await getJob(id);
-  assert.ok(atKill.status === 'running' && atKill.progress.frames_done < spec.count, `the job still has frames to render (${atKill.progress.frames_done}/${spec.count})`);
-  const lost = await until('worker a to be marked lost', async () => {
-    const list = await getWorkers();
-    const w = list.items.find((x) => x.id === a.id);
-    return w?.status === 'lost' ? list : undefined;
-  }, 20_000, 50);
+  assert.ok(
+    atKill.status === 'running' && atKill.progress.frames_done < spec.count,
+    `the job still has frames to render (${atKill.progress.frames_done}/${spec.count})`,
+  );
+  const lost = await until(
+    'worker a to be marked lost',
+    async () => {
+      const list = await getWorkers();
+      const w = list.items.find((x) => x.id === a.id);
+      return w?.status === 'lost' ? list : undefined;
+    },
+    20_000,
+    50,
+  );
   const tookMs = Date.now() - killedAt;
   process.stderr.write(`# worker a marked lost ${tookMs} ms after SIGKILL (threshold ${LOST_AFTER * HEARTBEAT_MS} ms)\n`);
   assert.ok(tookMs >= LOST_AFTER * HEARTBEAT_MS - HEARTBEAT_MS, `not lost before the threshold (${tookMs} ms)`);
   assert.ok(tookMs < LOST_AFTER * HEARTBEAT_MS + 5000, `lost soon after the threshold (${tookMs} ms)`);
   assert.equal(lost.items.find((x) => x.id === b.id)?.status, 'live', 'the other worker stays live');
-  assert.deepEqual(lost.items.map((w) => w.id), [b.id, a.id], 'live first, then lost; the lost one stays listed');
+  assert.deepEqual(
+    lost.items.map((w) => w.id),
+    [b.id, a.id],
+    'live first, then lost; the lost one stays listed',
+  );
   const lostOnly = (await (await fetch(`${api.url}/v1/workers?status=lost`, { headers: auth })).json()) as WorkerList;
-  assert.deepEqual(lostOnly.items.map((w) => w.id), [a.id]);
+  assert.deepEqual(
+    lostOnly.items.map((w) => w.id),
+    [a.id],
+  );
   const afterKill = await text(`${api.url}/metrics`, auth);
   assert.match(afterKill.body, new RegExp(`^synthline_worker_up\\{worker="${a.id}",host="[^"]+"\\} 0$`, 'm'));
   assert.equal(sample(afterKill.body, 'synthline_workers{status="lost"}'), 1);
-  assert.equal(await fetch(`http://127.0.0.1:${a.port}/healthz`).then(() => 'answered', () => 'gone'), 'gone');
+  assert.equal(
+    await fetch(`http://127.0.0.1:${a.port}/healthz`).then(
+      () => 'answered',
+      () => 'gone',
+    ),
+    'gone',
+  );
 
   // `synthline workers` prints both, a table and JSON.
   const table = await cli(['workers', '--api', api.url, '--api-key', TOKEN]);
@@ -208,14 +251,24 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   assert.match(table.stdout, /1 live, 1 lost/);
   const json = await cli(['workers', '--json', '--api', api.url], { SYNTHLINE_API_KEY: TOKEN });
   assert.equal(json.code, 0, json.all);
-  assert.deepEqual(WorkerList.parse(JSON.parse(json.stdout)).items.map((w) => [w.id, w.status]), [[b.id, 'live'], [a.id, 'lost']]);
+  assert.deepEqual(
+    WorkerList.parse(JSON.parse(json.stdout)).items.map((w) => [w.id, w.status]),
+    [
+      [b.id, 'live'],
+      [a.id, 'lost'],
+    ],
+  );
   assert.equal((await cli(['workers', '--api', api.url])).code, 2, 'without the key: 401, a usage error');
 
   // The job still completes, on worker b.
-  const done = await until('the job to finish', async () => {
-    const v = await getJob(id);
-    return ['completed', 'failed', 'cancelled'].includes(v.status) ? v : undefined;
-  }, 180_000);
+  const done = await until(
+    'the job to finish',
+    async () => {
+      const v = await getJob(id);
+      return ['completed', 'failed', 'cancelled'].includes(v.status) ? v : undefined;
+    },
+    180_000,
+  );
   assert.equal(done.status, 'completed', JSON.stringify(done.error));
   assert.equal(done.progress.frames_done, spec.count);
   assert.equal(done.progress.frames_failed, 0);
@@ -229,5 +282,8 @@ test('two worker processes: registry, metrics on the API and each worker, a SIGK
   b.proc.kill('SIGTERM');
   assert.equal((await b.proc).exitCode, 0);
   const final = await getWorkers();
-  assert.deepEqual(final.items.map((w) => [w.id, w.status]), [[a.id, 'lost']]);
+  assert.deepEqual(
+    final.items.map((w) => [w.id, w.status]),
+    [[a.id, 'lost']],
+  );
 });

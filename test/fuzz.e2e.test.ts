@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { Stream } from '@synthline/planner';
-import { createRedis, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
-import { loadEnv, startApi, type RunningApi } from '@synthline/api';
+import { loadApiEnv } from '@synthline/config';
+import { Stream } from '@synthline/base';
+import { createRedis } from '@synthline/queue';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { startApi, type RunningApi } from '@synthline/api';
 import { tempDir, jobKeys } from './helpers.ts';
 
 // At least 1,000 generated malformed and hostile requests against the real API: only 4xx
@@ -18,10 +20,19 @@ const prefix = `fuzz${process.pid}`;
 before(async () => {
   redis = await startPrivateRedis();
   out = await tempDir('synthline-fuzz-out-');
-  api = await startApi(loadEnv({
-    REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: out, SYNTHLINE_LIBRARY: await tempDir(), SYNTHLINE_REAL: await tempDir(),
-    PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MIN: '1000000', BODY_LIMIT: '262144',
-  }));
+  api = await startApi(
+    loadApiEnv({
+      REDIS_URL: redis.url,
+      SYNTHLINE_PREFIX: prefix,
+      SYNTHLINE_OUTPUT: out,
+      SYNTHLINE_LIBRARY: await tempDir(),
+      SYNTHLINE_REAL: await tempDir(),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MIN: '1000000',
+      BODY_LIMIT: '262144',
+    }),
+  );
 });
 after(async () => {
   await api.close();
@@ -30,12 +41,55 @@ after(async () => {
 
 const CANARY = `/tmp/synthline-fuzz-pwned-${process.pid}`;
 const HOSTILE = [
-  '../../../../etc/passwd', '..\\..\\windows\\win.ini', '/etc/shadow', `${CANARY}`, 'file:///etc/passwd', '%2e%2e%2f%2e%2e%2fetc',
-  `__import__('os').system('touch ${CANARY}')`, `$(touch ${CANARY})`, `\`touch ${CANARY}\``, `; touch ${CANARY}`, `"; import os; os.system("touch ${CANARY}"); "`,
-  '{{7*7}}', '${process.exit(1)}', '<script>alert(1)</script>', "' OR 1=1 --", '\u0000\u0001\u0002\u001b[31m', '\ud83d\ude00\u202e\u200b', 'a'.repeat(5000),
-  '\r\nX-Injected: yes', 'NaN', '-1', '1e309', 'builtin:../../etc', 'library:../../../etc/passwd', 'library:', 'builtin:', '.', '..', '',
+  '../../../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '/etc/shadow',
+  `${CANARY}`,
+  'file:///etc/passwd',
+  '%2e%2e%2f%2e%2e%2fetc',
+  `__import__('os').system('touch ${CANARY}')`,
+  `$(touch ${CANARY})`,
+  `\`touch ${CANARY}\``,
+  `; touch ${CANARY}`,
+  `"; import os; os.system("touch ${CANARY}"); "`,
+  '{{7*7}}',
+  '${process.exit(1)}',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  '\u0000\u0001\u0002\u001b[31m',
+  '\ud83d\ude00\u202e\u200b',
+  'a'.repeat(5000),
+  '\r\nX-Injected: yes',
+  'NaN',
+  '-1',
+  '1e309',
+  'builtin:../../etc',
+  'library:../../../etc/passwd',
+  'library:',
+  'builtin:',
+  '.',
+  '..',
+  '',
 ];
-const WEIRD_VALUES: unknown[] = [null, true, false, -1, 0, -1e308, 1e308, 2 ** 53 + 1, -0, 3.14159, [], {}, [[[]]], { a: { b: { c: 1 } } }, 'x', ...HOSTILE];
+const WEIRD_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  -1,
+  0,
+  -1e308,
+  1e308,
+  2 ** 53 + 1,
+  -0,
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: a hostile value, not pi
+  3.14159,
+  [],
+  {},
+  [[[]]],
+  { a: { b: { c: 1 } } },
+  'x',
+  ...HOSTILE,
+];
 
 /** A spec that is valid except where the mutation breaks it. */
 const base = () => ({ name: 'fuzz', count: 2, products: [{ asset: 'builtin:iphone-8' }], render: { resolution: [64, 64], samples: 4 } });
@@ -54,23 +108,67 @@ function setAt(root: Record<string, unknown>, path: (string | number)[], value: 
   return root;
 }
 const FIELDS = [
-  'name', 'count', 'seed', 'version', 'products', 'render', 'render.resolution', 'render.samples', 'render.engine', 'render.format',
-  'camera.distance_m', 'camera.elevation_deg', 'lights.count', 'lights.types', 'world.hdris', 'world.strength', 'product.face_down_probability',
-  'background.images', 'background.image_probability', 'sensor.noise_sigma', 'output.shard_size', 'output.class_by', 'split.name',
+  'name',
+  'count',
+  'seed',
+  'version',
+  'products',
+  'render',
+  'render.resolution',
+  'render.samples',
+  'render.engine',
+  'render.format',
+  'camera.distance_m',
+  'camera.elevation_deg',
+  'lights.count',
+  'lights.types',
+  'world.hdris',
+  'world.strength',
+  'product.face_down_probability',
+  'background.images',
+  'background.image_probability',
+  'sensor.noise_sigma',
+  'output.shard_size',
+  'output.class_by',
+  'split.name',
 ];
 
-interface Req { method: string; path: string; body?: string | Buffer; type?: string; headers?: Record<string, string> }
+interface Req {
+  method: string;
+  path: string;
+  body?: string | Buffer;
+  type?: string;
+  headers?: Record<string, string>;
+}
 
 function generate(n: number): Req[] {
   const r = new Stream(1234, 0, 'fuzz');
   const reqs: Req[] = [];
-  const post = (body: string | Buffer, type = 'application/json', headers: Record<string, string> = {}) => reqs.push({ method: 'POST', path: '/v1/jobs', body, type, headers });
+  const post = (body: string | Buffer, type = 'application/json', headers: Record<string, string> = {}) =>
+    reqs.push({ method: 'POST', path: '/v1/jobs', body, type, headers });
   // Broken JSON.
   const good = JSON.stringify(base());
   for (let i = 0; i < 120; i++) {
     const cut = good.slice(0, r.int(0, good.length - 2));
     const junk = String.fromCharCode(...Array.from({ length: r.int(1, 30) }, () => r.int(0, 255)));
-    post(r.pick([cut, `${good},`, `${good.slice(0, -1)},}`, junk, `{"count": 2,}`, `{'count': 2}`, `{"count": NaN}`, `{"count": Infinity}`, `{"count": 0x10}`, '[]', '"str"', '1', 'null', '']));
+    post(
+      r.pick([
+        cut,
+        `${good},`,
+        `${good.slice(0, -1)},}`,
+        junk,
+        `{"count": 2,}`,
+        `{'count': 2}`,
+        `{"count": NaN}`,
+        `{"count": Infinity}`,
+        `{"count": 0x10}`,
+        '[]',
+        '"str"',
+        '1',
+        'null',
+        '',
+      ]),
+    );
   }
   // Deep nesting and huge arrays and numbers.
   for (const depth of [100, 1000, 10000, 50000]) {
@@ -78,12 +176,24 @@ function generate(n: number): Req[] {
     // With an Idempotency-Key the body is hashed before validation: it must be refused first.
     post(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, 'application/json', { 'idempotency-key': `deep-${depth}` });
     post(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
-    post(JSON.stringify({ ...base(), products: [{ asset: 'builtin:iphone-8', colors: JSON.parse(`${'['.repeat(Math.min(depth, 2000))}"x"${']'.repeat(Math.min(depth, 2000))}`) }] }));
+    post(
+      JSON.stringify({
+        ...base(),
+        products: [
+          { asset: 'builtin:iphone-8', colors: JSON.parse(`${'['.repeat(Math.min(depth, 2000))}"x"${']'.repeat(Math.min(depth, 2000))}`) },
+        ],
+      }),
+    );
   }
   // Arrays a spec keeps in Redis, past their caps (the hold-out lists had none).
   for (const len of [1001, 2000, 5000]) {
     post(JSON.stringify({ ...base(), split: { hold_out: { backgrounds: Array.from({ length: len }, (_, i) => `b${i}.jpg`) } } }));
-    post(JSON.stringify({ ...base(), split: { hold_out: { colors: Array.from({ length: len }, () => 'Blue'), hdris: Array.from({ length: len }, () => 'city') } } }));
+    post(
+      JSON.stringify({
+        ...base(),
+        split: { hold_out: { colors: Array.from({ length: len }, () => 'Blue'), hdris: Array.from({ length: len }, () => 'city') } },
+      }),
+    );
     post(JSON.stringify({ ...base(), camera: { distance_m: { choice: Array.from({ length: len * 2 }, () => 0.3) } } }));
   }
   for (const len of [1001, 5000, 20000]) {
@@ -104,7 +214,8 @@ function generate(n: number): Req[] {
     for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
     cur[parts[parts.length - 1] as string] = r.chance(0.3) ? [value] : value;
     // Make sure it is refused: hostile strings also go where only catalog values are valid.
-    if (field !== 'products') spec.products = [{ asset: r.pick(HOSTILE.filter((h) => h !== '')), colors: [r.pick(HOSTILE.filter((h) => h !== ''))] }];
+    if (field !== 'products')
+      spec.products = [{ asset: r.pick(HOSTILE.filter((h) => h !== '')), colors: [r.pick(HOSTILE.filter((h) => h !== ''))] }];
     post(JSON.stringify(spec));
   }
   // Every string of a valid spec replaced by a hostile one.
@@ -121,7 +232,14 @@ function generate(n: number): Req[] {
   post('{"__proto__": {"polluted": true}, "count": -1}');
   post('{"constructor": {"prototype": {"polluted": true}}}');
   // Wrong content types and headers.
-  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'image/png', 'application/json; charset=utf-7']) {
+  for (const type of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'image/png',
+    'application/json; charset=utf-7',
+  ]) {
     post(type.startsWith('application/json') ? '{"count": -1}' : 'count=2', type);
   }
   post(JSON.stringify({ ...base(), count: -2 }), 'application/json', { 'idempotency-key': `../../${CANARY}` });
@@ -136,12 +254,24 @@ function generate(n: number): Req[] {
     reqs.push({ method: 'GET', path: `/v1/jobs/${e}/events` });
     reqs.push({ method: 'GET', path: `/v1/jobs?status=${e}&limit=${e}&cursor=${e}` });
     reqs.push({ method: 'GET', path: `/v1/mixes/${e}` });
-    reqs.push({ method: 'POST', path: '/v1/mixes', body: JSON.stringify({ synthetic_job: h, real: h, ratio: h }), type: 'application/json' });
-    reqs.push({ method: 'POST', path: '/v1/mixes', body: JSON.stringify({ synthetic_job: 'abcdefABCDEF', real: h, ratio: '1:5' }), type: 'application/json' });
+    reqs.push({
+      method: 'POST',
+      path: '/v1/mixes',
+      body: JSON.stringify({ synthetic_job: h, real: h, ratio: h }),
+      type: 'application/json',
+    });
+    reqs.push({
+      method: 'POST',
+      path: '/v1/mixes',
+      body: JSON.stringify({ synthetic_job: 'abcdefABCDEF', real: h, ratio: '1:5' }),
+      type: 'application/json',
+    });
   }
-  for (const p of ['/v1/../../etc/passwd', '/v1/jobs/%00', '/%2e%2e/%2e%2e/etc/passwd', '/v1/jobs/a/b/c/d', '/docs/../../etc']) reqs.push({ method: 'GET', path: p });
+  for (const p of ['/v1/../../etc/passwd', '/v1/jobs/%00', '/%2e%2e/%2e%2e/etc/passwd', '/v1/jobs/a/b/c/d', '/docs/../../etc'])
+    reqs.push({ method: 'GET', path: p });
   // Pages past the end, cursors that are not ours.
-  for (const c of ['', 'x', 'MTox', 'OTk5OTk5OTk5OTk5OTk5OTk5OTk6YQ', Buffer.from('1:../../etc').toString('base64url')]) reqs.push({ method: 'GET', path: `/v1/jobs?cursor=${c}&offset=5` });
+  for (const c of ['', 'x', 'MTox', 'OTk5OTk5OTk5OTk5OTk5OTk5OTk6YQ', Buffer.from('1:../../etc').toString('base64url')])
+    reqs.push({ method: 'GET', path: `/v1/jobs?cursor=${c}&offset=5` });
   while (reqs.length < n) post(JSON.stringify({ ...base(), seed: -r.int(1, 1e9), name: r.pick(HOSTILE) }));
   return reqs;
 }
@@ -178,13 +308,38 @@ test('1,000+ hostile requests: only 4xx problem+json, the server lives, nothing 
 
 test('with API keys, the same hostile requests and URL spellings without a key are all refused; nothing stored', async () => {
   const keyedPrefix = `${prefix}k`;
-  const keyed = await startApi(loadEnv({
-    REDIS_URL: redis.url, SYNTHLINE_PREFIX: keyedPrefix, SYNTHLINE_OUTPUT: out, SYNTHLINE_LIBRARY: await tempDir(), SYNTHLINE_REAL: await tempDir(),
-    PORT: '0', LOG_LEVEL: 'silent', SYNTHLINE_API_KEYS: `fuzz:${'ab'.repeat(32)}`,
-  }));
+  const keyed = await startApi(
+    loadApiEnv({
+      REDIS_URL: redis.url,
+      SYNTHLINE_PREFIX: keyedPrefix,
+      SYNTHLINE_OUTPUT: out,
+      SYNTHLINE_LIBRARY: await tempDir(),
+      SYNTHLINE_REAL: await tempDir(),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      SYNTHLINE_API_KEYS: `fuzz:${'ab'.repeat(32)}`,
+    }),
+  );
   try {
-    const spellings = ['/%761/jobs', '/v%31/jobs', '//v1/jobs', '/v1/./jobs', '/v1/../v1/jobs', '/V1/jobs', '/v1%2Fjobs', '/v1/jobs/', '/%2e/v1/jobs', '/v1;/jobs'];
-    const reqs: Req[] = [...generate(600), ...spellings.flatMap((path): Req[] => [{ method: 'GET', path }, { method: 'POST', path, body: '{"count": 1}', type: 'application/json' }])];
+    const spellings = [
+      '/%761/jobs',
+      '/v%31/jobs',
+      '//v1/jobs',
+      '/v1/./jobs',
+      '/v1/../v1/jobs',
+      '/V1/jobs',
+      '/v1%2Fjobs',
+      '/v1/jobs/',
+      '/%2e/v1/jobs',
+      '/v1;/jobs',
+    ];
+    const reqs: Req[] = [
+      ...generate(600),
+      ...spellings.flatMap((path): Req[] => [
+        { method: 'GET', path },
+        { method: 'POST', path, body: '{"count": 1}', type: 'application/json' },
+      ]),
+    ];
     const bad: string[] = [];
     for (const q of reqs) {
       const res = await fetch(`${keyed.url}${q.path}`, {
@@ -193,7 +348,8 @@ test('with API keys, the same hostile requests and URL spellings without a key a
         ...(q.body !== undefined ? { body: q.body } : {}),
       }).catch((e: unknown) => ({ status: 0, text: async () => String(e) }) as unknown as Response);
       const text = await res.text();
-      if (![400, 401, 413, 414].includes(res.status) || /"items"|"models"|"id":/.test(text)) bad.push(`${q.method} ${q.path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)}`);
+      if (![400, 401, 413, 414].includes(res.status) || /"items"|"models"|"id":/.test(text))
+        bad.push(`${q.method} ${q.path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)}`);
     }
     assert.deepEqual(bad.slice(0, 10), [], `${bad.length} requests got past the key check`);
     const r = createRedis(redis.url);

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { execa } from 'execa';
 import sharp from 'sharp';
+import { loadApiEnv } from '@synthline/config';
 import { Manifest, SampleLabel } from '@synthline/spec';
 import { findBlender } from '@synthline/blender';
 import { readTar } from '@synthline/shards';
-import { startPrivateRedis } from '@synthline/queue';
-import { loadEnv, startApi } from '@synthline/api';
+import { startPrivateRedis } from '@synthline/cli/private-redis';
+import { startApi } from '@synthline/api';
 import { ROOT, cli, tempDir } from './helpers.ts';
 
 // A real asset library: the Khronos glTF sample models from shared/assets, plus one file of every
@@ -32,20 +33,36 @@ function boxTriangles(hx: number, hy: number, hz: number): [number, number, numb
     [v(-1, -1, -1), v(-1, -1, 1), v(-1, 1, 1), v(-1, 1, -1)],
     [v(1, -1, -1), v(1, 1, -1), v(1, 1, 1), v(1, -1, 1)],
   ];
-  return quads.flatMap(([a, b, c, d]) => [[a, b, c], [a, c, d]] as [number, number, number][][]).map((t) => t.map((p) => p ?? [0, 0, 0]));
+  return quads
+    .flatMap(
+      ([a, b, c, d]) =>
+        [
+          [a, b, c],
+          [a, c, d],
+        ] as [number, number, number][][],
+    )
+    .map((t) => t.map((p) => p ?? [0, 0, 0]));
 }
 
 const obj = (hx: number, hy: number, hz: number) => {
   const tris = boxTriangles(hx, hy, hz);
-  const verts = tris.flat().map((p) => `v ${p.join(' ')}`).join('\n');
+  const verts = tris
+    .flat()
+    .map((p) => `v ${p.join(' ')}`)
+    .join('\n');
   const faces = tris.map((_, i) => `f ${i * 3 + 1} ${i * 3 + 2} ${i * 3 + 3}`).join('\n');
   return `o box\nusemtl Paint\n${verts}\n${faces}\n`;
 };
 const stl = (hx: number, hy: number, hz: number) =>
-  `solid box\n${boxTriangles(hx, hy, hz).map((t) => `facet normal 0 0 0\nouter loop\n${t.map((p) => `vertex ${p.join(' ')}`).join('\n')}\nendloop\nendfacet`).join('\n')}\nendsolid box\n`;
+  `solid box\n${boxTriangles(hx, hy, hz)
+    .map((t) => `facet normal 0 0 0\nouter loop\n${t.map((p) => `vertex ${p.join(' ')}`).join('\n')}\nendloop\nendfacet`)
+    .join('\n')}\nendsolid box\n`;
 const ply = (hx: number, hy: number, hz: number) => {
   const tris = boxTriangles(hx, hy, hz);
-  return `ply\nformat ascii 1.0\nelement vertex ${tris.length * 3}\nproperty float x\nproperty float y\nproperty float z\nelement face ${tris.length}\nproperty list uchar int vertex_indices\nend_header\n${tris.flat().map((p) => p.join(' ')).join('\n')}\n${tris.map((_, i) => `3 ${i * 3} ${i * 3 + 1} ${i * 3 + 2}`).join('\n')}\n`;
+  return `ply\nformat ascii 1.0\nelement vertex ${tris.length * 3}\nproperty float x\nproperty float y\nproperty float z\nelement face ${tris.length}\nproperty list uchar int vertex_indices\nend_header\n${tris
+    .flat()
+    .map((p) => p.join(' '))
+    .join('\n')}\n${tris.map((_, i) => `3 ${i * 3} ${i * 3 + 1} ${i * 3 + 2}`).join('\n')}\n`;
 };
 
 async function product(id: string, file: string, data: string | Buffer | null, json: object | null) {
@@ -61,10 +78,16 @@ before(async () => {
   const colors = [RED, BLUE];
   await mkdir(join(lib, 'products', 'box'), { recursive: true });
   await copyFile(join(SHARED, 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
-  await writeFile(join(lib, 'products', 'box', 'product.json'), JSON.stringify({ name: 'Box', dimensions_mm: [80, 80, 80], color_slots: ['Material_0'], colors }));
+  await writeFile(
+    join(lib, 'products', 'box', 'product.json'),
+    JSON.stringify({ name: 'Box', dimensions_mm: [80, 80, 80], color_slots: ['Material_0'], colors }),
+  );
   await mkdir(join(lib, 'products', 'boxtex'), { recursive: true });
   await copyFile(join(SHARED, 'BoxTextured.gltf'), join(lib, 'products', 'boxtex', 'BoxTextured.gltf'));
-  await writeFile(join(lib, 'products', 'boxtex', 'product.json'), JSON.stringify({ name: 'Textured box', dimensions_mm: [60, 60, 60], colors }));
+  await writeFile(
+    join(lib, 'products', 'boxtex', 'product.json'),
+    JSON.stringify({ name: 'Textured box', dimensions_mm: [60, 60, 60], colors }),
+  );
   // Made here: a 100 x 60 x 20 mm block in each text format, modelled in metres.
   await product('block-obj', 'block.obj', obj(0.05, 0.03, 0.01), { name: 'OBJ block', colors, color_slots: ['Paint'] });
   await product('block-stl', 'block.stl', stl(0.05, 0.03, 0.01), { name: 'STL block', colors });
@@ -83,7 +106,15 @@ before(async () => {
     `bpy.ops.export_scene.fbx(filepath=${JSON.stringify(fbx)})`,
     `bpy.ops.wm.save_as_mainfile(filepath=${JSON.stringify(blend)})`,
   ].join('\n');
-  await execa(findBlender(), ['-b', '--factory-startup', '--python-expr', expr], { env: { ...process.env, PATH: (process.env.PATH ?? '').split(':').filter((p) => !p.includes('/.pyenv/')).join(':') } });
+  await execa(findBlender(), ['-b', '--factory-startup', '--python-expr', expr], {
+    env: {
+      ...process.env,
+      PATH: (process.env.PATH ?? '')
+        .split(':')
+        .filter((p) => !p.includes('/.pyenv/'))
+        .join(':'),
+    },
+  });
   await writeFile(join(lib, 'products', 'block-fbx', 'product.json'), JSON.stringify({ name: 'FBX block', colors }));
   await writeFile(join(lib, 'products', 'block-blend', 'product.json'), JSON.stringify({ name: 'Blend block', colors }));
   // Broken products.
@@ -114,7 +145,13 @@ test('a spec naming a bad or unknown library product is refused before anything 
   await cli(['assets', 'scan', '--library', lib]);
   const dir = await tempDir('synthline-libspec-');
   const spec = join(dir, 'spec.json');
-  await writeFile(spec, JSON.stringify({ count: 2, products: [{ asset: 'library:corrupt' }, { asset: 'library:nope' }, { asset: 'library:box', colors: ['Green'] }] }));
+  await writeFile(
+    spec,
+    JSON.stringify({
+      count: 2,
+      products: [{ asset: 'library:corrupt' }, { asset: 'library:nope' }, { asset: 'library:box', colors: ['Green'] }],
+    }),
+  );
   const r = await cli(['render', spec, '--out', join(dir, 'out'), '--library', lib]);
   assert.equal(r.code, 2, r.all);
   assert.match(r.stderr, /products\[0\]\.asset: library product "corrupt" failed its scan/);
@@ -126,7 +163,10 @@ test('library products render centred, at their declared size, recoloured, with 
   await cli(['assets', 'scan', '--library', lib]);
   const dir = await tempDir('synthline-librender-');
   const specPath = join(dir, 'spec.json');
-  const products = ['box', 'boxtex', 'block-obj', 'block-stl', 'block-ply', 'block-fbx', 'block-blend'].map((id) => ({ asset: `library:${id}`, colors: ['Signal Red'] }));
+  const products = ['box', 'boxtex', 'block-obj', 'block-stl', 'block-ply', 'block-fbx', 'block-blend'].map((id) => ({
+    asset: `library:${id}`,
+    colors: ['Signal Red'],
+  }));
   await writeFile(
     specPath,
     JSON.stringify({
@@ -154,26 +194,42 @@ test('library products render centred, at their declared size, recoloured, with 
       seen.add(label.attributes.model);
       assert.deepEqual([...by.keys()], ['png', 'json', 'cls', 'mask.png', 'depth.png']);
       const mask = await sharp(by.get('mask.png')).greyscale().raw().toBuffer({ resolveWithObject: true });
-      let x0 = 96, y0 = 96, x1 = -1, y1 = -1, n = 0, red = 0, blue = 0;
+      let x0 = 96,
+        y0 = 96,
+        x1 = -1,
+        y1 = -1,
+        n = 0,
+        red = 0,
+        blue = 0;
       const rgb = await sharp(by.get('png')).removeAlpha().raw().toBuffer();
-      for (let y = 0; y < 96; y++) for (let x = 0; x < 96; x++) {
-        if ((mask.data[y * 96 + x] ?? 0) < 128) continue;
-        n++; x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
-        red += rgb[(y * 96 + x) * 3] ?? 0; blue += rgb[(y * 96 + x) * 3 + 2] ?? 0;
-      }
+      for (let y = 0; y < 96; y++)
+        for (let x = 0; x < 96; x++) {
+          if ((mask.data[y * 96 + x] ?? 0) < 128) continue;
+          n++;
+          x0 = Math.min(x0, x);
+          y0 = Math.min(y0, y);
+          x1 = Math.max(x1, x);
+          y1 = Math.max(y1, y);
+          red += rgb[(y * 96 + x) * 3] ?? 0;
+          blue += rgb[(y * 96 + x) * 3 + 2] ?? 0;
+        }
       const what = `${label.attributes.model} (frame ${label.index})`;
       assert.ok(n > 50, `${what}: visible`);
       assert.deepEqual(label.bbox, [x0, y0, x1 - x0 + 1, y1 - y0 + 1], `${what}: bbox equals the mask's extent`);
       assert.equal(label.visible_pixels, n);
       // Centred: the camera looks straight down at the origin, where the product lies.
-      const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+      const cx = (x0 + x1) / 2,
+        cy = (y0 + y1) / 2;
       assert.ok(Math.abs(cx - 47.5) <= 3 && Math.abs(cy - 47.5) <= 3, `${what}: centred, bbox centre ${cx},${cy}`);
       // Declared size: seen straight down from 0.4 m, the top face (x by y of the product's box,
       // its height z nearer the camera) covers (x * y) * (f / (0.4 - z))^2 pixels, whatever the yaw.
       const f = label.camera.K[0]?.[0] ?? 0;
       const [dx, dy, dz] = label.pose.dimensions_m;
       const want = dx * dy * (f / (0.4 - dz)) ** 2;
-      assert.ok(Math.abs(n - want) <= want * 0.2, `${what}: ${n} pixels, expected about ${want.toFixed(0)} for ${[dx, dy, dz].map((d) => (d * 1000).toFixed(1))} mm`);
+      assert.ok(
+        Math.abs(n - want) <= want * 0.2,
+        `${what}: ${n} pixels, expected about ${want.toFixed(0)} for ${[dx, dy, dz].map((d) => (d * 1000).toFixed(1))} mm`,
+      );
       // Recoloured where declared (the textured box multiplies its texture by the colour).
       if (label.attributes.model !== 'boxtex') assert.ok(red > 1.5 * blue, `${what}: red product (r ${red / n}, b ${blue / n})`);
       // Depth: 16-bit millimetres; the belt straight below is about 400 mm away.
@@ -191,25 +247,44 @@ test('library products render centred, at their declared size, recoloured, with 
 test('the API lists the library and refuses jobs with unusable assets at submit', async () => {
   await cli(['assets', 'scan', '--library', lib]);
   const redis = await startPrivateRedis();
-  const api = await startApi(loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: `lib${process.pid}`, SYNTHLINE_OUTPUT: await tempDir(), SYNTHLINE_LIBRARY: lib, PORT: '0', LOG_LEVEL: 'silent' }));
+  const api = await startApi(
+    loadApiEnv({
+      REDIS_URL: redis.url,
+      SYNTHLINE_PREFIX: `lib${process.pid}`,
+      SYNTHLINE_OUTPUT: await tempDir(),
+      SYNTHLINE_LIBRARY: lib,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+    }),
+  );
   try {
-    const assets = (await (await fetch(`${api.url}/v1/assets`)).json()) as { products: { asset: string; usable: boolean; reason: string | null }[] };
+    const assets = (await (await fetch(`${api.url}/v1/assets`)).json()) as {
+      products: { asset: string; usable: boolean; reason: string | null }[];
+    };
     const usable = Object.fromEntries(assets.products.map((p) => [p.asset, p.usable]));
     assert.equal(usable['library:box'], true);
     assert.equal(usable['library:corrupt'], false);
     assert.match(assets.products.find((p) => p.asset === 'library:unsupported')?.reason ?? '', /unsupported model format/);
 
-    const post = (body: unknown) => fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const bad = await post({ count: 4, products: [{ asset: 'library:box' }, { asset: 'library:corrupt' }] });
     assert.equal(bad.status, 400);
     assert.match(bad.headers.get('content-type') ?? '', /application\/problem\+json/);
     const problem = (await bad.json()) as { errors: { path: string; message: string }[] };
-    assert.deepEqual(problem.errors.map((e) => e.path), ['products[1].asset']);
+    assert.deepEqual(
+      problem.errors.map((e) => e.path),
+      ['products[1].asset'],
+    );
     assert.match(problem.errors[0]?.message ?? '', /failed its scan/);
     const queue = (await import('@synthline/queue')).createRedis(redis.url);
     assert.equal(await queue.exists(`lib${process.pid}:render:wait`), 0, 'nothing was enqueued');
     queue.disconnect();
-    for (const [id, why] of [['empty', /failed its scan: .*no mesh/], ['unsupported', /unusable: unsupported model format/], ['nojson', /product\.json is missing/]] as const) {
+    for (const [id, why] of [
+      ['empty', /failed its scan: .*no mesh/],
+      ['unsupported', /unusable: unsupported model format/],
+      ['nojson', /product\.json is missing/],
+    ] as const) {
       const res = await post({ count: 4, products: [{ asset: `library:${id}` }] });
       assert.equal(res.status, 400, id);
       const p = (await res.json()) as { errors: { path: string; message: string }[] };
@@ -230,16 +305,23 @@ test('background photos from the library, and held-out conditions recorded in th
   const w = 128;
   const px = Buffer.alloc(w * w * 3);
   for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) px.set(Math.floor(x / 16) % 2 ? [200, 180, 40] : [30, 60, 160], (y * w + x) * 3);
-  await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(join(lib, 'backgrounds', 'stripes.png'));
+  await sharp(px, { raw: { width: w, height: w, channels: 3 } })
+    .png()
+    .toFile(join(lib, 'backgrounds', 'stripes.png'));
   const dir = await tempDir('synthline-bg-');
   const specPath = join(dir, 'spec.json');
-  await writeFile(specPath, JSON.stringify({
-    name: 'bg', count: 4, products: [{ asset: 'builtin:iphone-8' }],
-    render: { resolution: [64, 64], samples: 4 },
-    background: { image_probability: 1 },
-    world: { hdris: ['studio', 'night'] },
-    split: { name: 'train', hold_out: { hdris: ['night'] } },
-  }));
+  await writeFile(
+    specPath,
+    JSON.stringify({
+      name: 'bg',
+      count: 4,
+      products: [{ asset: 'builtin:iphone-8' }],
+      render: { resolution: [64, 64], samples: 4 },
+      background: { image_probability: 1 },
+      world: { hdris: ['studio', 'night'] },
+      split: { name: 'train', hold_out: { hdris: ['night'] } },
+    }),
+  );
   const r = await cli(['render', specPath, '--out', join(dir, 'out'), '--library', lib]);
   assert.equal(r.code, 0, r.all);
   const m = Manifest.parse(JSON.parse(await readFile(join(dir, 'out', 'dataset.json'), 'utf8')));

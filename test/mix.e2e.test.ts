@@ -35,7 +35,9 @@ let photoNo = 0;
 /** A distinct small "photo" in one of the three formats. */
 async function photo(format: (typeof FORMATS)[number]): Promise<Buffer> {
   photoNo++;
-  return sharp({ create: { width: 40 + (photoNo % 7), height: 32, channels: 3, background: { r: (photoNo * 37) % 256, g: (photoNo * 91) % 256, b: 90 } } })
+  return sharp({
+    create: { width: 40 + (photoNo % 7), height: 32, channels: 3, background: { r: (photoNo * 37) % 256, g: (photoNo * 91) % 256, b: 90 } },
+  })
     .toFormat(format)
     .toBuffer();
 }
@@ -58,7 +60,8 @@ async function samplesOf(dir: string, shards: { name: string }[]): Promise<Sampl
 }
 
 const mixManifest = async (dir: string) => MixManifest.parse(JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8')));
-const labelOf = (s: Sample) => JSON.parse(s.members.find((m) => m.ext === 'json')?.data.toString('utf8') ?? '{}') as Record<string, unknown>;
+const labelOf = (s: Sample) =>
+  JSON.parse(s.members.find((m) => m.ext === 'json')?.data.toString('utf8') ?? '{}') as Record<string, unknown>;
 const imageOf = (s: Sample) => s.members.find((m) => ['png', 'jpg', 'webp'].includes(m.ext));
 
 async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
@@ -110,23 +113,40 @@ test('mix at 1:5 takes exactly five synthetic samples per real photo in each cla
   const realTotal = big.reduce((n, c) => n + (realCounts[c] ?? 0), 0);
   assert.deepEqual(m.counts.per_source, { real: realTotal, synthetic: 5 * realTotal });
   for (const c of big) assert.deepEqual(m.counts.per_class[c], { real: realCounts[c], synthetic: 5 * (realCounts[c] ?? 0) });
-  assert.deepEqual(m.ratio, { requested: { real: 1, synthetic: 5 }, achieved: { real: realTotal, synthetic: 5 * realTotal, synthetic_per_real: 5 }, exact: true });
+  assert.deepEqual(m.ratio, {
+    requested: { real: 1, synthetic: 5 },
+    achieved: { real: realTotal, synthetic: 5 * realTotal, synthetic_per_real: 5 },
+    exact: true,
+  });
   assert.deepEqual(m.shortfalls, []);
   assert.deepEqual(m.adjustments, []);
   // The synthetic class without real photos is left out, and said so.
-  assert.deepEqual(m.excluded_classes.map((x) => [x.name, x.reason]), [[small, 'no_real_images']]);
+  assert.deepEqual(
+    m.excluded_classes.map((x) => [x.name, x.reason]),
+    [[small, 'no_real_images']],
+  );
   assert.match(r.stdout, new RegExp(`classes left out \\(1\\):\\n  ${small}: no real images`));
-  assert.deepEqual(m.classes.map((c) => c.index), [0, 1]);
+  assert.deepEqual(
+    m.classes.map((c) => c.index),
+    [0, 1],
+  );
   assert.deepEqual(new Set(m.classes.map((c) => c.name)), new Set(big));
   assert.equal(m.inputs.synthetic.shards.length, syn.shards.length);
-  assert.deepEqual(m.inputs.synthetic.shards.map((s) => s.sha256), syn.shards.map((s) => s.sha256));
+  assert.deepEqual(
+    m.inputs.synthetic.shards.map((s) => s.sha256),
+    syn.shards.map((s) => s.sha256),
+  );
   assert.equal(m.inputs.seed, 0);
   assert.ok(m.shards.every((s) => /^first-\d{6}\.tar$/.test(s.name)));
   assert.deepEqual(m.shards.map((s) => s.samples).slice(0, -1), Array(m.shards.length - 1).fill(7));
 
   const samples = await samplesOf(out, m.shards);
   assert.equal(samples.length, 6 * realTotal);
-  assert.deepEqual(samples.map((s) => Number(s.key.slice(1))), samples.map((_, i) => i), 'keys number the positions');
+  assert.deepEqual(
+    samples.map((s) => Number(s.key.slice(1))),
+    samples.map((_, i) => i),
+    'keys number the positions',
+  );
   const count: Record<string, number> = {};
   for (const s of samples) {
     const label = labelOf(s);
@@ -170,7 +190,11 @@ test('mix at 1:5 takes exactly five synthetic samples per real photo in each cla
 
 test('the same inputs and seed give byte-identical shards; another seed another order', async () => {
   const runs: Record<string, Awaited<ReturnType<typeof mixManifest>>> = {};
-  for (const [name, seed] of [['a', '9'], ['b', '9'], ['c', '10']] as const) {
+  for (const [name, seed] of [
+    ['a', '9'],
+    ['b', '9'],
+    ['c', '10'],
+  ] as const) {
     const out = join(work, 'seeds', name, 'mix');
     const r = await cli(['mix', '--real', realDir, '--synthetic', synDir, '--ratio', '1:5', '--out', out, '--seed', seed]);
     assert.equal(r.code, 0, r.all);
@@ -178,7 +202,10 @@ test('the same inputs and seed give byte-identical shards; another seed another 
   }
   assert.deepEqual(runs.a?.shards, runs.b?.shards);
   assert.deepEqual(runs.c?.counts, runs.a?.counts);
-  assert.notDeepEqual(runs.c?.shards.map((s) => s.sha256), runs.a?.shards.map((s) => s.sha256));
+  assert.notDeepEqual(
+    runs.c?.shards.map((s) => s.sha256),
+    runs.a?.shards.map((s) => s.sha256),
+  );
   const order = async (name: string) =>
     (await samplesOf(join(work, 'seeds', name, 'mix'), runs[name]?.shards ?? [])).map((s) => {
       const l = labelOf(s);
@@ -213,16 +240,27 @@ test('a class short of synthetic samples fails with need and have; --best-effort
   const b = await cli(['mix', '--real', dir, '--synthetic', synDir, '--ratio', '1:5', '--out', out, '--best-effort']);
   assert.equal(b.code, 0, b.all);
   const kept = want - 1;
-  assert.ok(b.stdout.includes(`${small}: real ${want} -> ${kept} (${want} real need ${5 * want} synthetic at 1:5, only ${have[small]} available)`), b.stdout);
+  assert.ok(
+    b.stdout.includes(`${small}: real ${want} -> ${kept} (${want} real need ${5 * want} synthetic at 1:5, only ${have[small]} available)`),
+    b.stdout,
+  );
   const m = await mixManifest(out);
   assert.equal(m.best_effort, true);
-  assert.deepEqual(m.shortfalls, [{ class: small, real: want, synthetic_needed: 5 * want, synthetic_available: have[small], real_possible: kept }]);
-  assert.deepEqual(m.adjustments.map((a) => [a.class, a.kind]), [[small, 'real_reduced']]);
+  assert.deepEqual(m.shortfalls, [
+    { class: small, real: want, synthetic_needed: 5 * want, synthetic_available: have[small], real_possible: kept },
+  ]);
+  assert.deepEqual(
+    m.adjustments.map((a) => [a.class, a.kind]),
+    [[small, 'real_reduced']],
+  );
   if (kept > 0) {
     assert.deepEqual(m.counts.per_class[small], { real: kept, synthetic: 5 * kept });
     assert.equal(m.allocation.find((a) => a.class === small)?.reduced, true);
   } else {
-    assert.deepEqual(m.excluded_classes.map((x) => [x.name, x.reason]), [[small, 'too_few_synthetic']]);
+    assert.deepEqual(
+      m.excluded_classes.map((x) => [x.name, x.reason]),
+      [[small, 'too_few_synthetic']],
+    );
   }
   for (const c of big) assert.deepEqual(m.counts.per_class[c], { real: realCounts[c], synthetic: 5 * (realCounts[c] ?? 0) });
   assert.equal(m.ratio.exact, true);
@@ -243,7 +281,9 @@ test('real photos given as WebDataset shards mix the same way, by .cls with data
         key: `photo${n}`,
         members: [
           { ext: 'jpg', data: await photo('jpeg') },
-          byIndex ? { ext: 'cls', data: Buffer.from(String(i)) } : { ext: 'json', data: Buffer.from(JSON.stringify({ class: c, camera: 'belt-2' })) },
+          byIndex
+            ? { ext: 'cls', data: Buffer.from(String(i)) }
+            : { ext: 'json', data: Buffer.from(JSON.stringify({ class: c, camera: 'belt-2' })) },
         ],
       });
     }
@@ -263,7 +303,10 @@ test('real photos given as WebDataset shards mix the same way, by .cls with data
     assert.equal(l.original_path, 'photos-000000.tar');
     assert.match(String(l.original_key), /^photo\d+$/);
   }
-  assert.ok(reals.some((l) => (l.original_label as { camera?: string } | undefined)?.camera === 'belt-2'), 'a photo\'s own label is kept');
+  assert.ok(
+    reals.some((l) => (l.original_label as { camera?: string } | undefined)?.camera === 'belt-2'),
+    "a photo's own label is kept",
+  );
   assert.equal((await cli(['verify', out])).code, 0);
 });
 
@@ -273,7 +316,20 @@ test('an output folder that holds anything is refused unless --overwrite; a dry 
   const r = await cli(['mix', '--real', realDir, '--synthetic', synDir, '--ratio', '1:5', '--out', out, '--shard-size', '7']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /is not empty .*--overwrite/);
-  const o = await cli(['mix', '--real', realDir, '--synthetic', synDir, '--ratio', '1:5', '--out', out, '--shard-size', '7', '--overwrite']);
+  const o = await cli([
+    'mix',
+    '--real',
+    realDir,
+    '--synthetic',
+    synDir,
+    '--ratio',
+    '1:5',
+    '--out',
+    out,
+    '--shard-size',
+    '7',
+    '--overwrite',
+  ]);
   assert.equal(o.code, 0, o.all);
   assert.deepEqual((await mixManifest(out)).shards, before.shards);
 

@@ -3,8 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { startPrivateRedis, type PrivateRedis } from '@synthline/queue';
-import { loadEnv, startApi } from '@synthline/api';
+import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { startApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
 import { ROOT, cli, tempDir } from './helpers.ts';
 
@@ -15,9 +16,15 @@ let worker: RunningWorker;
 
 before(async () => {
   redis = await startPrivateRedis();
-  const env = { REDIS_URL: redis.url, SYNTHLINE_PREFIX: `readme${process.pid}`, SYNTHLINE_OUTPUT: await tempDir('synthline-readme-'), PORT: '0', LOG_LEVEL: 'silent' };
-  api = await startApi(loadEnv(env));
-  worker = await startWorker(env);
+  const env = {
+    REDIS_URL: redis.url,
+    SYNTHLINE_PREFIX: `readme${process.pid}`,
+    SYNTHLINE_OUTPUT: await tempDir('synthline-readme-'),
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+  };
+  api = await startApi(loadApiEnv(env));
+  worker = await startWorker(loadWorkerEnv(env));
 });
 
 after(async () => {
@@ -32,7 +39,12 @@ test('the curl walk-through in the README works as written', async () => {
   const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(script, 'the README has the walk-through');
   const cwd = await tempDir('synthline-walk-');
-  const r = await execa('bash', ['-eo', 'pipefail', '-c', script], { cwd, env: { ...process.env, API: api.url }, reject: false, timeout: 300_000 });
+  const r = await execa('bash', ['-eo', 'pipefail', '-c', script], {
+    cwd,
+    env: { ...process.env, API: api.url },
+    reject: false,
+    timeout: 300_000,
+  });
   assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   const out = r.stdout;
   assert.match(out, /"status":"ok"/);

@@ -63,7 +63,10 @@ test('a frame that crashes Blender every time fails with the error; the next fra
   const slot = new RenderSlot({ attempts: 2, onEvent: (e) => events.push(e) });
   try {
     const crash = { ...plan(spec, 1), debug: { crash: true } };
-    await assert.rejects(renderTo(slot, crash, dir), (e: unknown) => e instanceof BlenderError && e.code === 'BLENDER_CRASHED' && /SIGABRT/.test(e.message));
+    await assert.rejects(
+      renderTo(slot, crash, dir),
+      (e: unknown) => e instanceof BlenderError && e.code === 'BLENDER_CRASHED' && /SIGABRT/.test(e.message),
+    );
     assert.equal(events.filter((e) => e.type === 'crashed').length, 2);
     const ok = await renderTo(slot, plan(spec, 2), dir);
     assert.equal(ok.result.index, 2);
@@ -76,8 +79,12 @@ test('a bad plan is answered with an error and the process lives on', async () =
   const dir = await tempDir();
   const slot = new RenderSlot();
   try {
-    const bad = { ...plan(spec, 3), world: { ...plan(spec, 3).world, hdri: 'no-such-hdri' } };
-    await assert.rejects(renderTo(slot, bad, dir), (e: unknown) => e instanceof BlenderError && e.code === 'FRAME_FAILED' && /no-such-hdri/.test(e.message));
+    // Not a plan TypeScript would build: the render server checks it against the protocol schema too.
+    const bad = { ...plan(spec, 3), world: { ...plan(spec, 3).world, hdri: 'no-such-hdri' as FramePlan['world']['hdri'] } };
+    await assert.rejects(
+      renderTo(slot, bad, dir),
+      (e: unknown) => e instanceof BlenderError && e.code === 'BAD_PLAN' && !e.retryable && /^world\.hdri: .*no-such-hdri/.test(e.message),
+    );
     await renderTo(slot, plan(spec, 3), dir);
     assert.equal(slot.starts, 1);
   } finally {

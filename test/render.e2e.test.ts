@@ -32,17 +32,26 @@ before(async () => {
 test('render writes shards, labels, a contact sheet and a manifest that verify accepts', async () => {
   const dir = join(work, 'a');
   assert.equal(first.counts.samples, 30);
-  assert.deepEqual(first.shards.map((s) => s.samples), [8, 8, 8, 6]);
+  assert.deepEqual(
+    first.shards.map((s) => s.samples),
+    [8, 8, 8, 6],
+  );
   assert.deepEqual(first.frames.failed, []);
   const v = await cli(['verify', dir]);
   assert.equal(v.code, 0, v.all);
   assert.match(v.stdout, /ok: 30 samples in 4 shard/);
 
   const samples = await samplesOf(dir, first);
-  assert.deepEqual([...samples.keys()], Array.from({ length: 30 }, (_, i) => String(i).padStart(8, '0')));
+  assert.deepEqual(
+    [...samples.keys()],
+    Array.from({ length: 30 }, (_, i) => String(i).padStart(8, '0')),
+  );
   const classes = new Set<string>();
   for (const s of samples.values()) {
-    assert.deepEqual(s.members.map((m) => m.ext), ['png', 'json', 'cls']);
+    assert.deepEqual(
+      s.members.map((m) => m.ext),
+      ['png', 'json', 'cls'],
+    );
     const label = SampleLabel.parse(JSON.parse(s.members[1]?.data.toString() ?? ''));
     classes.add(label.class);
     assert.equal(s.members[2]?.data.toString(), String(label.class_index));
@@ -113,7 +122,15 @@ test('a bad spec is refused before anything renders, naming each field', async (
   const out = join(work, 'never');
   const r = await cli(['render', bad, '--out', out]);
   assert.equal(r.code, 2);
-  for (const field of ['count', 'colour', 'products[0].asset', 'products[1].colors[0]', 'render.samples', 'render.resolution[1]', 'camera.elevation_deg']) {
+  for (const field of [
+    'count',
+    'colour',
+    'products[0].asset',
+    'products[1].colors[0]',
+    'render.samples',
+    'render.resolution[1]',
+    'camera.elevation_deg',
+  ]) {
     assert.ok(r.stderr.includes(`${field}:`), `stderr names ${field}:\n${r.stderr}`);
   }
   assert.equal(existsSync(out), false, 'nothing was created');

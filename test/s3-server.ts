@@ -1,5 +1,5 @@
 import S3rver from 's3rver';
-import { freePort } from '@synthline/queue';
+import { freePort } from '@synthline/cli/private-redis';
 import { tempDir } from './helpers.ts';
 
 export interface TestS3 {

@@ -7,9 +7,11 @@ import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseSpec } from '@synthline/spec';
-import { JobView, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { JobView } from '@synthline/api';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
 import { renderDataset } from '@synthline/pipeline';
-import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { startApi } from '@synthline/api';
+import { loadApiEnv } from '@synthline/config';
 import { AssetLibrary } from '@synthline/library';
 import { S3Storage, StorageError, StorageUrlError, openStorage, parseS3Url, s3SettingsFromEnv } from '@synthline/storage';
 import { CLI, ROOT, cli, tempDir, tinySpec } from './helpers.ts';
@@ -36,15 +38,21 @@ after(async () => {
 });
 
 const storageAt = async (prefix: string, extra: Record<string, string> = {}) =>
-  new S3Storage(parseS3Url(`s3://${s3.bucket}/${prefix}`), s3SettingsFromEnv({ ...s3.env, SYNTHLINE_STAGING: await tempDir('synthline-staging-'), ...extra }));
+  new S3Storage(
+    parseS3Url(`s3://${s3.bucket}/${prefix}`),
+    s3SettingsFromEnv({ ...s3.env, SYNTHLINE_STAGING: await tempDir('synthline-staging-'), ...extra }),
+  );
 
 test('s3:// URLs and settings: bad ones are refused with the reason', () => {
   assert.deepEqual(parseS3Url('s3://my-bucket/a/b/'), { bucket: 'my-bucket', prefix: 'a/b' });
   assert.deepEqual(parseS3Url('s3://my-bucket'), { bucket: 'my-bucket', prefix: '' });
-  assert.throws(() => parseS3Url('s3://My_Bucket/x'), (e: Error) => e instanceof StorageUrlError && /not a valid bucket name/.test(e.message));
+  assert.throws(
+    () => parseS3Url('s3://My_Bucket/x'),
+    (e: Error) => e instanceof StorageUrlError && /not a valid bucket name/.test(e.message),
+  );
   assert.throws(() => parseS3Url('s3://bucket/a/../b'), /"\.\."/);
-  assert.throws(() => s3SettingsFromEnv({ SYNTHLINE_S3_PART_MB: '1' }), /SYNTHLINE_S3_PART_MB must be/);
-  assert.throws(() => s3SettingsFromEnv({ SYNTHLINE_S3_PATH_STYLE: 'yes' }), /SYNTHLINE_S3_PATH_STYLE must be 0 or 1/);
+  assert.throws(() => s3SettingsFromEnv({ SYNTHLINE_S3_PART_MB: '1' }), /SYNTHLINE_S3_PART_MB: "1" is not a whole number from 5 to 5120/);
+  assert.throws(() => s3SettingsFromEnv({ SYNTHLINE_S3_PATH_STYLE: 'yes' }), /SYNTHLINE_S3_PATH_STYLE: "yes" is not 0 or 1/);
   assert.equal(s3SettingsFromEnv({ AWS_ENDPOINT_URL: 'http://minio:9000' }).forcePathStyle, true);
   assert.equal(s3SettingsFromEnv({}).forcePathStyle, false);
   assert.ok(openStorage('s3://b-1/x') instanceof S3Storage);
@@ -56,20 +64,31 @@ test('s3:// URLs and settings: bad ones are refused with the reason', () => {
 test('a big file goes up as a multipart upload and comes back byte for byte; a committed object is never replaced', async () => {
   const st = await storageAt('unit', { SYNTHLINE_S3_PART_MB: '5' });
   const sent: string[] = [];
-  st.objects.client.middlewareStack.add((next, context) => (args) => {
-    sent.push(String(context.commandName));
-    return next(args);
-  }, { step: 'initialize' });
+  st.objects.client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
   const data = randomBytes(12 * 1024 * 1024 + 123);
   await writeFile(await st.prepare('job1', 'big.tar'), data);
   assert.equal(await st.publish('job1', 'big.tar'), true);
-  assert.deepEqual(sent.filter((c) => /Multipart|UploadPart/.test(c)), ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand']);
+  assert.deepEqual(
+    sent.filter((c) => /Multipart|UploadPart/.test(c)),
+    ['CreateMultipartUploadCommand', 'UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand'],
+  );
   const head = await st.objects.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: 'unit/job1/big.tar' }));
   assert.equal(head.ContentLength, data.length);
   await st.release('job1');
   const back = await st.fetch('job1', 'big.tar');
   assert.ok(back);
-  assert.equal(createHash('sha256').update(await readFile(back)).digest('hex'), createHash('sha256').update(data).digest('hex'));
+  assert.equal(
+    createHash('sha256')
+      .update(await readFile(back))
+      .digest('hex'),
+    createHash('sha256').update(data).digest('hex'),
+  );
 
   // The commit marker: written once; a retried write with other bytes leaves the first.
   await writeFile(await st.prepare('job1', 'dataset.json'), '{"first": true}');
@@ -100,8 +119,8 @@ test('staging folders of processes that are gone are swept at start-up', async (
   const mine = await st.prepare('job1', 'fragments/000000-aa.tar');
   await writeFile(mine, 'y');
   await st.check();
-  assert.equal(existsSync(dead), false, 'a dead process\'s staging is removed');
-  assert.equal(existsSync(mine), true, 'this process\'s is kept');
+  assert.equal(existsSync(dead), false, "a dead process's staging is removed");
+  assert.equal(existsSync(mine), true, "this process's is kept");
 });
 
 test('a missing bucket is named at start-up, not at the first batch', async () => {
@@ -117,16 +136,23 @@ const RED = { name: 'Signal Red', srgb: '#D01818' };
 
 test('an asset library in a bucket: scanned once from one machine, usable on another, stale once a model changes', async () => {
   const client = (await storageAt('x')).objects.client;
-  const put = (key: string, body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `library/${key}`, Body: body }));
+  const put = (key: string, body: Buffer | string) =>
+    client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `library/${key}`, Body: body }));
   const gltf = await readFile(join(ROOT, 'test/fixtures/khronos/Box.gltf'));
   for (const id of ['box', 'box2']) {
     await put(`products/${id}/Box.gltf`, gltf);
-    await put(`products/${id}/product.json`, JSON.stringify({ name: 'Box', dimensions_mm: [80, 80, 80], color_slots: ['Material_0'], colors: [RED] }));
+    await put(
+      `products/${id}/product.json`,
+      JSON.stringify({ name: 'Box', dimensions_mm: [80, 80, 80], color_slots: ['Material_0'], colors: [RED] }),
+    );
   }
   // Machine A scans (through its own mirror) and puts the scan back in the bucket.
-  const scan = await cli(['assets', 'scan', '--library', LIBRARY()], { ...s3.env, SYNTHLINE_STAGING: await tempDir('synthline-staging-a-') });
+  const scan = await cli(['assets', 'scan', '--library', LIBRARY()], {
+    ...s3.env,
+    SYNTHLINE_STAGING: await tempDir('synthline-staging-a-'),
+  });
   assert.equal(scan.code, 0, scan.all);
-  assert.match(scan.stdout, /^ok   library:box /m);
+  assert.match(scan.stdout, /^ok {3}library:box /m);
   assert.equal(await (await storageAt('library')).objects.exists('library/.synthline/scan.json'), true);
 
   // Machine B mirrors the bucket into a folder of its own: the scan holds there.
@@ -162,9 +188,19 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
   try {
     // Two workers, each with its own staging folder: they share only Redis and the bucket.
     for (const id of ['s3w1', 's3w2']) {
-      procs.push(execa('node', [CLI, 'worker'], { env: { ...process.env, ...env, WORKER_ID: id, SYNTHLINE_STAGING: await tempDir('synthline-staging-') }, reject: false, all: true }));
+      procs.push(
+        execa('node', [CLI, 'worker'], {
+          env: { ...process.env, ...env, WORKER_ID: id, SYNTHLINE_STAGING: await tempDir('synthline-staging-') },
+          reject: false,
+          all: true,
+        }),
+      );
     }
-    const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+    const res = await fetch(`${api.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
     assert.equal(res.status, 202, await res.clone().text());
     const { id } = (await res.json()) as { id: string };
     let v: JobView;
@@ -183,14 +219,26 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
     assert.match(verified.stdout, /^ok: 14 samples in 3 shard\(s\) match dataset\.json/);
 
     // Same spec, same bytes: the shards in the bucket equal a local render's.
-    const local = await renderDataset({ spec: parseSpec(spec), outDir: await tempDir('synthline-s3ref-'), library: await AssetLibrary.open(LIBRARY()) });
+    const local = await renderDataset({
+      spec: parseSpec(spec),
+      outDir: await tempDir('synthline-s3ref-'),
+      library: await AssetLibrary.open(LIBRARY()),
+    });
     const boxClasses = local.manifest.classes.filter((c) => /box/i.test(c.model));
-    assert.ok(boxClasses.reduce((n, c) => n + (local.manifest.counts.per_class[c.name] ?? 0), 0) > 0, 'the library product is in the dataset');
+    assert.ok(
+      boxClasses.reduce((n, c) => n + (local.manifest.counts.per_class[c.name] ?? 0), 0) > 0,
+      'the library product is in the dataset',
+    );
     const st = await storageAt('datasets');
     for (const shard of local.manifest.shards) {
       const p = await st.fetch(id, shard.name);
       assert.ok(p, `${shard.name} is in the bucket`);
-      assert.equal(createHash('sha256').update(await readFile(p)).digest('hex'), shard.sha256);
+      assert.equal(
+        createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex'),
+        shard.sha256,
+      );
     }
     // Fragments are gone once the dataset is assembled; a sample is served from the bucket.
     assert.deepEqual(await st.objects.list(`datasets/${id}/fragments/`), []);
@@ -201,7 +249,9 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
     // The verifier can fail: a shard replaced behind the manifest's back is caught.
     const first = local.manifest.shards[0];
     assert.ok(first);
-    await st.objects.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `datasets/${id}/${first.name}`, Body: Buffer.from('tampered') }));
+    await st.objects.client.send(
+      new PutObjectCommand({ Bucket: s3.bucket, Key: `datasets/${id}/${first.name}`, Body: Buffer.from('tampered') }),
+    );
     const bad = await cli(['verify', `s3://${s3.bucket}/datasets/${id}`], s3.env);
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, new RegExp(`INVALID[\\s\\S]*${first.name}`));

@@ -28,7 +28,11 @@ const BOMB = JSON.stringify({
 });
 
 test("Blender inherits nothing secret from the worker's environment", async () => {
-  const secrets = { AWS_SECRET_ACCESS_KEY: 'sandbox-secret-aws', REDIS_URL: 'redis://:sandbox-secret-redis@h:6379', SYNTHLINE_API_KEYS: 'x:sandbox-secret-key' };
+  const secrets = {
+    AWS_SECRET_ACCESS_KEY: 'sandbox-secret-aws',
+    REDIS_URL: 'redis://:sandbox-secret-redis@h:6379',
+    SYNTHLINE_API_KEYS: 'x:sandbox-secret-key',
+  };
   const saved = { ...process.env };
   Object.assign(process.env, secrets, { CUDA_VISIBLE_DEVICES: '' });
   const server = new RenderServer({ env: { MY_TOKEN: 'sandbox-secret-extra' } });
@@ -36,11 +40,19 @@ test("Blender inherits nothing secret from the worker's environment", async () =
     await server.start();
     const environ = (await readFile(`/proc/${server.pid}/environ`, 'utf8')).split('\0');
     const names = environ.filter((e) => e.includes('=')).map((e) => e.slice(0, e.indexOf('=')));
-    for (const s of [...Object.values(secrets), 'sandbox-secret-extra']) assert.ok(!environ.some((e) => e.includes(s)), `${s} reached Blender`);
+    for (const s of [...Object.values(secrets), 'sandbox-secret-extra'])
+      assert.ok(!environ.some((e) => e.includes(s)), `${s} reached Blender`);
     assert.ok(names.includes('PATH') && names.includes('PYTHONUNBUFFERED'));
     assert.ok(names.includes('CUDA_VISIBLE_DEVICES'), 'GPU selection passes');
     // PWD: the shell that sets the memory cap adds it.
-    assert.ok(names.every((n) => /^(PWD|PATH|PYTHONUNBUFFERED|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|XDG_CACHE_HOME|LD_LIBRARY_PATH|DISPLAY|WAYLAND_DISPLAY|XDG_RUNTIME_DIR|EGL_PLATFORM|LIBGL_ALWAYS_SOFTWARE|GPU_DEVICE_ORDINAL|OCIO|(LC|CUDA|NVIDIA|HIP|ROCR|HSA|MESA|__GLX|__EGL|__GL|__NV|OPTIX)_.*)$/.test(n)), names.join(' '));
+    assert.ok(
+      names.every((n) =>
+        /^(PWD|PATH|PYTHONUNBUFFERED|HOME|USER|LOGNAME|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|XDG_CACHE_HOME|LD_LIBRARY_PATH|DISPLAY|WAYLAND_DISPLAY|XDG_RUNTIME_DIR|EGL_PLATFORM|LIBGL_ALWAYS_SOFTWARE|GPU_DEVICE_ORDINAL|OCIO|(LC|CUDA|NVIDIA|HIP|ROCR|HSA|MESA|__GLX|__EGL|__GL|__NV|OPTIX)_.*)$/.test(
+          n,
+        ),
+      ),
+      names.join(' '),
+    );
   } finally {
     await server.close();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -100,7 +112,13 @@ test('a frame past the memory cap fails with MEMORY_LIMIT; the slot renders the 
 test('a cap too small for Blender: MEMORY_LIMIT at start, and for a normal frame whichever way Blender dies of it', async () => {
   // Below what Blender needs to start: the start fails naming the cap.
   const tiny = new RenderServer({ memoryLimitBytes: 64 * MiB });
-  await assert.rejects(tiny.start(), (e: unknown) => e instanceof BlenderError && e.code === 'MEMORY_LIMIT' && /could not start under its memory limit of 64 MiB.*BLENDER_MEMORY_LIMIT_MB/.test(e.message));
+  await assert.rejects(
+    tiny.start(),
+    (e: unknown) =>
+      e instanceof BlenderError &&
+      e.code === 'MEMORY_LIMIT' &&
+      /could not start under its memory limit of 64 MiB.*BLENDER_MEMORY_LIMIT_MB/.test(e.message),
+  );
   await tiny.close();
   // Just above what an idle Blender holds: a normal frame runs out, in Cycles' C++ (often a
   // null pointer: SIGSEGV, with nothing logged) or in Python; either way the frame fails with
@@ -111,7 +129,10 @@ test('a cap too small for Blender: MEMORY_LIMIT at start, and for a normal frame
   await probe.close();
   const limit = Math.ceil((idle + 48 * MiB) / MiB) * MiB;
   const events: string[] = [];
-  const slot = new RenderSlot({ memoryLimitBytes: limit, onEvent: (e) => void events.push(e.type === 'crashed' ? `${e.index}:${e.error.code}` : e.type) });
+  const slot = new RenderSlot({
+    memoryLimitBytes: limit,
+    onEvent: (e) => void events.push(e.type === 'crashed' ? `${e.index}:${e.error.code}` : e.type),
+  });
   const dir = await tempDir();
   try {
     // Two frames in flight on one process, as a worker sends them.
@@ -130,7 +151,10 @@ test('a cap too small for Blender: MEMORY_LIMIT at start, and for a normal frame
       ['started', '0:MEMORY_LIMIT', '1:BLENDER_CRASHED', 'started', '1:MEMORY_LIMIT'],
       ['started', '0:MEMORY_LIMIT', '1:MEMORY_LIMIT'],
     ];
-    assert.ok(ways.some((w) => JSON.stringify(w) === JSON.stringify(events)), JSON.stringify(events));
+    assert.ok(
+      ways.some((w) => JSON.stringify(w) === JSON.stringify(events)),
+      JSON.stringify(events),
+    );
   } finally {
     await slot.close();
   }

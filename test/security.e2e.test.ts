@@ -4,8 +4,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { createRedis, freePort, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
-import { hashToken, loadEnv, startApi, type RunningApi } from '@synthline/api';
+import { loadApiEnv } from '@synthline/config';
+import { createRedis } from '@synthline/queue';
+import { freePort, startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
+import { hashToken, startApi, type RunningApi } from '@synthline/api';
 import { CLI, ROOT, jobKeys, tempDir, until } from './helpers.ts';
 import { startTestS3, type TestS3 } from './s3-server.ts';
 
@@ -24,7 +26,16 @@ const KEYS = [ALICE, BOB].map((k) => `${k.name}:${hashToken(k.token)}`).join(','
 
 async function api(extra: Record<string, string> = {}): Promise<RunningApi & { prefix: string }> {
   const prefix = `sec${process.pid}x${n++}`;
-  const a = await startApi(loadEnv({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: await tempDir(), PORT: '0', LOG_LEVEL: 'silent', ...extra }));
+  const a = await startApi(
+    loadApiEnv({
+      REDIS_URL: redis.url,
+      SYNTHLINE_PREFIX: prefix,
+      SYNTHLINE_OUTPUT: await tempDir(),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...extra,
+    }),
+  );
   running.push(a);
   return { ...a, prefix };
 }
@@ -52,8 +63,8 @@ function raw(url: string, request: string, timeoutMs = 5000): Promise<{ status: 
   });
 }
 
-const get = (url: string, target: string, headers = '') => raw(url, `GET ${target} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${headers}Connection: close\r\n\r\n`);
-
+const get = (url: string, target: string, headers = '') =>
+  raw(url, `GET ${target} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${headers}Connection: close\r\n\r\n`);
 
 before(async () => {
   redis = await startPrivateRedis();
@@ -68,10 +79,35 @@ test('with keys, no spelling of a URL reaches a route without one; probes stay o
   const a = await api({ SYNTHLINE_API_KEYS: KEYS });
   const host = new URL(a.url).host;
   const targets = [
-    '/v1/jobs', '/%761/jobs', '/v%31/jobs', `http://${host}/v1/jobs`, `HTTP://${host}/v1/jobs`, '//v1/jobs', '/v1//jobs', '/v1/./jobs',
-    '/v1/../v1/jobs', '/x/../v1/jobs', '/V1/jobs', '/v1/JOBS', '/v1%2Fjobs', '/v1%2fjobs', '/v1/jobs/', '/v1/jobs?', '/v1/jobs#x', '/v1;/jobs',
-    '/v1/jobs%00', '/%2e/v1/jobs', '/v1/%2e%2e/v1/jobs', '/v1/workers', '/%76%31/assets', '/v1/catalog', '/docs', '/docs/json', '/metrics',
-    '/nothing-here', '*',
+    '/v1/jobs',
+    '/%761/jobs',
+    '/v%31/jobs',
+    `http://${host}/v1/jobs`,
+    `HTTP://${host}/v1/jobs`,
+    '//v1/jobs',
+    '/v1//jobs',
+    '/v1/./jobs',
+    '/v1/../v1/jobs',
+    '/x/../v1/jobs',
+    '/V1/jobs',
+    '/v1/JOBS',
+    '/v1%2Fjobs',
+    '/v1%2fjobs',
+    '/v1/jobs/',
+    '/v1/jobs?',
+    '/v1/jobs#x',
+    '/v1;/jobs',
+    '/v1/jobs%00',
+    '/%2e/v1/jobs',
+    '/v1/%2e%2e/v1/jobs',
+    '/v1/workers',
+    '/%76%31/assets',
+    '/v1/catalog',
+    '/docs',
+    '/docs/json',
+    '/metrics',
+    '/nothing-here',
+    '*',
   ];
   for (const t of targets) {
     const r = await get(a.url, t);
@@ -82,7 +118,10 @@ test('with keys, no spelling of a URL reaches a route without one; probes stay o
   const del = await raw(a.url, `DELETE /v%31/jobs/abcdefabcdef HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
   assert.equal(del.status, 401);
   const body = '{"count": 1}';
-  const post = await raw(a.url, `POST /%761/jobs HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  const post = await raw(
+    a.url,
+    `POST /%761/jobs HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
   assert.equal(post.status, 401);
   assert.equal((await fetch(`${a.url}/healthz`)).status, 200);
   assert.notEqual((await fetch(`${a.url}/readyz`)).status, 401);
@@ -100,7 +139,11 @@ test('without keys only loopback Host names are answered (no DNS rebinding)', as
   const a = await api();
   const port = new URL(a.url).port;
   for (const h of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`, `LOCALHOST:${port}`]) {
-    assert.equal((await get(a.url, '/v1/jobs').then(() => raw(a.url, `GET /v1/jobs HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`))).status, 200, h);
+    assert.equal(
+      (await get(a.url, '/v1/jobs').then(() => raw(a.url, `GET /v1/jobs HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`))).status,
+      200,
+      h,
+    );
   }
   for (const h of [`evil.example:${port}`, 'attacker.test', `127.0.0.1.evil.example:${port}`, '']) {
     const r = await raw(a.url, `GET /v1/jobs HTTP/1.1\r\nHost: ${h}\r\nConnection: close\r\n\r\n`);
@@ -124,7 +167,16 @@ test('two API processes on one Redis share a key rate budget', async () => {
     const p = execa('node', [CLI, 'serve'], {
       cwd: ROOT,
       reject: false,
-      env: { ...process.env, REDIS_URL: redis.url, SYNTHLINE_PREFIX: prefix, SYNTHLINE_OUTPUT: await tempDir(), PORT: String(port), LOG_LEVEL: 'silent', SYNTHLINE_API_KEYS: KEYS, RATE_LIMIT_PER_MIN: '10' },
+      env: {
+        ...process.env,
+        REDIS_URL: redis.url,
+        SYNTHLINE_PREFIX: prefix,
+        SYNTHLINE_OUTPUT: await tempDir(),
+        PORT: String(port),
+        LOG_LEVEL: 'silent',
+        SYNTHLINE_API_KEYS: KEYS,
+        RATE_LIMIT_PER_MIN: '10',
+      },
     });
     procs.push(p);
     const url = `http://127.0.0.1:${port}`;
@@ -155,14 +207,18 @@ test('spec arrays and the body are bounded; ended jobs leave Redis after their r
   assert.ok(base);
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push(((await (await post({ count: 2, name: `ret${i}` })).json()) as { id: string }).id);
-  const metric = async (status: string) => Number(new RegExp(`synthline_jobs\\{status="${status}"\\} (\\d+)`).exec(await (await fetch(`${a.url}/metrics`)).text())?.[1] ?? -1);
+  const metric = async (status: string) =>
+    Number(new RegExp(`synthline_jobs\\{status="${status}"\\} (\\d+)`).exec(await (await fetch(`${a.url}/metrics`)).text())?.[1] ?? -1);
   assert.equal(await metric('queued'), 5);
   for (const id of ids) assert.equal((await fetch(`${a.url}/v1/jobs/${id}`, { method: 'DELETE' })).status, 200);
   assert.equal(await metric('queued'), 0);
   assert.equal(await metric('cancelled'), 5);
   // Retention 1 s: the sweep (every 0.5 s) forgets them; the counters follow.
   await until('the jobs to expire', async () => (await fetch(`${a.url}/v1/jobs/${ids[0]}`)).status === 404);
-  await until('every job to leave the index', async () => ((await (await fetch(`${a.url}/v1/jobs`)).json()) as { total: number }).total === 0);
+  await until(
+    'every job to leave the index',
+    async () => ((await (await fetch(`${a.url}/v1/jobs`)).json()) as { total: number }).total === 0,
+  );
   assert.equal(await metric('cancelled'), 0);
   const left = (await r.keys(`${a.prefix}:job:*`)).concat(await r.zrange(`${a.prefix}:jobs`, 0, -1));
   assert.deepEqual(left, [], 'no job record left in Redis');
@@ -177,7 +233,8 @@ test('quotas per key: jobs in flight, frames outstanding, a daily budget; 429 na
     QUOTA_DAILY_BUDGET: '0',
     SYNTHLINE_QUOTAS: 'bob:jobs_in_flight=10,daily_budget=2',
   });
-  const post = (k: { token: string }, body: unknown) => fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { ...json, ...auth(k) }, body: JSON.stringify(body) });
+  const post = (k: { token: string }, body: unknown) =>
+    fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { ...json, ...auth(k) }, body: JSON.stringify(body) });
   const first = (await (await post(ALICE, { count: 10 })).json()) as { id: string };
   assert.equal((await post(ALICE, { count: 10 })).status, 202);
   const third = await post(ALICE, { count: 10 });
@@ -223,7 +280,9 @@ test('a client trickling its request is cut off; event streams are capped per cl
   assert.ok(cut < 10_000, `cut off after ${cut} ms`);
   assert.equal((await fetch(`${a.url}/healthz`)).status, 200, 'the server answers others');
 
-  const { id } = (await (await fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: json, body: '{"count": 2}' })).json()) as { id: string };
+  const { id } = (await (await fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: json, body: '{"count": 2}' })).json()) as {
+    id: string;
+  };
   const streams: AbortController[] = [];
   for (let i = 0; i < 40; i++) {
     const c = new AbortController();
@@ -273,9 +332,24 @@ test('bad input never answers 5xx nor shows a server path; concurrent idempotent
   }
   await call('proto', '/v1/jobs', { method: 'POST', headers: json, body: '{"count": 1, "__proto__": {"x": 1}}' });
   await call('assets', '/v1/assets');
-  await call('library spec', '/v1/jobs', { method: 'POST', headers: json, body: JSON.stringify({ count: 1, products: [{ asset: 'library:nojson' }, { asset: 'library:badjson' }, { asset: 'library:none' }] }) });
-  await call('mix', '/v1/mixes', { method: 'POST', headers: json, body: JSON.stringify({ synthetic_job: 'abcdefabcdef', real: 'nope', ratio: '1:5' }) });
-  if (process.env.SEC_DEBUG) console.log(JSON.stringify(answers.map((x) => [x.what, x.status, x.text.slice(0, 300)]), null, 1));
+  await call('library spec', '/v1/jobs', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ count: 1, products: [{ asset: 'library:nojson' }, { asset: 'library:badjson' }, { asset: 'library:none' }] }),
+  });
+  await call('mix', '/v1/mixes', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ synthetic_job: 'abcdefabcdef', real: 'nope', ratio: '1:5' }),
+  });
+  if (process.env.SEC_DEBUG)
+    console.log(
+      JSON.stringify(
+        answers.map((x) => [x.what, x.status, x.text.slice(0, 300)]),
+        null,
+        1,
+      ),
+    );
   for (const x of answers) {
     assert.ok(x.status < 500, `${x.what}: ${x.status} ${x.text.slice(0, 200)}`);
     for (const p of [lib, out, ROOT.replace(/\/$/, '')]) assert.ok(!x.text.includes(p), `${x.what} shows ${p}: ${x.text.slice(0, 400)}`);
@@ -286,7 +360,9 @@ test('bad input never answers 5xx nor shows a server path; concurrent idempotent
 
   // 50 submits at once with one Idempotency-Key: one job, 49 answers naming it.
   const res = await Promise.all(
-    Array.from({ length: 50 }, () => fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { ...json, 'idempotency-key': 'once' }, body: '{"count": 3, "name": "once"}' })),
+    Array.from({ length: 50 }, () =>
+      fetch(`${a.url}/v1/jobs`, { method: 'POST', headers: { ...json, 'idempotency-key': 'once' }, body: '{"count": 3, "name": "once"}' }),
+    ),
   );
   const bodies = (await Promise.all(res.map((x) => x.json()))) as { id: string }[];
   assert.deepEqual(res.map((x) => x.status).sort(), [...Array(49).fill(200), 202].sort());
@@ -299,7 +375,11 @@ test('bad input never answers 5xx nor shows a server path; concurrent idempotent
   try {
     for (const [k, v] of Object.entries(s3.env)) process.env[k] = v;
     const b = await api({ SYNTHLINE_OUTPUT: 's3://secmix/jobs' });
-    const mix = await fetch(`${b.url}/v1/mixes`, { method: 'POST', headers: json, body: JSON.stringify({ synthetic_job: 'abcdefabcdef', real: 'set', ratio: '1:5' }) });
+    const mix = await fetch(`${b.url}/v1/mixes`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ synthetic_job: 'abcdefabcdef', real: 'set', ratio: '1:5' }),
+    });
     assert.equal(mix.status, 400);
     assert.match(((await mix.json()) as { detail: string }).detail, /mixes need a folder/);
   } finally {

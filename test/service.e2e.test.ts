@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { parseSpec, Manifest } from '@synthline/spec';
-import { startPrivateRedis, type PrivateRedis, JobView } from '@synthline/queue';
+import { JobView } from '@synthline/api';
+import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
 import { renderDataset } from '@synthline/pipeline';
 import { readTar, verifyDataset } from '@synthline/shards';
-import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { startApi } from '@synthline/api';
+import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
 import { startWorker, type RunningWorker } from '@synthline/worker';
 import { execa } from 'execa';
 import { CLI, tempDir, tinySpec, until } from './helpers.ts';
@@ -38,7 +40,7 @@ before(async () => {
     BLENDER_THREADS: '1',
   };
   api = await startApi(loadApiEnv(env));
-  workers = await Promise.all(['w1', 'w2'].map((id) => startWorker({ ...env, WORKER_ID: id })));
+  workers = await Promise.all(['w1', 'w2'].map((id) => startWorker(loadWorkerEnv({ ...env, WORKER_ID: id }))));
 });
 
 after(async () => {
@@ -48,7 +50,11 @@ after(async () => {
 });
 
 async function post(body: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${api.url}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 202, await res.clone().text());
   return (await res.json()) as { id: string };
 }
@@ -72,7 +78,6 @@ async function events(id: string): Promise<{ event: string; view: JobView }[]> {
     .filter((x): x is { event: string; view: JobView } => x !== undefined);
 }
 
-
 test('a job submitted over REST is rendered by two workers into shards equal to a local render', async () => {
   const { id } = await post(spec);
   completedJob = id;
@@ -80,7 +85,10 @@ test('a job submitted over REST is rendered by two workers into shards equal to 
   const last = evs.at(-1);
   assert.equal(last?.event, 'end');
   assert.equal(last?.view.status, 'completed', JSON.stringify(last?.view));
-  assert.ok(evs.some((e) => e.event === 'progress'), 'progress events were sent');
+  assert.ok(
+    evs.some((e) => e.event === 'progress'),
+    'progress events were sent',
+  );
   const statuses = evs.map((e) => e.view.status);
   assert.ok(statuses.includes('running') || statuses.includes('finalizing'));
 
@@ -92,7 +100,10 @@ test('a job submitted over REST is rendered by two workers into shards equal to 
   const report = await verifyDataset(dir);
   assert.ok(report.ok, report.problems.join('\n'));
   assert.equal(existsSync(join(dir, 'fragments')), false, 'fragments are removed after finalize');
-  assert.ok(workers.every((w) => w.stats.batches > 0), `both workers rendered: ${workers.map((w) => w.stats.batches)}`);
+  assert.ok(
+    workers.every((w) => w.stats.batches > 0),
+    `both workers rendered: ${workers.map((w) => w.stats.batches)}`,
+  );
 
   const local = await tempDir('synthline-local-');
   const r = await renderDataset({ spec: parseSpec(spec), outDir: local });
@@ -122,22 +133,29 @@ test('POST /v1/mixes mixes a completed job with a real photo set at the ratio, p
     want[cls] = r;
     await mkdir(join(realRoot, 'belt-photos', cls), { recursive: true });
     for (let i = 0; i < r; i++) {
-      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40 * i, g: 90, b: 140 } } }).jpeg().toFile(join(realRoot, 'belt-photos', cls, `photo${i}.jpg`));
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40 * i, g: 90, b: 140 } } })
+        .jpeg()
+        .toFile(join(realRoot, 'belt-photos', cls, `photo${i}.jpg`));
     }
   }
   assert.ok(Object.keys(want).length >= 2);
-  const mix = (body: unknown) => fetch(`${api.url}/v1/mixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const mix = (body: unknown) =>
+    fetch(`${api.url}/v1/mixes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const res = await mix({ synthetic_job: completedJob, real: 'belt-photos', ratio: '1:2', seed: 3 });
   assert.equal(res.status, 201, await res.clone().text());
   const body = (await res.json()) as { id: string; output: { uri: string } };
-  const mixed = JSON.parse(await readFile(join(fileURLToPath(body.output.uri), 'dataset.json'), 'utf8')) as { counts: { per_class: Record<string, Record<string, number>> } };
+  const mixed = JSON.parse(await readFile(join(fileURLToPath(body.output.uri), 'dataset.json'), 'utf8')) as {
+    counts: { per_class: Record<string, Record<string, number>> };
+  };
   for (const [cls, r] of Object.entries(want)) {
     assert.deepEqual(mixed.counts.per_class[cls], { real: r, synthetic: 2 * r }, `class ${cls}`);
   }
   assert.equal((await fetch(`${api.url}/v1/mixes/${body.id}`)).status, 200);
 
   await mkdir(join(realRoot, 'belt-photos', 'no-such-class'), { recursive: true });
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toFile(join(realRoot, 'belt-photos', 'no-such-class', 'x.png'));
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+    .png()
+    .toFile(join(realRoot, 'belt-photos', 'no-such-class', 'x.png'));
   const unknown = await mix({ synthetic_job: completedJob, real: 'belt-photos', ratio: '1:2' });
   assert.equal(unknown.status, 422);
   assert.match(await unknown.text(), /no-such-class/);
@@ -182,14 +200,28 @@ test('SIGTERM: a worker process hands its batch back and exits; another worker f
   assert.match(String(r.all), /handed back/);
   assert.notEqual((await getJob(id)).status, 'completed');
 
-  workers = [await startWorker({ REDIS_URL: redis.url, SYNTHLINE_PREFIX: `t${process.pid}`, SYNTHLINE_OUTPUT: out, WORKER_ID: 'w3', LOG_LEVEL: 'silent', BLENDER_THREADS: '1' })];
+  workers = [
+    await startWorker(
+      loadWorkerEnv({
+        REDIS_URL: redis.url,
+        SYNTHLINE_PREFIX: `t${process.pid}`,
+        SYNTHLINE_OUTPUT: out,
+        WORKER_ID: 'w3',
+        LOG_LEVEL: 'silent',
+        BLENDER_THREADS: '1',
+      }),
+    ),
+  ];
   const view = await until('the job to complete', async () => {
     const v = await getJob(id);
     return v.status === 'completed' ? v : undefined;
   });
   assert.equal(view.progress.frames_done, 12);
   const local = await tempDir('synthline-local-');
-  const expected = await renderDataset({ spec: parseSpec({ ...spec, name: 'handback', count: 12, output: { shard_size: 5 } }), outDir: local });
+  const expected = await renderDataset({
+    spec: parseSpec({ ...spec, name: 'handback', count: 12, output: { shard_size: 5 } }),
+    outDir: local,
+  });
   const served = Manifest.parse(JSON.parse(await readFile(join(fileURLToPath(view.output?.uri ?? ''), 'dataset.json'), 'utf8')));
   assert.deepEqual(served.shards, expected.manifest.shards);
 });

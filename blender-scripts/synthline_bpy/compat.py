@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import bpy
 
-from . import devices as _devices
+from .core import devices as _devices
 
 VERSION = tuple(bpy.app.version)
 
@@ -66,8 +66,10 @@ def principled_input(node: Any, name: str) -> Any:
         sock = node.inputs.get(n)
         if sock is not None:
             return sock
-    raise KeyError(f"Principled BSDF has no input {name!r} "
-                   f"(tried {', '.join(principled_names(name))}; Blender {version_string()})")
+    raise KeyError(
+        f"Principled BSDF has no input {name!r} "
+        f"(tried {', '.join(principled_names(name))}; Blender {version_string()})"
+    )
 
 
 def set_principled(node: Any, **values: Any) -> None:
@@ -102,7 +104,9 @@ def engine_id(engine: str) -> str:
     if ident != "CYCLES":
         # A build whose EEVEE id differs from its version's (a 4.x alpha/beta): trust its enum.
         known = _enum_ids(getattr(bpy.types, "RenderSettings", None), "engine")
-        other = {"BLENDER_EEVEE": "BLENDER_EEVEE_NEXT", "BLENDER_EEVEE_NEXT": "BLENDER_EEVEE"}[ident]
+        other = {"BLENDER_EEVEE": "BLENDER_EEVEE_NEXT", "BLENDER_EEVEE_NEXT": "BLENDER_EEVEE"}[
+            ident
+        ]
         if known and ident not in known and other in known:
             return other
     return ident
@@ -171,8 +175,9 @@ def configure_cycles_fast(scene: Any) -> None:
 def denoiser_available() -> bool:
     try:
         items = bpy.types.CyclesRenderSettings.bl_rna.properties["denoiser"].enum_items
-        return any(i.identifier == "OPENIMAGEDENOISE" for i in items) and \
-            bool(getattr(bpy.app.build_options, "openimagedenoise", True))
+        return any(i.identifier == "OPENIMAGEDENOISE" for i in items) and bool(
+            getattr(bpy.app.build_options, "openimagedenoise", True)
+        )
     except Exception:
         return False
 
@@ -241,8 +246,9 @@ def render_layers_output(node: Any, name: str) -> Any:
     if out is None and name == "IndexOB":
         out = node.outputs.get("Object Index")
     if out is None:
-        raise KeyError(f"Render Layers node has no output {name!r}; "
-                       f"has {[o.name for o in node.outputs]}")
+        raise KeyError(
+            f"Render Layers node has no output {name!r}; " f"has {[o.name for o in node.outputs]}"
+        )
     return out
 
 
@@ -252,8 +258,14 @@ def purge_orphans() -> int:
     if hasattr(bpy.data, "orphans_purge"):
         removed = bpy.data.orphans_purge(do_local_ids=True, do_linked_ids=True, do_recursive=True)
         return int(removed or 0)
-    for coll in (bpy.data.meshes, bpy.data.materials, bpy.data.images, bpy.data.lights,
-                 bpy.data.node_groups, bpy.data.textures):
+    for coll in (
+        bpy.data.meshes,
+        bpy.data.materials,
+        bpy.data.images,
+        bpy.data.lights,
+        bpy.data.node_groups,
+        bpy.data.textures,
+    ):
         for block in list(coll):
             if block.users == 0:
                 coll.remove(block)
@@ -302,6 +314,7 @@ def set_view_transform(scene: Any, exposure_ev: float = 0.0) -> None:
 
 
 # ---------------------------------------------------------------------- library products
+
 
 def _has_op(module: str, name: str) -> bool:
     try:
@@ -433,33 +446,20 @@ def cycles_devices() -> List[_devices.Device]:
     return _devices.as_devices({"type": d.type, "name": d.name, "id": d.id} for d in prefs.devices)
 
 
-def apply_cycles_device(scene: Any, choice: _devices.Choice) -> None:
-    """Switches Cycles to `choice`: the compute type, exactly its GPUs on (the CPU off, so a GPU
-    choice never renders partly on the CPU), and scene.cycles.device."""
+def apply_cycles_device(scene: Any, use: _devices.UseDevice) -> None:
+    """Switches Cycles to what the driver decided (`use`): the compute type, exactly its GPUs on
+    (the CPU off, so a GPU choice never renders partly on the CPU), and scene.cycles.device."""
     global _SCENE_DEVICE
     prefs = cycles_preferences()
-    if choice.kind == "cpu":
+    if use.kind == "cpu":
         try:
             prefs.compute_device_type = "NONE"
         except (TypeError, AttributeError):  # a build without any GPU backend
             pass
     else:
-        prefs.compute_device_type = choice.compute_device_type
+        prefs.compute_device_type = use.compute_device_type
         for d in prefs.devices:
-            d.use = _devices.uses(choice, _devices.Device(d.type, d.name, d.id))
-    _SCENE_DEVICE = choice.scene_device
+            d.use = use.uses(_devices.Device(d.type, d.name, d.id))
+    _SCENE_DEVICE = use.scene_device
     if scene is not None:
         scene.cycles.device = _SCENE_DEVICE
-
-
-def use_cycles_device(scene: Any, kind: str = "auto", index: Optional[int] = None,
-                      allow_cpu_fallback: bool = False
-                      ) -> Tuple[_devices.Choice, List[_devices.Device]]:
-    """Lists the devices, chooses (devices.choose) and applies; returns (choice, devices found).
-
-    Raises devices.DeviceUnavailable naming every device found when the GPU asked for is absent.
-    """
-    found = cycles_devices()
-    choice = _devices.choose(found, kind, index, allow_cpu_fallback)
-    apply_cycles_device(scene, choice)
-    return choice, found

@@ -2,7 +2,7 @@ import unittest
 
 import numpy as np
 
-from synthline_bpy import annotate, camera_math
+from synthline_bpy.core import annotate, camera_math
 
 
 class DepthTest(unittest.TestCase):
@@ -61,6 +61,39 @@ class VisibleFractionTest(unittest.TestCase):
         self.assertAlmostEqual(p[1, 0], K[0][2] + 0.1 * K[0][0])
         self.assertAlmostEqual(p[1, 1], K[1][2] - 0.1 * K[1][1])
         self.assertAlmostEqual(p[1, 2], 1.0)
+
+
+class MaskTest(unittest.TestCase):
+    def test_mask_bbox(self):
+        mask = np.zeros((6, 8), dtype=bool)
+        self.assertEqual(annotate.mask_bbox(mask), (None, 0))
+        mask[2:4, 3:7] = True
+        mask[5, 1] = True
+        self.assertEqual(annotate.mask_bbox(mask), ([1, 2, 6, 4], 9))
+
+    def test_convex_hull_drops_inner_and_collinear_points(self):
+        pts = np.array([[0, 0], [4, 0], [4, 4], [0, 4], [2, 2], [2, 0], [0, 0]], dtype=float)
+        hull = annotate.convex_hull(pts)
+        self.assertEqual(
+            sorted(map(tuple, hull.tolist())), [(0.0, 0.0), (0.0, 4.0), (4.0, 0.0), (4.0, 4.0)]
+        )
+        self.assertEqual(len(annotate.convex_hull(np.array([[1.0, 1.0], [2.0, 2.0]]))), 2)
+
+    def test_projected_hull_mask_of_a_square_under_the_camera(self):
+        W, H = 40, 30
+        K = camera_math.intrinsics(35.0, 36.0, W, H)
+        w2c = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+        # A square 1 m in front of the camera; fx = 35 / 36 * 40 px per metre at z = 1.
+        s = 0.1
+        pts = np.array([[-s, -s, 1.0], [s, -s, 1.0], [s, s, 1.0], [-s, s, 1.0]])
+        mask = annotate.projected_hull_mask(pts, K, w2c, W, H)
+        self.assertEqual(mask.shape, (H, W))
+        bbox, visible = annotate.mask_bbox(mask)
+        half = s * K[0][0]
+        self.assertEqual(bbox[2], int(np.floor(K[0][2] + half)) - int(np.ceil(K[0][2] - half)) + 1)
+        self.assertGreater(visible, 0)
+        behind = pts * np.array([1, 1, -1])
+        self.assertFalse(annotate.projected_hull_mask(behind, K, w2c, W, H).any())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 import math
 import unittest
 
-from synthline_bpy import belt_image
+from synthline_bpy.core import belt_image
 
 
 class CropMappingTest(unittest.TestCase):

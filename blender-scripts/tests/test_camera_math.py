@@ -1,7 +1,6 @@
-import math
 import unittest
 
-from synthline_bpy import camera_math as cm
+from synthline_bpy.core import camera_math as cm
 
 
 def close(a, b, tol=1e-9):
@@ -77,8 +76,9 @@ class CameraMathTest(unittest.TestCase):
         loc, rot = cm.product_pose("back", 30.0, (0.01, 0.0), 0.08, flip_axis="x")
         self.assertEqual(loc, (0.01, 0.0, 0.04))
         self.assertEqual(rot, (180.0, 0.0, 30.0))
-        self.assertEqual(cm.product_pose("front", 0.0, (0, 0), 0.08, flip_axis="x")[1],
-                         (0.0, 0.0, 0.0))
+        self.assertEqual(
+            cm.product_pose("front", 0.0, (0, 0), 0.08, flip_axis="x")[1], (0.0, 0.0, 0.0)
+        )
 
     def test_product_pose(self):
         loc, rot = cm.product_pose("front", 30.0, (0.01, -0.02), 0.0074)

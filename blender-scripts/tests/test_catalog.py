@@ -2,10 +2,18 @@ import itertools
 import json
 import unittest
 
-from synthline_bpy import catalog, colour, geometry
+from synthline_bpy.core import colour
+from synthline_bpy.core import catalog, geometry
 
-REQUIRED_MODELS = {"iphone-8", "iphone-x", "iphone-xr", "iphone-11", "iphone-11-pro",
-                   "iphone-13", "iphone-14-pro"}
+REQUIRED_MODELS = {
+    "iphone-8",
+    "iphone-x",
+    "iphone-xr",
+    "iphone-11",
+    "iphone-11-pro",
+    "iphone-13",
+    "iphone-14-pro",
+}
 # Physically identical fronts (same display, notch and outline); only their colour palettes and
 # the visible back tell them apart.
 SAME_FRONT = {frozenset({"iphone-xr", "iphone-11"})}
@@ -50,14 +58,20 @@ class CatalogTest(unittest.TestCase):
 
     def test_marketed_colour_names(self):
         m = catalog.models_by_id(self.raw)
-        names = lambda mid: {c["name"] for c in m[mid]["colors"]}
+
+        def names(mid):
+            return {c["name"] for c in m[mid]["colors"]}
+
         self.assertIn("Midnight Green", names("iphone-11-pro"))
         self.assertIn("Deep Purple", names("iphone-14-pro"))
         self.assertIn("(PRODUCT)RED", names("iphone-13"))
         self.assertIn("Space Gray", names("iphone-x"))
-        self.assertEqual(colour.hex_to_srgb([c for c in m["iphone-13"]["colors"]
-                                             if c["name"] == "Blue"][0]["srgb"]),
-                         colour.hex_to_srgb("#215E7C"))
+        self.assertEqual(
+            colour.hex_to_srgb(
+                [c for c in m["iphone-13"]["colors"] if c["name"] == "Blue"][0]["srgb"]
+            ),
+            colour.hex_to_srgb("#215E7C"),
+        )
 
     def test_lens_layouts(self):
         arr = {k: geometry.lens_arrangement(v) for k, v in self.layouts.items()}

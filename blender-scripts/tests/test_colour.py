@@ -1,6 +1,6 @@
 import unittest
 
-from synthline_bpy import colour
+from synthline_bpy.core import colour
 
 
 class ColourTest(unittest.TestCase):
@@ -22,13 +22,6 @@ class ColourTest(unittest.TestCase):
             self.assertFalse(colour.is_hex(bad))
         with self.assertRaises(ValueError):
             colour.hex_to_srgb("#12345")
-
-    def test_kelvin(self):
-        warm = colour.kelvin_to_srgb(2700)
-        cold = colour.kelvin_to_srgb(9000)
-        self.assertGreater(warm[0], warm[2])
-        self.assertGreater(cold[2], cold[0])
-        self.assertAlmostEqual(max(colour.kelvin_to_srgb(6500)), 1.0)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import types
 import unittest
 from types import SimpleNamespace
 
-from synthline_bpy.devices import Device, DeviceUnavailable
+from synthline_bpy.core.devices import Device, UseDevice
 
 # ------------------------------------------------------------------------------ fake bpy
 
@@ -47,10 +47,17 @@ class Node:
 
 NODE_SOCKETS = {
     "ShaderNodeMixRGB": ([Sock("Fac"), Sock("Color1"), Sock("Color2")], [Sock("Color")]),
-    "ShaderNodeMix": ([Sock("Factor", "Factor_Float"), Sock("Factor", "Factor_Vector"),
-                       Sock("A", "A_Float"), Sock("B", "B_Float"), Sock("A", "A_Color"),
-                       Sock("B", "B_Color")],
-                      [Sock("Result", "Result_Float"), Sock("Result", "Result_Color")]),
+    "ShaderNodeMix": (
+        [
+            Sock("Factor", "Factor_Float"),
+            Sock("Factor", "Factor_Vector"),
+            Sock("A", "A_Float"),
+            Sock("B", "B_Float"),
+            Sock("A", "A_Color"),
+            Sock("B", "B_Color"),
+        ],
+        [Sock("Result", "Result_Float"), Sock("Result", "Result_Color")],
+    ),
     "ShaderNodeSeparateColor": ([Sock("Color")], [Sock("Red"), Sock("Green"), Sock("Blue")]),
     "ShaderNodeSeparateRGB": ([Sock("Image")], [Sock("R"), Sock("G"), Sock("B")]),
 }
@@ -63,20 +70,49 @@ class Tree:
 
     def _new(self, bl_idname):
         ins, outs = NODE_SOCKETS[bl_idname]
-        node = Node(bl_idname, [Sock(s.name, s.identifier) for s in ins],
-                    [Sock(s.name, s.identifier) for s in outs])
+        node = Node(
+            bl_idname,
+            [Sock(s.name, s.identifier) for s in ins],
+            [Sock(s.name, s.identifier) for s in outs],
+        )
         self.made.append(node)
         return node
 
 
 # Principled BSDF inputs (a subset) by version.
-PRINCIPLED_3 = ["Base Color", "Subsurface", "Subsurface Color", "Metallic", "Specular",
-                "Roughness", "Sheen", "Clearcoat", "Clearcoat Roughness", "Transmission",
-                "Emission", "Emission Strength", "Alpha", "Clearcoat Normal"]
-PRINCIPLED_4 = ["Base Color", "Metallic", "Roughness", "IOR", "Alpha", "Subsurface Weight",
-                "Specular IOR Level", "Specular Tint", "Coat Weight", "Coat Roughness",
-                "Coat Normal", "Sheen Weight", "Transmission Weight", "Emission Color",
-                "Emission Strength"]
+PRINCIPLED_3 = [
+    "Base Color",
+    "Subsurface",
+    "Subsurface Color",
+    "Metallic",
+    "Specular",
+    "Roughness",
+    "Sheen",
+    "Clearcoat",
+    "Clearcoat Roughness",
+    "Transmission",
+    "Emission",
+    "Emission Strength",
+    "Alpha",
+    "Clearcoat Normal",
+]
+PRINCIPLED_4 = [
+    "Base Color",
+    "Metallic",
+    "Roughness",
+    "IOR",
+    "Alpha",
+    "Subsurface Weight",
+    "Specular IOR Level",
+    "Specular Tint",
+    "Coat Weight",
+    "Coat Roughness",
+    "Coat Normal",
+    "Sheen Weight",
+    "Transmission Weight",
+    "Emission Color",
+    "Emission Strength",
+]
 
 
 class Op:
@@ -149,35 +185,61 @@ class CyclesPrefs:
     @compute_device_type.setter
     def compute_device_type(self, v):
         if v not in self._types:
-            raise TypeError(f"bpy_struct: item.attr = val: enum \"{v}\" not found in {sorted(self._types)}")
+            raise TypeError(
+                f'bpy_struct: item.attr = val: enum "{v}" not found in {sorted(self._types)}'
+            )
         self._type = v
 
 
 def enum_rna(**props):
     """bpy.types.X with bl_rna.properties[prop].enum_items identifiers."""
-    return SimpleNamespace(bl_rna=SimpleNamespace(properties={
-        k: SimpleNamespace(enum_items=[SimpleNamespace(identifier=i) for i in v]) for k, v in props.items()}))
+    return SimpleNamespace(
+        bl_rna=SimpleNamespace(
+            properties={
+                k: SimpleNamespace(enum_items=[SimpleNamespace(identifier=i) for i in v])
+                for k, v in props.items()
+            }
+        )
+    )
 
 
 CPU_EPYC = ("CPU", "AMD EPYC", "CPU")
-A10S = [("CUDA", "NVIDIA A10", "CUDA_0"), ("CUDA", "NVIDIA A10", "CUDA_1"),
-        ("OPTIX", "NVIDIA A10", "OPTIX_0"), ("OPTIX", "NVIDIA A10", "OPTIX_1")]
+A10S = [
+    ("CUDA", "NVIDIA A10", "CUDA_0"),
+    ("CUDA", "NVIDIA A10", "CUDA_1"),
+    ("OPTIX", "NVIDIA A10", "OPTIX_0"),
+    ("OPTIX", "NVIDIA A10", "OPTIX_1"),
+]
 
 
-def make_bpy(version=(3, 4, 1), ops=(), found=(CPU_EPYC,), types_built=("CUDA", "HIP"),
-             legacy_prefs=False, op_result=frozenset({"FINISHED"}), engines=("BLENDER_EEVEE",)):
+def make_bpy(
+    version=(3, 4, 1),
+    ops=(),
+    found=(CPU_EPYC,),
+    types_built=("CUDA", "HIP"),
+    legacy_prefs=False,
+    op_result=frozenset({"FINISHED"}),
+    engines=("BLENDER_EEVEE",),
+):
     v4 = tuple(version) >= (4, 0, 0)
     bpy = types.ModuleType("bpy")
-    bpy.app = SimpleNamespace(version=tuple(version),
-                              version_string=".".join(map(str, version)) + (" LTS" if v4 else ""),
-                              build_options=SimpleNamespace(openimagedenoise=True))
+    bpy.app = SimpleNamespace(
+        version=tuple(version),
+        version_string=".".join(map(str, version)) + (" LTS" if v4 else ""),
+        build_options=SimpleNamespace(openimagedenoise=True),
+    )
     bpy.ops = Ops(ops, set(op_result))
     t = SimpleNamespace(
         RenderSettings=enum_rna(engine=list(engines)),
         ColorManagedInputColorspaceSettings=enum_rna(
-            name=(["Linear Rec.709", "sRGB", "Non-Color"] if v4 else ["Linear", "sRGB", "Non-Color"])),
+            name=(
+                ["Linear Rec.709", "sRGB", "Non-Color"] if v4 else ["Linear", "sRGB", "Non-Color"]
+            )
+        ),
         ShaderNodeTexImage=enum_rna(
-            extension=["REPEAT", "EXTEND", "CLIP"] + (["MIRROR"] if tuple(version) >= (3, 5, 0) else [])),
+            extension=["REPEAT", "EXTEND", "CLIP"]
+            + (["MIRROR"] if tuple(version) >= (3, 5, 0) else [])
+        ),
         ShaderNodeSeparateColor=object(),
     )
     if v4:
@@ -186,7 +248,8 @@ def make_bpy(version=(3, 4, 1), ops=(), found=(CPU_EPYC,), types_built=("CUDA", 
     prefs = CyclesPrefs(list(found), types_built, legacy_prefs)
     bpy.context = SimpleNamespace(
         preferences=SimpleNamespace(addons={"cycles": SimpleNamespace(preferences=prefs)}),
-        scene=fake_scene())
+        scene=fake_scene(),
+    )
     bpy.utils = SimpleNamespace(system_resource=lambda kind, path="": "")
     bpy.data = SimpleNamespace(orphans_purge=lambda **kw: 3)
     return bpy
@@ -216,9 +279,22 @@ class CompatCase(unittest.TestCase):
 
 # ------------------------------------------------------------------------------ tests
 
-OPS_34 = ["import_scene.gltf", "import_scene.fbx", "import_scene.obj", "wm.obj_import",
-          "import_mesh.stl", "import_mesh.ply", "wm.stl_import"]
-OPS_42 = ["import_scene.gltf", "import_scene.fbx", "wm.obj_import", "wm.stl_import", "wm.ply_import"]
+OPS_34 = [
+    "import_scene.gltf",
+    "import_scene.fbx",
+    "import_scene.obj",
+    "wm.obj_import",
+    "import_mesh.stl",
+    "import_mesh.ply",
+    "wm.stl_import",
+]
+OPS_42 = [
+    "import_scene.gltf",
+    "import_scene.fbx",
+    "wm.obj_import",
+    "wm.stl_import",
+    "wm.ply_import",
+]
 
 
 class VersionTest(CompatCase):
@@ -232,9 +308,15 @@ class VersionTest(CompatCase):
 class EngineTest(CompatCase):
     def test_engine_ids_by_version(self):
         c = self.load()
-        table = {(3, 4, 1): "BLENDER_EEVEE", (3, 6, 5): "BLENDER_EEVEE", (4, 0, 2): "BLENDER_EEVEE",
-                 (4, 1, 1): "BLENDER_EEVEE", (4, 2, 0): "BLENDER_EEVEE_NEXT",
-                 (4, 5, 3): "BLENDER_EEVEE_NEXT", (5, 0, 0): "BLENDER_EEVEE"}
+        table = {
+            (3, 4, 1): "BLENDER_EEVEE",
+            (3, 6, 5): "BLENDER_EEVEE",
+            (4, 0, 2): "BLENDER_EEVEE",
+            (4, 1, 1): "BLENDER_EEVEE",
+            (4, 2, 0): "BLENDER_EEVEE_NEXT",
+            (4, 5, 3): "BLENDER_EEVEE_NEXT",
+            (5, 0, 0): "BLENDER_EEVEE",
+        }
         for v, want in table.items():
             self.assertEqual(c.engine_identifier("eevee", v), want, v)
             self.assertEqual(c.engine_identifier("cycles", v), "CYCLES")
@@ -259,13 +341,22 @@ class EngineTest(CompatCase):
 class PrincipledTest(CompatCase):
     def test_names_by_version(self):
         c = self.load()
-        self.assertEqual(c.principled_names("Specular", (3, 4, 1)), ("Specular", "Specular IOR Level"))
-        self.assertEqual(c.principled_names("Specular", (4, 2, 0)), ("Specular IOR Level", "Specular"))
+        self.assertEqual(
+            c.principled_names("Specular", (3, 4, 1)), ("Specular", "Specular IOR Level")
+        )
+        self.assertEqual(
+            c.principled_names("Specular", (4, 2, 0)), ("Specular IOR Level", "Specular")
+        )
         self.assertEqual(c.principled_names("Base Color", (4, 5, 0)), ("Base Color",))
-        for old, new in (("Subsurface", "Subsurface Weight"), ("Emission", "Emission Color"),
-                         ("Clearcoat", "Coat Weight"), ("Clearcoat Roughness", "Coat Roughness"),
-                         ("Sheen", "Sheen Weight"), ("Transmission", "Transmission Weight"),
-                         ("Clearcoat Normal", "Coat Normal")):
+        for old, new in (
+            ("Subsurface", "Subsurface Weight"),
+            ("Emission", "Emission Color"),
+            ("Clearcoat", "Coat Weight"),
+            ("Clearcoat Roughness", "Coat Roughness"),
+            ("Sheen", "Sheen Weight"),
+            ("Transmission", "Transmission Weight"),
+            ("Clearcoat Normal", "Coat Normal"),
+        ):
             self.assertEqual(c.principled_names(old, (4, 2, 0))[0], new)
             self.assertEqual(c.principled_names(old, (3, 4, 1))[0], old)
 
@@ -283,8 +374,15 @@ class PrincipledTest(CompatCase):
         for v in ((4, 2, 0), (4, 5, 2)):
             c = self.load(version=v)
             node = Node("ShaderNodeBsdfPrincipled", [Sock(n) for n in PRINCIPLED_4])
-            c.set_principled(node, Specular=0.35, Metallic=0.0, Emission=(0, 0, 0, 1),
-                             Subsurface=0.2, Clearcoat=0.5, Emission_Strength=1.0)
+            c.set_principled(
+                node,
+                Specular=0.35,
+                Metallic=0.0,
+                Emission=(0, 0, 0, 1),
+                Subsurface=0.2,
+                Clearcoat=0.5,
+                Emission_Strength=1.0,
+            )
             self.assertEqual(node.inputs["Specular IOR Level"].default_value, 0.35)
             self.assertEqual(node.inputs["Emission Color"].default_value, (0, 0, 0, 1))
             self.assertEqual(node.inputs["Subsurface Weight"].default_value, 0.2)
@@ -298,8 +396,12 @@ class PrincipledTest(CompatCase):
 class ImporterTest(CompatCase):
     def test_order_is_pure(self):
         c = self.load()
-        self.assertEqual(c.importer_order("stl", (3, 4, 1)), [("import_mesh", "stl"), ("wm", "stl_import")])
-        self.assertEqual(c.importer_order("ply", (4, 2, 0)), [("wm", "ply_import"), ("import_mesh", "ply")])
+        self.assertEqual(
+            c.importer_order("stl", (3, 4, 1)), [("import_mesh", "stl"), ("wm", "stl_import")]
+        )
+        self.assertEqual(
+            c.importer_order("ply", (4, 2, 0)), [("wm", "ply_import"), ("import_mesh", "ply")]
+        )
         self.assertEqual(c.importer_order("obj", (3, 4, 1))[0], ("wm", "obj_import"))
         self.assertEqual(c.importer_order("glb", (4, 5, 0)), [("import_scene", "gltf")])
         with self.assertRaises(ValueError):
@@ -308,9 +410,17 @@ class ImporterTest(CompatCase):
     def test_3_4(self):
         c = self.load(version=(3, 4, 1), ops=OPS_34)
         got = {f: c.model_importer(f) for f in ("glb", "gltf", "fbx", "obj", "stl", "ply")}
-        self.assertEqual(got, {"glb": "import_scene.gltf", "gltf": "import_scene.gltf",
-                               "fbx": "import_scene.fbx", "obj": "wm.obj_import",
-                               "stl": "import_mesh.stl", "ply": "import_mesh.ply"})
+        self.assertEqual(
+            got,
+            {
+                "glb": "import_scene.gltf",
+                "gltf": "import_scene.gltf",
+                "fbx": "import_scene.fbx",
+                "obj": "wm.obj_import",
+                "stl": "import_mesh.stl",
+                "ply": "import_mesh.ply",
+            },
+        )
 
     def test_3_2_without_the_cpp_obj_importer(self):
         c = self.load(version=(3, 2, 0), ops=["import_scene.obj", "import_mesh.stl"])
@@ -326,7 +436,9 @@ class ImporterTest(CompatCase):
 
     def test_missing_importer(self):
         c = self.load(version=(4, 2, 0), ops=["wm.obj_import"])
-        with self.assertRaisesRegex(ValueError, r"this Blender \(4\.2\.0\) has no importer for 'glb'"):
+        with self.assertRaisesRegex(
+            ValueError, r"this Blender \(4\.2\.0\) has no importer for 'glb'"
+        ):
             c.model_importer("glb")
 
     def test_import_model_runs_the_operator(self):
@@ -338,56 +450,82 @@ class ImporterTest(CompatCase):
             c.import_model("/lib/b/model.ply", "ply")
 
 
+ON_CPU = UseDevice("cpu", None, "NONE", (), "cpu")
+
+
 class CyclesDeviceTest(CompatCase):
+    """What the driver decided (packages/blender/src/devices.ts), applied to the preferences."""
+
     def test_3_4_cpu_only(self):
         c = self.load(version=(3, 4, 1))
         self.assertEqual(c.cycles_devices(), [Device("CPU", "AMD EPYC", "CPU")])
         scene = fake_scene()
-        choice, found = c.use_cycles_device(scene, "auto")
-        self.assertEqual((choice.label, scene.cycles.device), ("cpu", "CPU"))
-        self.assertEqual(self.bpy.context.preferences.addons["cycles"].preferences.compute_device_type, "NONE")
-        with self.assertRaises(DeviceUnavailable) as e:
-            c.use_cycles_device(scene, "cuda")
-        self.assertEqual(str(e.exception), 'requested cuda, but Blender found: CPU "AMD EPYC" (CPU)')
-        choice, _ = c.use_cycles_device(scene, "cuda", allow_cpu_fallback=True)
-        self.assertTrue(choice.fallback)
+        c.apply_cycles_device(scene, ON_CPU)
         self.assertEqual(scene.cycles.device, "CPU")
+        self.assertEqual(
+            self.bpy.context.preferences.addons["cycles"].preferences.compute_device_type, "NONE"
+        )
 
     def test_4_x_gpu_binds_one_device(self):
-        c = self.load(version=(4, 2, 0), found=[CPU_EPYC] + A10S, types_built=("CUDA", "OPTIX", "HIP", "ONEAPI"))
+        c = self.load(
+            version=(4, 2, 0),
+            found=[CPU_EPYC] + A10S,
+            types_built=("CUDA", "OPTIX", "HIP", "ONEAPI"),
+        )
+        self.assertEqual(len(c.cycles_devices()), 5)
         scene = fake_scene()
-        choice, found = c.use_cycles_device(scene, "cuda", 1)
-        self.assertEqual(len(found), 5)
+        c.apply_cycles_device(scene, UseDevice("cuda", 1, "CUDA", ("CUDA_1",), "cuda:1 NVIDIA A10"))
         prefs = self.bpy.context.preferences.addons["cycles"].preferences
         self.assertEqual(prefs.compute_device_type, "CUDA")
-        self.assertEqual({(d.type, d.id): d.use for d in prefs.devices},
-                         {("CPU", "CPU"): False, ("CUDA", "CUDA_0"): False, ("CUDA", "CUDA_1"): True,
-                          ("OPTIX", "OPTIX_0"): False, ("OPTIX", "OPTIX_1"): False})
-        self.assertEqual((choice.label, scene.cycles.device), ("cuda:1 NVIDIA A10", "GPU"))
+        self.assertEqual(
+            {(d.type, d.id): d.use for d in prefs.devices},
+            {
+                ("CPU", "CPU"): False,
+                ("CUDA", "CUDA_0"): False,
+                ("CUDA", "CUDA_1"): True,
+                ("OPTIX", "OPTIX_0"): False,
+                ("OPTIX", "OPTIX_1"): False,
+            },
+        )
+        self.assertEqual(scene.cycles.device, "GPU")
         # The scene set up afterwards renders on the GPU too.
         later = SimpleNamespace(cycles=SimpleNamespace(device="CPU"))
         c.configure_cycles_fast(later)
         self.assertEqual(later.cycles.device, "GPU")
 
-    def test_auto_takes_optix_and_every_device(self):
+    def test_every_device_of_a_kind(self):
         c = self.load(version=(4, 5, 0), found=[CPU_EPYC] + A10S, types_built=("CUDA", "OPTIX"))
-        choice, _ = c.use_cycles_device(fake_scene(), "auto")
-        self.assertEqual(choice.label, "optix:0 NVIDIA A10, optix:1 NVIDIA A10")
+        c.cycles_devices()
+        c.apply_cycles_device(
+            fake_scene(),
+            UseDevice(
+                "optix",
+                None,
+                "OPTIX",
+                ("OPTIX_0", "OPTIX_1"),
+                "optix:0 NVIDIA A10, optix:1 NVIDIA A10",
+            ),
+        )
         prefs = self.bpy.context.preferences.addons["cycles"].preferences
         self.assertEqual(prefs.compute_device_type, "OPTIX")
         self.assertEqual([d.id for d in prefs.devices if d.use], ["OPTIX_0", "OPTIX_1"])
 
     def test_back_to_cpu_configures_cpu(self):
         c = self.load(version=(4, 2, 0), found=[CPU_EPYC] + A10S, types_built=("CUDA", "OPTIX"))
-        c.use_cycles_device(fake_scene(), "cuda")
+        c.cycles_devices()
+        c.apply_cycles_device(
+            fake_scene(), UseDevice("cuda", None, "CUDA", ("CUDA_0", "CUDA_1"), "x")
+        )
         scene = fake_scene()
-        c.use_cycles_device(scene, "cpu")
+        c.apply_cycles_device(scene, ON_CPU)
         self.assertEqual(scene.cycles.device, "CPU")
         c.configure_cycles_fast(scene)
         self.assertEqual(scene.cycles.device, "CPU")
 
     def test_legacy_get_devices(self):
-        c = self.load(version=(2, 93, 0), found=[CPU_EPYC, ("HIP", "Radeon", "HIP_0")], legacy_prefs=True)
+        c = self.load(
+            version=(2, 93, 0), found=[CPU_EPYC, ("HIP", "Radeon", "HIP_0")], legacy_prefs=True
+        )
         self.assertEqual([d.type for d in c.cycles_devices()], ["CPU", "HIP"])
 
     def test_cpu_on_a_build_without_gpu_backends(self):
@@ -395,8 +533,8 @@ class CyclesDeviceTest(CompatCase):
         prefs = self.bpy.context.preferences.addons["cycles"].preferences
         prefs._types = set()  # even NONE refused: the CPU choice must not fail on it
         scene = fake_scene()
-        choice, _ = c.use_cycles_device(scene, "auto")
-        self.assertEqual((choice.kind, scene.cycles.device), ("cpu", "CPU"))
+        c.apply_cycles_device(scene, ON_CPU)
+        self.assertEqual(scene.cycles.device, "CPU")
 
 
 class NodesAndSettingsTest(CompatCase):
@@ -412,7 +550,9 @@ class NodesAndSettingsTest(CompatCase):
         node, a, b, out = c.multiply_colour_node(tree)
         self.assertEqual(node.bl_idname, "ShaderNodeMix")
         self.assertEqual((node.data_type, node.blend_type), ("RGBA", "MULTIPLY"))
-        self.assertEqual((a.identifier, b.identifier, out.identifier), ("A_Color", "B_Color", "Result_Color"))
+        self.assertEqual(
+            (a.identifier, b.identifier, out.identifier), ("A_Color", "B_Color", "Result_Color")
+        )
 
     def test_separate_colour_node(self):
         c = self.load(version=(3, 4, 1))
@@ -459,20 +599,28 @@ class NodesAndSettingsTest(CompatCase):
         self.assertEqual((cy34.device, cy34.use_auto_tile), ("CPU", False))
         self.assertFalse(hasattr(cy34, "use_light_tree"))  # 3.5+ only: not created on 3.4
         c = self.load(version=(4, 2, 0))
-        cy42 = SimpleNamespace(device="CPU", use_auto_tile=True, use_light_tree=True, use_guiding=True)
+        cy42 = SimpleNamespace(
+            device="CPU", use_auto_tile=True, use_light_tree=True, use_guiding=True
+        )
         c.configure_cycles_fast(SimpleNamespace(cycles=cy42))
         self.assertEqual((cy42.use_light_tree, cy42.use_guiding), (False, False))
 
     def test_world_importance_map_and_purge(self):
         c = self.load(version=(4, 2, 0))
-        world = SimpleNamespace(cycles=SimpleNamespace(sampling_method="AUTOMATIC", sample_map_resolution=1024))
+        world = SimpleNamespace(
+            cycles=SimpleNamespace(sampling_method="AUTOMATIC", sample_map_resolution=1024)
+        )
         c.set_world_importance_map(world, 256)
-        self.assertEqual((world.cycles.sampling_method, world.cycles.sample_map_resolution), ("MANUAL", 256))
+        self.assertEqual(
+            (world.cycles.sampling_method, world.cycles.sample_map_resolution), ("MANUAL", 256)
+        )
         self.assertEqual(c.purge_orphans(), 3)
 
     def test_render_layer_outputs(self):
         c = self.load(version=(4, 2, 0))
-        rl = Node("CompositorNodeRLayers", outputs=[Sock("Image"), Sock("Object Index"), Sock("Depth")])
+        rl = Node(
+            "CompositorNodeRLayers", outputs=[Sock("Image"), Sock("Object Index"), Sock("Depth")]
+        )
         self.assertEqual(c.render_layers_output(rl, "IndexOB").name, "Object Index")
         self.assertEqual(c.render_layers_output(rl, c.depth_socket_name()).name, "Depth")
         with self.assertRaises(KeyError):

@@ -1,8 +1,8 @@
 import math
 import unittest
 
-from synthline_bpy import catalog, geometry
-from synthline_bpy.geometry import MM, RoundedRect
+from synthline_bpy.core import catalog, geometry
+from synthline_bpy.core.geometry import MM, RoundedRect
 
 
 class RoundedRectTest(unittest.TestCase):
@@ -15,7 +15,7 @@ class RoundedRectTest(unittest.TestCase):
         self.assertAlmostEqual(max(ys), -0.02 + 0.07)
         area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1])) / 2
         self.assertGreater(area, 0)  # counter-clockwise
-        exact = 0.07 * 0.14 - (4 - math.pi) * 0.01 ** 2
+        exact = 0.07 * 0.14 - (4 - math.pi) * 0.01**2
         self.assertAlmostEqual(area, exact, delta=exact * 0.01)
 
     def test_inset_keeps_correspondence(self):
@@ -68,8 +68,9 @@ class LayoutTest(unittest.TestCase):
             self.assertLess(L.display.w, L.width)
             self.assertLess(L.display.h, L.height)
             if L.notch is not None:
-                self.assertAlmostEqual(L.notch.cy + L.notch.h / 2 - L.notch.r,
-                                       L.display.cy + L.display.h / 2)
+                self.assertAlmostEqual(
+                    L.notch.cy + L.notch.h / 2 - L.notch.r, L.display.cy + L.display.h / 2
+                )
             if L.island is not None:
                 self.assertLess(L.island.cy + L.island.h / 2, L.display.cy + L.display.h / 2)
             if L.home_button is not None:

@@ -2,12 +2,13 @@ import os
 import tempfile
 import unittest
 
-from synthline_bpy import pngio
+from synthline_bpy.core import pngio
 
 
 class PngTest(unittest.TestCase):
     def test_round_trip_16_bit_grey(self):
         import struct
+
         with tempfile.TemporaryDirectory() as d:
             vals = [0, 1, 255, 256, 350, 65535, 1234, 40000]
             p = os.path.join(d, "d.png")
@@ -26,8 +27,10 @@ class PngTest(unittest.TestCase):
             p = os.path.join(d, "c.png")
             pngio.write(p, 16, 16, 3, rgb)
             self.assertEqual(pngio.read(p), (16, 16, 3, rgb))
-            self.assertEqual(os.listdir(d), ["c.png", "g.png"] if os.listdir(d)[0] == "c.png"
-                             else ["g.png", "c.png"])
+            self.assertEqual(
+                os.listdir(d),
+                ["c.png", "g.png"] if os.listdir(d)[0] == "c.png" else ["g.png", "c.png"],
+            )
 
     def test_bad_size(self):
         with self.assertRaises(ValueError):

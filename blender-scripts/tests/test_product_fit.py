@@ -1,6 +1,6 @@
 import unittest
 
-from synthline_bpy import product_fit
+from synthline_bpy.core import product_fit
 
 
 class FitScaleTest(unittest.TestCase):
@@ -36,8 +36,9 @@ class NamesAndWarningsTest(unittest.TestCase):
         self.assertEqual(product_fit.original_name("Body", {"Body"}), "Body")
 
     def test_warnings(self):
-        ok = product_fit.probe_warnings(12, (1, 1, 1), ["Material_0"], ["Material_0"],
-                                        ["Material_0"])
+        ok = product_fit.probe_warnings(
+            12, (1, 1, 1), ["Material_0"], ["Material_0"], ["Material_0"]
+        )
         self.assertEqual(ok, [])
         w = product_fit.probe_warnings(12, (1, 1, 1), ["A"], ["B"], ["A"])
         self.assertTrue(any("not found" in x and "B" in x for x in w))
@@ -49,10 +50,22 @@ class NamesAndWarningsTest(unittest.TestCase):
         w = product_fit.probe_warnings(2_000_000, (0.1, 0.1, 0.1), ["A"], [], ["A"])
         self.assertEqual(len(w), 1)
         self.assertIn("polygon", w[0])
-        self.assertIn("suspicious scale", product_fit.probe_warnings(1, (0.0005,) * 3, ["A"], [],
-                                                                     ["A"])[0])
-        self.assertIn("suspicious scale", product_fit.probe_warnings(1, (150, 70, 8), ["A"], [],
-                                                                     ["A"])[0])
+        self.assertIn(
+            "suspicious scale", product_fit.probe_warnings(1, (0.0005,) * 3, ["A"], [], ["A"])[0]
+        )
+        self.assertIn(
+            "suspicious scale", product_fit.probe_warnings(1, (150, 70, 8), ["A"], [], ["A"])[0]
+        )
+
+
+class RecolouredTest(unittest.TestCase):
+    def test_named_slots_and_made_materials(self):
+        self.assertEqual(product_fit.recoloured(["Body", "Glass", ""], ("Body",)), [0, 2])
+
+    def test_all_when_none_named_or_none_found(self):
+        self.assertEqual(product_fit.recoloured(["Body", "Glass"], ()), [0, 1])
+        self.assertEqual(product_fit.recoloured(["Body", "Glass"], ("Paint",)), [0, 1])
+        self.assertEqual(product_fit.recoloured([], ("Paint",)), [])
 
 
 if __name__ == "__main__":

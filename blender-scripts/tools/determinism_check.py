@@ -2,8 +2,9 @@
 
     python3 blender-scripts/tools/determinism_check.py [--count 16] [--persistent-data]
 
-Renders the same random plans with bench_loop.py in plan order and in a shuffled order (two
-Blender processes) and compares every PNG byte for byte. Exit 1 on any difference.
+Renders the same plans (from the TypeScript planner, scripts/plan-frames.ts) with bench_loop.py
+in plan order and in a shuffled order (two Blender processes) and compares every PNG byte for
+byte. Exit 1 on any difference.
 """
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "tools"))
 
 from drive_server import blender_env  # noqa: E402
-from sample_plans import make_plan  # noqa: E402
-from synthline_bpy import catalog  # noqa: E402
+from ts_plans import plan_frames, spec_for  # noqa: E402
 
 
 def main() -> int:
@@ -31,10 +31,8 @@ def main() -> int:
     ap.add_argument("--blender", default="blender")
     ap.add_argument("--persistent-data", action="store_true")
     a = ap.parse_args()
-    models = catalog.load()["models"]
     work = tempfile.mkdtemp(prefix="synthline-det-")
-    plans = [make_plan(i, random.Random(1000 + i), models, work, 64, 4, mask=False)
-             for i in range(a.count)]
+    plans = plan_frames(spec_for("determinism", a.count, 64, 4, seed=1000), work)
     shuffled = plans[:]
     random.Random(7).shuffle(shuffled)
     dirs = []
@@ -44,19 +42,43 @@ def main() -> int:
             for p in seq:
                 f.write(json.dumps(p) + "\n")
         out = os.path.join(work, name)
-        cmd = [a.blender, "-b", "--factory-startup", "-Y", "--python-exit-code", "3", "--python",
-               os.path.join(HERE, "bench_loop.py"), "--", "--plans", path, "--out", out,
-               "--report", os.path.join(work, f"{name}.json")]
+        cmd = [
+            a.blender,
+            "-b",
+            "--factory-startup",
+            "-Y",
+            "--python-exit-code",
+            "3",
+            "--python",
+            os.path.join(HERE, "bench_loop.py"),
+            "--",
+            "--plans",
+            path,
+            "--out",
+            out,
+            "--report",
+            os.path.join(work, f"{name}.json"),
+        ]
         if a.persistent_data:
             cmd.append("--persistent-data")
-        subprocess.run(cmd, env=blender_env(), check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            cmd, env=blender_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         dirs.append(out)
-    bad = [p["key"] for p in plans
-           if not filecmp.cmp(os.path.join(dirs[0], p["key"] + ".png"),
-                              os.path.join(dirs[1], p["key"] + ".png"), shallow=False)]
-    print(f"{a.count - len(bad)}/{a.count} frames byte-identical across orders"
-          + (f"; differing: {bad}" if bad else ""), f"({work})")
+    bad = [
+        p["key"]
+        for p in plans
+        if not filecmp.cmp(
+            os.path.join(dirs[0], p["key"] + ".png"),
+            os.path.join(dirs[1], p["key"] + ".png"),
+            shallow=False,
+        )
+    ]
+    print(
+        f"{a.count - len(bad)}/{a.count} frames byte-identical across orders"
+        + (f"; differing: {bad}" if bad else ""),
+        f"({work})",
+    )
     return 1 if bad else 0
 
 

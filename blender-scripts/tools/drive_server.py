@@ -1,9 +1,11 @@
 """Drive render_server.py by hand: spawn Blender with request/reply pipes on fds 3/4.
 
+    node --import tsx scripts/plan-frames.ts spec.json --out-dir /tmp/f > plans.jsonl
     python3 blender-scripts/tools/drive_server.py plans.jsonl [--threads 2] [--raw]
 
-Sends a ping, every plan line as a render request (pipelined), then shutdown; prints one
-summary line per reply (or the raw reply with --raw) and timing on stderr.
+Answers the server's device list with the CPU, sends a ping, every plan line as a render
+request (pipelined), then shutdown; prints one summary line per reply (or the raw reply with
+--raw) and timing on stderr.
 """
 from __future__ import annotations
 
@@ -14,16 +16,20 @@ import subprocess
 import sys
 import time
 
-SERVER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      "render_server.py")
+from ts_plans import USE_CPU
+
+SERVER = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "render_server.py"
+)
 
 
 def blender_env() -> dict:
     """Environment without pyenv's bin dirs: Debian's Blender derives its Python prefix from the
     first python3 on PATH and would lose numpy under a pyenv-launched harness."""
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if ".pyenv" not in p)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if ".pyenv" not in p
+    )
     return env
 
 
@@ -52,29 +58,40 @@ def main() -> int:
         os.set_inheritable(4, True)
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=blender_env(), stdout=open("/tmp/drive_server.log", "w"), stderr=subprocess.STDOUT,
-                            preexec_fn=child_fds, pass_fds=(3, 4), close_fds=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=blender_env(),
+        stdout=open("/tmp/drive_server.log", "w"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=child_fds,
+        pass_fds=(3, 4),
+        close_fds=True,
+    )
     os.close(req_r)
     os.close(rep_w)
     reqs = os.fdopen(req_w, "w", buffering=1)
     reps = os.fdopen(rep_r, "r")
 
+    devices = reps.readline()
+    print(f"devices: {devices.strip()}", file=sys.stderr)
+    reqs.write(json.dumps(USE_CPU) + "\n")
+    reqs.flush()
     ready = reps.readline()
     t_ready = time.perf_counter()
     print(f"ready after {t_ready - t0:.3f}s: {ready.strip()}", file=sys.stderr)
     lines = []
     if a.extra:
-        lines += [l.rstrip("\n") for l in open(a.extra) if l.strip()]
+        lines += [x.rstrip("\n") for x in open(a.extra) if x.strip()]
     rid = 0
     reqs.write(json.dumps({"id": 0, "op": "ping"}) + "\n")
     n_render = 0
-    for l in open(a.plans):
-        if l.strip():
+    for line in open(a.plans):
+        if line.strip():
             rid += 1
-            reqs.write(json.dumps({"id": rid, "op": "render", "plan": json.loads(l)}) + "\n")
+            reqs.write(json.dumps({"id": rid, "op": "render", "plan": json.loads(line)}) + "\n")
             n_render += 1
-    for l in lines:
-        reqs.write(l + "\n")
+    for line in lines:
+        reqs.write(line + "\n")
     reqs.write(json.dumps({"id": 999999, "op": "shutdown"}) + "\n")
     reqs.flush()
     t_first = None
@@ -85,8 +102,10 @@ def main() -> int:
             print(line.rstrip())
         elif msg.get("ok") and "index" in msg.get("result", {}):
             r = msg["result"]
-            print(f"id={msg['id']} bbox={r['bbox']} vis={r['visible_pixels']} "
-                  f"sec={r['seconds']:.3f} rss={r['rss_bytes'] // 2**20}MiB")
+            print(
+                f"id={msg['id']} bbox={r['bbox']} vis={r['visible_pixels']} "
+                f"sec={r['seconds']:.3f} rss={r['rss_bytes'] // 2**20}MiB"
+            )
         else:
             print(json.dumps(msg)[:600])
         if msg.get("id") == 0:
@@ -95,9 +114,12 @@ def main() -> int:
     t_end = time.perf_counter()
     code = proc.wait()
     t_exit = time.perf_counter()
-    print(f"{n_render} renders in {t_end - (t_first or t_ready):.3f}s "
-          f"({(t_end - (t_first or t_ready)) / max(1, n_render):.3f}s/frame); "
-          f"exit code {code} after {t_exit - t_end:.3f}s", file=sys.stderr)
+    print(
+        f"{n_render} renders in {t_end - (t_first or t_ready):.3f}s "
+        f"({(t_end - (t_first or t_ready)) / max(1, n_render):.3f}s/frame); "
+        f"exit code {code} after {t_exit - t_end:.3f}s",
+        file=sys.stderr,
+    )
     return 0
 
 

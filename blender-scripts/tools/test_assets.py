@@ -1,7 +1,7 @@
 """Small model files for the protocol check, written with plain Python (no Blender).
 
-    python3 blender-scripts/tools/test_assets.py DIR   # writes box.obj, box.stl, box.ply, empty.obj,
-                                                       # corrupt.glb into DIR
+    python3 blender-scripts/tools/test_assets.py DIR
+    # writes box.obj, box.stl, box.ply, empty.obj, corrupt.glb into DIR
 
 A box with sides BOX = (x, y, z) in Blender's frame (+z up). OBJ is y-up by convention, so the
 OBJ file stores (x, z, -y) and Blender's OBJ importer turns it back; STL and PLY are stored z-up.
@@ -18,8 +18,16 @@ _QUADS = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), 
 
 def box_vertices(size=BOX):
     hx, hy, hz = (s / 2 for s in size)
-    return [(-hx, -hy, -hz), (hx, -hy, -hz), (hx, hy, -hz), (-hx, hy, -hz),
-            (-hx, -hy, hz), (hx, -hy, hz), (hx, hy, hz), (-hx, hy, hz)]
+    return [
+        (-hx, -hy, -hz),
+        (hx, -hy, -hz),
+        (hx, hy, -hz),
+        (-hx, hy, -hz),
+        (-hx, -hy, hz),
+        (hx, -hy, hz),
+        (hx, hy, hz),
+        (-hx, hy, hz),
+    ]
 
 
 def write_obj(path: str, size=BOX, material: str = "Body") -> None:
@@ -62,9 +70,16 @@ def write_ply(path: str, size=BOX) -> None:
 
 def write_all(d: str) -> dict:
     os.makedirs(d, exist_ok=True)
-    paths = {k: os.path.join(d, n) for k, n in (
-        ("obj", "box.obj"), ("stl", "box.stl"), ("ply", "box.ply"), ("empty", "empty.obj"),
-        ("corrupt", "corrupt.glb"))}
+    paths = {
+        k: os.path.join(d, n)
+        for k, n in (
+            ("obj", "box.obj"),
+            ("stl", "box.stl"),
+            ("ply", "box.ply"),
+            ("empty", "empty.obj"),
+            ("corrupt", "corrupt.glb"),
+        )
+    }
     write_obj(paths["obj"])
     write_stl(paths["stl"])
     write_ply(paths["ply"])

@@ -126,6 +126,10 @@ export function registerAccess(app: FastifyInstance, opts: { keys: ApiKey[]; ope
     }
     if (isOpen(request.routeOptions.url, opts.open)) return;
     reply.header('www-authenticate', 'Bearer realm="synthline"');
-    throw new ProblemError(401, 'unauthorized', m ? 'the API key is not valid' : 'this API needs an API key: "Authorization: Bearer <token>"');
+    throw new ProblemError(
+      401,
+      'unauthorized',
+      m ? 'the API key is not valid' : 'this API needs an API key: "Authorization: Bearer <token>"',
+    );
   });
 }

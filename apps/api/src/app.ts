@@ -3,14 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { pino } from 'pino';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import rateLimit from '@fastify/rate-limit';
-import { DEFAULT_REGISTRY_POLICY, JobEvents, NO_QUOTA, type JobQueue, type Quota, type RegistryPolicy } from '@synthline/queue';
+import { DEFAULT_REGISTRY_POLICY, JobEvents, NO_QUOTA, type Quota, type RegistryPolicy } from '@synthline/jobs';
+import type { JobQueue } from '@synthline/queue';
 import { FileStorage, type Storage } from '@synthline/storage';
 import { homedir, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
@@ -109,7 +105,13 @@ export function buildApp(opts: AppOptions): App {
       void (reply as unknown as FastifyReply)
         .code(status)
         .type(PROBLEM_CONTENT_TYPE)
-        .send({ type: 'urn:synthline:problem:invalid-request', title: 'Invalid request', status, detail: redact(error.message).slice(0, 200), instance: request.url.slice(0, 200) });
+        .send({
+          type: 'urn:synthline:problem:invalid-request',
+          title: 'Invalid request',
+          status,
+          detail: redact(error.message).slice(0, 200),
+          instance: request.url.slice(0, 200),
+        });
     },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -142,7 +144,10 @@ export function buildApp(opts: AppOptions): App {
     skipOnError: true,
     keyGenerator: (request) => request.principal || `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
-      new ProblemError(429, 'rate-limited', `more than ${context.max} requests per minute; retry in ${context.after}`, undefined, { quota: 'rate', limit: context.max }),
+      new ProblemError(429, 'rate-limited', `more than ${context.max} requests per minute; retry in ${context.after}`, undefined, {
+        quota: 'rate',
+        limit: context.max,
+      }),
   });
 
   app.register(swagger, {
@@ -154,10 +159,12 @@ export function buildApp(opts: AppOptions): App {
           'Synthetic training images of look-alike products, rendered with headless Blender and delivered as WebDataset shards. ' +
           'Every error is an RFC 9457 problem document (application/problem+json). ' +
           'With API keys configured every route but /healthz and /readyz needs `Authorization: Bearer <token>` (401 otherwise; /docs and /metrics only where the operator opens them); ' +
-          'without keys the server answers loopback Host names only (403 otherwise). Any route may answer 429 when the key\'s request rate is exceeded.',
+          "without keys the server answers loopback Host names only (403 otherwise). Any route may answer 429 when the key's request rate is exceeded.",
         version: '0.1.0',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key made by `synthline api-key <name>`' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key made by `synthline api-key <name>`' } },
+      },
       security: [{ bearer: [] }],
       tags: [
         { name: 'jobs', description: 'dataset jobs' },
@@ -194,7 +201,12 @@ export function buildApp(opts: AppOptions): App {
     sweep.unref();
     app.addHook('onClose', async () => clearInterval(sweep));
   }
-  app.register(jobRoutes, { ...deps, events, keepAliveMs: opts.keepAliveMs ?? 15_000, maxStreamsPerClient: opts.maxStreamsPerClient ?? 20 });
+  app.register(jobRoutes, {
+    ...deps,
+    events,
+    keepAliveMs: opts.keepAliveMs ?? 15_000,
+    maxStreamsPerClient: opts.maxStreamsPerClient ?? 20,
+  });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);
   app.register(mixRoutes, deps);

@@ -12,7 +12,8 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -27,8 +28,10 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
  * secure-json-parse does for Fastify) plus a nesting limit; every failure is a 400 problem.
  */
 export function parseJsonBody(text: string, maxDepth: number): unknown {
-  if (text.length === 0 || text.trim() === '') throw new ProblemError(400, 'malformed-body', 'the body is empty but its content type says JSON');
-  if (jsonDepthExceeds(text, maxDepth)) throw new ProblemError(400, 'malformed-body', `the body nests deeper than ${maxDepth} levels; a spec needs far fewer`);
+  if (text.length === 0 || text.trim() === '')
+    throw new ProblemError(400, 'malformed-body', 'the body is empty but its content type says JSON');
+  if (jsonDepthExceeds(text, maxDepth))
+    throw new ProblemError(400, 'malformed-body', `the body nests deeper than ${maxDepth} levels; a spec needs far fewer`);
   try {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { workerList } from '@synthline/queue';
+import { workerList } from '@synthline/jobs';
 import { ApiMetrics } from './routes/metrics.ts';
 
 test('ApiMetrics: queue depth, jobs, per-worker series from the registry; a lost worker is up 0; Redis away drops them', async () => {
@@ -43,7 +43,11 @@ test('ApiMetrics: queue depth, jobs, per-worker series from the registry; a lost
   assert.match(text, /^process_cpu_seconds_total /m);
 
   // The next scrape replaces, never adds: counters mirror what the workers report.
-  m.update({ depth: { render: {}, finalize: {} }, jobs: {}, workers: workerList([{ id: 'a', lastSeenMs: now, info: { frames_rendered: 41 } }], undefined, now) });
+  m.update({
+    depth: { render: {}, finalize: {} },
+    jobs: {},
+    workers: workerList([{ id: 'a', lastSeenMs: now, info: { frames_rendered: 41 } }], undefined, now),
+  });
   const again = await m.text();
   assert.ok(again.includes('synthline_worker_frames_total{worker="a"} 41'));
   assert.ok(!again.includes('worker="b"'), 'a worker gone from the registry is gone from the metrics');

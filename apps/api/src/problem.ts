@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import { SpecError, problemsOf } from '@synthline/spec';
-import { IdempotencyConflictError, IdempotencyPendingError, QuotaExceededError } from '@synthline/queue';
+import { IdempotencyPendingError, QuotaExceededError } from '@synthline/jobs';
+import { IdempotencyConflictError } from '@synthline/queue';
 
 /**
  * Every error the API answers is an RFC 9457 problem document, served as
@@ -51,14 +52,14 @@ export const PROBLEM_TYPES = {
   'body-too-large': 'Request body too large',
   'not-found': 'Not found',
   'idempotency-conflict': 'Idempotency key reused',
-  'conflict': 'Conflict with the resource\'s state',
+  conflict: "Conflict with the resource's state",
   unauthorized: 'Unauthorized',
   'rate-limited': 'Too many requests',
   'too-many-streams': 'Too many open event streams',
   'quota-exceeded': 'Quota exceeded',
   'host-not-allowed': 'Host not allowed',
   'idempotency-pending': 'Idempotent request still in progress',
-  'unprocessable': 'The request cannot be carried out',
+  unprocessable: 'The request cannot be carried out',
   'not-ready': 'Not ready',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
@@ -207,14 +208,21 @@ function redactProblem(p: Problem, redact: PathRedactor): Problem {
 
 /** The one error handler: problems for the client, internals only in the log. */
 export function makeErrorHandler(redact: PathRedactor = (t) => t) {
-  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => errorHandler(err, request, reply, redact);
+  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    errorHandler(err, request, reply, redact);
 }
 
-export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply, redact: PathRedactor = (t) => t): FastifyReply {
+export function errorHandler(
+  err: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  redact: PathRedactor = (t) => t,
+): FastifyReply {
   const found = toProblem(err, request);
   const p = found ? redactProblem(found, redact) : null;
   if (p && p.status < 500) {
-    if (err instanceof QuotaExceededError && err.resetsAt) reply.header('retry-after', String(Math.max(1, Math.ceil((err.resetsAt.getTime() - Date.now()) / 1000))));
+    if (err instanceof QuotaExceededError && err.resetsAt)
+      reply.header('retry-after', String(Math.max(1, Math.ceil((err.resetsAt.getTime() - Date.now()) / 1000))));
     request.log.info({ problem: p.type, status: p.status }, p.detail);
     return send(reply, p);
   }

@@ -1,8 +1,9 @@
 import { pino } from 'pino';
+import type { ApiEnv } from '@synthline/config';
+import type { Quota } from '@synthline/jobs';
 import { JobQueue, createRedis } from '@synthline/queue';
 import { openStorage } from '@synthline/storage';
 import { buildApp, type App } from './app.ts';
-import { quotaDefaults, type Env } from './env.ts';
 import { DEV_TOKEN_SHA256, isLoopback, loadKeys } from './access.ts';
 
 /** A listening API. */
@@ -18,8 +19,17 @@ export interface RunningApi {
 /** Requests in flight get this long after close() before their connections are cut. */
 const CLOSE_GRACE_MS = 10_000;
 
-/** Starts the API: Redis connection, queue, storage, app; listens on HOST:PORT. */
-export async function startApi(env: Env): Promise<RunningApi> {
+/** The default quotas an environment sets. */
+function quotaDefaults(env: ApiEnv): Quota {
+  return {
+    jobs_in_flight: env.QUOTA_JOBS_IN_FLIGHT,
+    frames_outstanding: env.QUOTA_FRAMES_OUTSTANDING,
+    daily_budget: env.QUOTA_DAILY_BUDGET,
+  };
+}
+
+/** Starts the API (configured by `loadApiEnv` of @synthline/config): Redis connection, queue, storage, app; listens on HOST:PORT. */
+export async function startApi(env: ApiEnv): Promise<RunningApi> {
   const logger = pino({ level: env.LOG_LEVEL, name: 'synthline-api' });
   const keys = loadKeys(env);
   const dev = keys.find((k) => k.sha256 === DEV_TOKEN_SHA256);
@@ -44,9 +54,15 @@ export async function startApi(env: Env): Promise<RunningApi> {
   // away, requests then answer 503 within a second instead of hanging until it is back.
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
-  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, { batchSize: env.SYNTHLINE_BATCH_SIZE, window: env.SYNTHLINE_BATCH_WINDOW, retentionS: env.JOB_RETENTION_S });
+  const queue = new JobQueue(redis, env.SYNTHLINE_PREFIX, {
+    batchSize: env.SYNTHLINE_BATCH_SIZE,
+    window: env.SYNTHLINE_BATCH_WINDOW,
+    retentionS: env.JOB_RETENTION_S,
+  });
   // A store written by an older version gets its per-status indexes once (a walk of its jobs).
-  await queue.store.ensureIndexes().catch((err: unknown) => logger.warn({ err }, 'indexing the job store failed (Redis away?); listing by status may miss older jobs'));
+  await queue.store
+    .ensureIndexes()
+    .catch((err: unknown) => logger.warn({ err }, 'indexing the job store failed (Redis away?); listing by status may miss older jobs'));
   // The queues report the same connection errors again; without a listener BullMQ prints them.
   for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
   const app = buildApp({

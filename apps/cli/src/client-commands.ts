@@ -1,19 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { hashToken } from '@synthline/api';
+import { loadCliEnv } from '@synthline/config';
 import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
 import { formatWorkers } from './workers-table.ts';
 
-const DEFAULT_API = process.env.SYNTHLINE_API ?? 'http://127.0.0.1:8080';
-
 function clientFrom(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const env = loadCliEnv(['SYNTHLINE_API', 'SYNTHLINE_API_KEY']);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { api: { type: 'string', default: DEFAULT_API }, 'api-key': { type: 'string' }, ...extra },
+    options: { api: { type: 'string', default: env.SYNTHLINE_API }, 'api-key': { type: 'string' }, ...extra },
   });
   const key = typeof values['api-key'] === 'string' ? values['api-key'] : undefined;
-  return { client: new ApiClient(String(values.api), key ?? (process.env.SYNTHLINE_API_KEY || undefined)), values: values as Record<string, string | boolean | undefined>, positionals };
+  return {
+    client: new ApiClient(String(values.api), key ?? env.SYNTHLINE_API_KEY),
+    values: values as Record<string, string | boolean | undefined>,
+    positionals,
+  };
 }
 
 /** `synthline submit <spec> [--wait] [--idempotency-key K]` */
@@ -63,7 +67,9 @@ export async function list(argv: string[]): Promise<number> {
   const { client, values } = clientFrom(argv, { status: { type: 'string' } });
   const r = await client.list(typeof values.status === 'string' ? values.status : undefined);
   for (const j of r.items) {
-    process.stdout.write(`${j.id}  ${j.status.padEnd(10)}  ${String(j.progress.frames_done).padStart(7)}/${j.progress.frames_total}  ${j.name}  ${j.created_at}\n`);
+    process.stdout.write(
+      `${j.id}  ${j.status.padEnd(10)}  ${String(j.progress.frames_done).padStart(7)}/${j.progress.frames_total}  ${j.name}  ${j.created_at}\n`,
+    );
   }
   process.stdout.write(`${r.items.length} of ${r.total} job(s)\n`);
   return 0;

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { JobView, WorkerList } from '@synthline/queue';
+import { WorkerList } from '@synthline/jobs';
+import { JobView } from '@synthline/api';
 import type { Progress } from '@synthline/pipeline';
+import { loadCliEnv } from '@synthline/config';
 import { progressReporter } from './progress.ts';
 import { readSse } from './sse.ts';
 
@@ -21,7 +23,7 @@ export class ApiClient {
   /** @param apiKey a bearer token (default `$SYNTHLINE_API_KEY`) */
   constructor(
     readonly base: string,
-    private readonly apiKey: string | undefined = process.env.SYNTHLINE_API_KEY || undefined,
+    private readonly apiKey: string | undefined = loadCliEnv(['SYNTHLINE_API_KEY']).SYNTHLINE_API_KEY,
   ) {}
 
   private auth(): Record<string, string> {
@@ -37,7 +39,9 @@ export class ApiClient {
         ...(body !== undefined ? { body } : {}),
       });
     } catch (err) {
-      throw new Error(`cannot reach the synthline API at ${this.base} (${(err as Error).message}); start it with "synthline serve" or pass --api`);
+      throw new Error(
+        `cannot reach the synthline API at ${this.base} (${(err as Error).message}); start it with "synthline serve" or pass --api`,
+      );
     }
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : null;
@@ -47,7 +51,10 @@ export class ApiClient {
 
   /** Submits a spec file's text as it is: the API validates it. */
   async submit(specText: string, idempotencyKey?: string): Promise<{ id: string; status: string }> {
-    return (await this.call('POST', '/v1/jobs', specText, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {})) as { id: string; status: string };
+    return (await this.call('POST', '/v1/jobs', specText, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {})) as {
+      id: string;
+      status: string;
+    };
   }
 
   async get(id: string): Promise<JobView> {
@@ -73,7 +80,9 @@ export class ApiClient {
     for (let attempt = 0; ; attempt++) {
       let last: JobView | undefined;
       try {
-        const res = await fetch(new URL(`/v1/jobs/${encodeURIComponent(id)}/events`, this.base), { headers: { accept: 'text/event-stream', ...this.auth() } });
+        const res = await fetch(new URL(`/v1/jobs/${encodeURIComponent(id)}/events`, this.base), {
+          headers: { accept: 'text/event-stream', ...this.auth() },
+        });
         if (!res.ok) {
           const text = await res.text();
           throw new ApiError(res.status, (text ? JSON.parse(text) : {}) as ApiError['problem']);
@@ -96,7 +105,12 @@ export class ApiClient {
 export function viewProgress(v: JobView): Progress {
   const started = v.started_at ? Date.parse(v.started_at) : Date.now();
   const end = v.finished_at ? Date.parse(v.finished_at) : Date.now();
-  return { done: v.progress.frames_done, failed: v.progress.frames_failed, total: v.progress.frames_total, elapsedS: Math.max(0, (end - started) / 1000) };
+  return {
+    done: v.progress.frames_done,
+    failed: v.progress.frames_failed,
+    total: v.progress.frames_total,
+    elapsedS: Math.max(0, (end - started) / 1000),
+  };
 }
 
 /** Prints a job's state in a few lines. */
@@ -113,7 +127,7 @@ export function describe(v: JobView): string {
     lines.push(`  shards   ${v.output.shards.length} (${v.output.shards.reduce((s, x) => s + x.samples, 0)} samples)`);
   }
   if (v.error) lines.push(`  error    ${v.error.code}: ${v.error.message}`);
-  for (const f of v.failures.slice(0, 5)) lines.push(`  frame ${f.index} failed: ${f.error}`);
+  for (const f of v.failures.slice(0, 5)) lines.push(`  frame ${f.index} failed (${f.code}): ${f.error}`);
   return lines.join('\n');
 }
 

@@ -8,6 +8,7 @@ import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
 import { mirrorS3 } from '@synthline/storage';
 import { AssetLibrary, scanLibrary } from '@synthline/library';
+import { loadCliEnv } from '@synthline/config';
 import { progressReporter } from './progress.ts';
 import { ApiError } from './client.ts';
 import * as clientCommands from './client-commands.ts';
@@ -77,7 +78,7 @@ async function render(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       device: { type: 'string' },
       'allow-cpu-fallback': { type: 'boolean' },
-      library: { type: 'string', default: process.env.SYNTHLINE_LIBRARY ?? 'library' },
+      library: { type: 'string', default: loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY },
     },
   });
   const specPath = positionals[0];
@@ -106,7 +107,9 @@ async function render(argv: string[]): Promise<number> {
   }
   const outDir = resolve(values.out);
   const n = frames ? frames[1] - frames[0] : spec.count;
-  process.stderr.write(`rendering ${n} frames of "${spec.name}" (${spec.render.resolution.join('x')}, ${spec.render.samples} samples) into ${outDir}\n`);
+  process.stderr.write(
+    `rendering ${n} frames of "${spec.name}" (${spec.render.resolution.join('x')}, ${spec.render.samples} samples) into ${outDir}\n`,
+  );
   const progress = progressReporter(process.stderr);
   const result = await renderDataset({
     spec,
@@ -120,17 +123,20 @@ async function render(argv: string[]): Promise<number> {
   progress.end();
   const m = result.manifest;
   const out = process.stdout;
-  out.write(`\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${m.classes.length} classes\n`);
+  out.write(
+    `\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${m.classes.length} classes\n`,
+  );
   out.write(`  dataset      ${outDir}\n`);
   out.write(`  manifest     ${result.manifestPath}\n`);
   out.write(`  device       ${result.device || 'unknown'}\n`);
-  for (const s of m.shards.slice(0, 5)) out.write(`  shard        ${resolve(outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
+  for (const s of m.shards.slice(0, 5))
+    out.write(`  shard        ${resolve(outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
   if (m.shards.length > 5) out.write(`  ...          ${m.shards.length - 5} more shards\n`);
   if (result.contactSheetPath) out.write(`  contact sheet ${result.contactSheetPath}\n`);
   out.write(`  check it:    synthline verify ${outDir}\n`);
   if (result.failed.length > 0) {
     process.stderr.write(`\n${result.failed.length} frame(s) failed:\n`);
-    for (const f of result.failed.slice(0, 10)) process.stderr.write(`  frame ${f.index}: ${f.error}\n`);
+    for (const f of result.failed.slice(0, 10)) process.stderr.write(`  frame ${f.index} (${f.code}): ${f.error}\n`);
     return 1;
   }
   return 0;
@@ -179,7 +185,7 @@ async function assets(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { library: { type: 'string', default: process.env.SYNTHLINE_LIBRARY ?? 'library' } },
+    options: { library: { type: 'string', default: loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY } },
   });
   if (positionals[0] !== 'scan') {
     process.stderr.write(`${USAGE}\n`);
@@ -193,7 +199,9 @@ async function assets(argv: string[]): Promise<number> {
     await scanLibrary(lib, slot, (e) => {
       if (!e.ok) bad++;
       const dims = e.dimensions_m ? ` ${e.dimensions_m.map((d) => (d * 1000).toFixed(1)).join(' x ')} mm` : '';
-      const info = e.probe ? ` ${e.probe.meshes} mesh(es), ${e.probe.vertices} vertices,${dims}, materials: ${e.probe.material_slots.join(', ') || 'none'}` : '';
+      const info = e.probe
+        ? ` ${e.probe.meshes} mesh(es), ${e.probe.vertices} vertices,${dims}, materials: ${e.probe.material_slots.join(', ') || 'none'}`
+        : '';
       process.stdout.write(`${e.ok ? 'ok  ' : 'FAIL'} library:${e.id}${info}\n`);
       for (const err of e.errors) process.stdout.write(`       error: ${err}\n`);
       for (const w of e.warnings) process.stdout.write(`       warning: ${w}\n`);
@@ -265,7 +273,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof OutputExistsError || err instanceof BlenderError) {
       process.stderr.write(`error: ${err.message}\n`);
-      if (err instanceof BlenderError && err.logTail.length) process.stderr.write(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}\n`);
+      if (err instanceof BlenderError && err.logTail.length)
+        process.stderr.write(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}\n`);
       return 1;
     }
     if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -57,8 +57,7 @@ function progress(what: string, stream: NodeJS.WriteStream = process.stderr) {
 }
 
 /** `1:5`, `1:4.5`: a ratio value as real:synthetic with real = 1. */
-const perReal = (r: RatioValue): string =>
-  r.synthetic_per_real === null ? '-' : `1:${Number(r.synthetic_per_real.toFixed(3))}`;
+const perReal = (r: RatioValue): string => (r.synthetic_per_real === null ? '-' : `1:${Number(r.synthetic_per_real.toFixed(3))}`);
 
 /** The per-class table, adjustments, exclusions and ignored files of a mix, as text. */
 export function describeMix(r: MixReport): string {
@@ -73,7 +72,9 @@ export function describeMix(r: MixReport): string {
   for (const c of r.allocation) {
     const realCol = `${c.real_used}/${c.real_available}`.padEnd(15);
     const synthCol = `${c.synthetic_used}/${c.synthetic_needed}/${c.synthetic_available}`.padEnd(27);
-    lines.push(`  ${c.class.padEnd(w)}  ${realCol}  ${synthCol}  ${perReal(c.ratio)}${c.reduced ? '  (reduced)' : ''}${c.rounded ? '  (rounded)' : ''}`);
+    lines.push(
+      `  ${c.class.padEnd(w)}  ${realCol}  ${synthCol}  ${perReal(c.ratio)}${c.reduced ? '  (reduced)' : ''}${c.rounded ? '  (rounded)' : ''}`,
+    );
   }
   if (r.plan.adjustments.length > 0) {
     lines.push(`adjustments (${r.plan.adjustments.length}):`);
@@ -135,7 +136,8 @@ export async function mix(argv: string[]): Promise<number> {
     if (!m) return 0;
     out.write(`  mix          ${report.outDir}\n`);
     out.write(`  manifest     ${report.manifestPath}\n`);
-    for (const s of m.shards.slice(0, 5)) out.write(`  shard        ${resolve(report.outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
+    for (const s of m.shards.slice(0, 5))
+      out.write(`  shard        ${resolve(report.outDir, s.name)}  (${s.samples} samples, ${(s.bytes / 1e6).toFixed(1)} MB)\n`);
     if (m.shards.length > 5) out.write(`  ...          ${m.shards.length - 5} more shards\n`);
     if (report.contactSheetPath) out.write(`  contact sheet ${report.contactSheetPath}\n`);
     out.write(`  check it:    synthline verify ${report.outDir}\n`);
@@ -161,7 +163,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length > 0) return usage(`export: unexpected argument "${positionals[0]}"`);
   if (values.format !== 'imagefolder') return usage(`export: --format ${values.format} is not supported (imagefolder)`);
-  if (!values.from || !values.out) return usage(`export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`);
+  if (!values.from || !values.out)
+    return usage(`export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`);
   const split = values['split-by'];
   if (split !== undefined && split !== 'source') return usage(`export: --split-by ${split} is not supported (source)`);
   try {
@@ -176,7 +179,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
     });
     bar.end();
     const out = process.stdout;
-    out.write(`exported ${r.images} images${r.labels ? ` and ${r.labels} labels` : ''} of ${Object.keys(r.perClass).length} class(es) as ImageFolder\n`);
+    out.write(
+      `exported ${r.images} images${r.labels ? ` and ${r.labels} labels` : ''} of ${Object.keys(r.perClass).length} class(es) as ImageFolder\n`,
+    );
     for (const root of r.roots) out.write(`  root         ${resolve(r.outDir, root)}\n`);
     for (const [c, n] of Object.entries(r.perClass).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.write(`  ${c}: ${n}\n`);
     out.write(`  index        ${r.indexPath}\n`);

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from '@synthline/queue';
+import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 import { verifyDataset } from '@synthline/shards';
-import { loadEnv as loadApiEnv, startApi } from '@synthline/api';
+import { loadApiEnv, loadCliEnv, loadWorkerEnv } from '@synthline/config';
+import { startApi } from '@synthline/api';
 import { startWorker } from '@synthline/worker';
 import { fileURLToPath } from 'node:url';
 import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
@@ -35,19 +36,28 @@ export function onSignals(stop: () => Promise<void>, code = 130): () => void {
 
 /** `synthline serve`: the REST API, configured from the environment. */
 export async function serve(): Promise<number> {
-  const api = await startApi(loadApiEnv(process.env));
+  const api = await startApi(loadApiEnv());
   process.stderr.write(`synthline API listening on ${api.url} (docs: ${api.url}/docs)\n`);
-  await new Promise<void>((done) => onSignals(async () => { await api.close(); done(); }, 0));
+  await new Promise<void>((done) =>
+    onSignals(async () => {
+      await api.close();
+      done();
+    }, 0),
+  );
   return 0;
 }
 
 /** `synthline worker [--slots N]`: renders batches until SIGTERM. */
 export async function worker(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' } } });
-  const env = { ...process.env, ...(values.slots ? { WORKER_SLOTS: values.slots } : {}) };
-  const w = await startWorker(env);
+  const w = await startWorker(loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: values.slots } : {}) }));
   process.stderr.write(`synthline worker ${w.id} running; SIGTERM or Ctrl-C to stop\n`);
-  await new Promise<void>((done) => onSignals(async () => { await w.close(); done(); }, 0));
+  await new Promise<void>((done) =>
+    onSignals(async () => {
+      await w.close();
+      done();
+    }, 0),
+  );
   return 0;
 }
 
@@ -60,8 +70,11 @@ function ensureRedisServer(): void {
     if (!canAptInstall()) throw err;
   }
   process.stderr.write('redis-server is not installed: installing it from Debian (apt-get install -y redis-server)\n');
-  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null'], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('installing redis-server failed; install it with "sudo apt-get install -y redis-server" or set REDIS_URL');
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null'], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0)
+    throw new Error('installing redis-server failed; install it with "sudo apt-get install -y redis-server" or set REDIS_URL');
   findRedisServer();
 }
 
@@ -76,7 +89,7 @@ export interface Stack {
 /** Starts the whole service on this machine, for `demo` and `up`. */
 export async function startStack(opts: { out: string; slots: string; port: string; logLevel: string }): Promise<Stack> {
   let redis: PrivateRedis | undefined;
-  let url = process.env.REDIS_URL;
+  let url = loadCliEnv(['REDIS_URL']).REDIS_URL;
   if (!url) {
     ensureRedisServer();
     redis = await startPrivateRedis();
@@ -84,10 +97,17 @@ export async function startStack(opts: { out: string; slots: string; port: strin
     process.stderr.write(`private Redis on ${url} (data in ${redis.dir})\n`);
   }
   const out = resolve(opts.out);
-  const env = { ...process.env, REDIS_URL: url, SYNTHLINE_OUTPUT: out, PORT: opts.port, WORKER_SLOTS: opts.slots, LOG_LEVEL: opts.logLevel };
+  const env = {
+    ...process.env,
+    REDIS_URL: url,
+    SYNTHLINE_OUTPUT: out,
+    PORT: opts.port,
+    WORKER_SLOTS: opts.slots,
+    LOG_LEVEL: opts.logLevel,
+  };
   try {
     const api = await startApi(loadApiEnv(env));
-    const w = await startWorker(env).catch(async (err: unknown) => {
+    const w = await startWorker(loadWorkerEnv(env)).catch(async (err: unknown) => {
       await api.close();
       throw err;
     });
@@ -116,10 +136,18 @@ const STACK_OPTIONS = {
 
 /** `synthline up`: the service on this machine until Ctrl-C (API on port 8080 by default). */
 export async function up(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, port: { type: 'string', default: process.env.PORT ?? '8080' } } });
-  const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: process.env.LOG_LEVEL ?? 'info' });
-  process.stderr.write(`synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n`);
-  await new Promise<void>((done) => onSignals(async () => { await stack.stop(); done(); }, 0));
+  const cli = loadCliEnv(['PORT', 'LOG_LEVEL']);
+  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, port: { type: 'string', default: String(cli.PORT) } } });
+  const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: cli.LOG_LEVEL ?? 'info' });
+  process.stderr.write(
+    `synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n`,
+  );
+  await new Promise<void>((done) =>
+    onSignals(async () => {
+      await stack.stop();
+      done();
+    }, 0),
+  );
   return 0;
 }
 
@@ -129,8 +157,16 @@ export async function up(argv: string[]): Promise<number> {
  * the dataset and prints where it is. Ctrl-C stops everything it started.
  */
 export async function demo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, spec: { type: 'string', default: QUICKSTART }, port: { type: 'string', default: '0' } } });
-  const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...STACK_OPTIONS, spec: { type: 'string', default: QUICKSTART }, port: { type: 'string', default: '0' } },
+  });
+  const stack = await startStack({
+    out: values.out,
+    slots: values.slots,
+    port: values.port,
+    logLevel: loadCliEnv(['LOG_LEVEL']).LOG_LEVEL ?? 'warn',
+  });
   const unhook = onSignals(() => stack.stop());
   try {
     process.stderr.write(`API on ${stack.apiUrl} (docs: ${stack.apiUrl}/docs); one worker with ${values.slots} slot(s)\n`);
@@ -142,8 +178,14 @@ export async function demo(argv: string[]): Promise<number> {
     if (final.status !== 'completed' || !final.output) return 1;
     const dir = fileURLToPath(final.output.uri);
     const report = await verifyDataset(dir);
-    process.stdout.write(report.ok ? `verified: ${report.samples} samples in ${report.shards} shard(s) match dataset.json\n` : `verify FAILED:\n  ${report.problems.join('\n  ')}\n`);
-    process.stdout.write(`\ndataset:       ${dir}\ncontact sheet: ${join(dir, 'contact-sheet.jpg')}\ncheck it again: synthline verify ${dir}\n`);
+    process.stdout.write(
+      report.ok
+        ? `verified: ${report.samples} samples in ${report.shards} shard(s) match dataset.json\n`
+        : `verify FAILED:\n  ${report.problems.join('\n  ')}\n`,
+    );
+    process.stdout.write(
+      `\ndataset:       ${dir}\ncontact sheet: ${join(dir, 'contact-sheet.jpg')}\ncheck it again: synthline verify ${dir}\n`,
+    );
     return report.ok ? 0 : 1;
   } finally {
     unhook();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { workerList } from '@synthline/queue';
+import { workerList } from '@synthline/jobs';
 import { age, formatWorkers } from './workers-table.ts';
 
 test('age', () => {
@@ -25,7 +25,13 @@ test('formatWorkers: a line per worker, a line per slot, the totals', () => {
           started_at: '2026-01-01T00:00:00Z',
           blender_version: '4.2.0',
           slots: [
-            { index: 0, device: 'CUDA:0', blender_version: '4.2.0', state: 'busy', batch: { job: 'abc', batch: 3, frames_done: 5, frames_total: 24 } },
+            {
+              index: 0,
+              device: 'CUDA:0',
+              blender_version: '4.2.0',
+              state: 'busy',
+              batch: { job: 'abc', batch: 3, frames_done: 5, frames_total: 24 },
+            },
             { index: 1, device: '', blender_version: null, state: 'idle', batch: null },
           ],
         },

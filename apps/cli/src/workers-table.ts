@@ -1,4 +1,4 @@
-import type { WorkerList } from '@synthline/queue';
+import type { WorkerList } from '@synthline/jobs';
 
 /** Seconds as a short age: `4s`, `3m05s`, `2h01m`. */
 export function age(seconds: number): string {
@@ -10,7 +10,12 @@ export function age(seconds: number): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /**
@@ -20,7 +25,21 @@ function table(rows: string[][]): string[] {
 export function formatWorkers(list: WorkerList): string {
   if (list.items.length === 0) return 'no workers: none sent a heartbeat recently (start one with "synthline worker")';
   const lines: string[] = [];
-  const header = ['WORKER', 'STATUS', 'HOST', 'PID', 'SLOTS', 'BUSY', 'FRAMES/S', 'FRAMES', 'FAILED', 'BATCHES', 'LAST BEAT', 'UP', 'BLENDER'];
+  const header = [
+    'WORKER',
+    'STATUS',
+    'HOST',
+    'PID',
+    'SLOTS',
+    'BUSY',
+    'FRAMES/S',
+    'FRAMES',
+    'FAILED',
+    'BATCHES',
+    'LAST BEAT',
+    'UP',
+    'BLENDER',
+  ];
   const rows = list.items.map((w) => [
     w.id,
     w.status,
@@ -41,7 +60,9 @@ export function formatWorkers(list: WorkerList): string {
   list.items.forEach((w, i) => {
     lines.push(formatted[i + 1] as string);
     for (const s of w.slots) {
-      const what = s.batch ? `busy: job ${s.batch.job} batch ${s.batch.batch} (${s.batch.frames_done}/${s.batch.frames_total} frames)` : 'idle';
+      const what = s.batch
+        ? `busy: job ${s.batch.job} batch ${s.batch.batch} (${s.batch.frames_done}/${s.batch.frames_total} frames)`
+        : 'idle';
       lines.push(`  slot ${s.index}  ${s.device || 'device ?'}  ${what}`);
     }
   });

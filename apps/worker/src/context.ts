@@ -5,6 +5,17 @@ import type { SlotPool } from './slot-pool.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { JobWaits } from './job-waits.ts';
 
+/**
+ * Faults a test injects into a worker through {@link startWorker}'s options: never part of the
+ * production configuration, and no environment variable sets them.
+ */
+export interface WorkerFaults {
+  /** Frame indices whose plans make Blender crash (the fault tests force a crash this way). */
+  crashFrames?: readonly number[];
+  /** Fail every batch, as a worker with a broken GPU would. */
+  failBatches?: boolean;
+}
+
 /** What the processors share within one worker process. */
 export interface WorkerContext {
   queue: JobQueue;
@@ -15,8 +26,8 @@ export interface WorkerContext {
   log: Logger;
   /** True once the worker is shutting down: batches hand their work back at the next frame. */
   closing: () => boolean;
-  /** Test-only switches (see env.ts). */
-  test: { crashFrames: Set<number>; failBatches: boolean };
+  /** Injected faults (tests only; see {@link WorkerFaults}). */
+  faults: { crashFrames: ReadonlySet<number>; failBatches: boolean };
   /** Batches running now, for the heartbeat (`slot`: the index of the pool slot rendering it). */
   running: Map<string, { jobId: string; batch: number; frames: number; total: number; slot?: number }>;
   /** Prometheus metrics and the totals the heartbeat reports. */

@@ -31,14 +31,17 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
     return { status: rec.status };
   }
   if (rec.status === 'completed') return { status: 'completed' };
-  await store.transition(jobId, 'finalizing', ['queued', 'running'], { finalizing_at: new Date().toISOString() });
+  await store.startFinalizing(jobId);
 
   const { storage } = ctx;
   const dir = storage.localPath(jobId, '');
   const readCommitted = () => storage.withFile(jobId, MANIFEST_FILE, async (p) => Manifest.parse(JSON.parse(await readFile(p, 'utf8'))));
   const tooManyFailed = async (failed: number) => {
-    const error = { code: 'TOO_MANY_FAILED_FRAMES', message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)` };
-    await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString(), frames_failed: String(failed) });
+    const error = {
+      code: 'TOO_MANY_FAILED_FRAMES',
+      message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)`,
+    };
+    await store.fail(jobId, error.code, error.message, { frames_failed: failed });
     await storage.remove(jobId);
     await store.dropProgress(jobId);
     return { status: 'failed' };
@@ -55,22 +58,25 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
       for (let b = 0; b < rec.batches_total; b++) {
         const info = await readFragmentInfo(storage, jobId, b);
         // Each batch's samples come from the tar its committed info names, read in frame order.
-        const read = info && (await storage.withFile(jobId, info.tar, async (fragment) => {
-          for await (const sample of readTar(fragment)) {
-            const json = sample.members.find((m) => m.ext === 'json');
-            const image = sample.members.find((m) => m.ext !== 'json' && m.ext !== 'cls' && !m.ext.includes('.'));
-            if (!json || !image) throw new Error(`fragment ${info.tar}: sample ${sample.key} is incomplete`);
-            const label = JSON.parse(json.data.toString('utf8')) as SampleLabel;
-            await asm.add(sample, label, image.data, info.timings[sample.key]);
-          }
-          return true;
-        }));
+        const read =
+          info &&
+          (await storage.withFile(jobId, info.tar, async (fragment) => {
+            for await (const sample of readTar(fragment)) {
+              const json = sample.members.find((m) => m.ext === 'json');
+              const image = sample.members.find((m) => m.ext !== 'json' && m.ext !== 'cls' && !m.ext.includes('.'));
+              if (!json || !image) throw new Error(`fragment ${info.tar}: sample ${sample.key} is incomplete`);
+              const label = JSON.parse(json.data.toString('utf8')) as SampleLabel;
+              await asm.add(sample, label, image.data, info.timings[sample.key]);
+            }
+            return true;
+          }));
         if (!info || !read) {
           const [start, end] = batchRange(b, rec.batch_size, rec.frames_total);
-          for (let i = start; i < end; i++) asm.fail({ index: i, error: `batch ${b} did not complete (all attempts failed)` });
+          for (let i = start; i < end; i++)
+            asm.fail({ index: i, code: 'BATCH_FAILED', error: `batch ${b} did not complete (all attempts failed)` });
           continue;
         }
-        for (const f of info.failures) asm.fail({ index: f.index, error: f.error });
+        for (const f of info.failures) asm.fail({ index: f.index, code: f.code, error: f.error });
       }
       // Decided before anything is written: a failed job's dataset never looks complete.
       if (asm.failed.length > rec.max_failed_frames) {
@@ -93,12 +99,11 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
   const failed = manifest.frames.failed.length;
   if (failed > rec.max_failed_frames) return tooManyFailed(failed);
   await removeFragments(ctx, jobId);
-  await store.transition(jobId, 'completed', '*', {
-    finished_at: new Date().toISOString(),
-    frames_done: String(manifest.counts.samples),
-    frames_failed: String(failed),
+  await store.complete(jobId, {
+    frames_done: manifest.counts.samples,
+    frames_failed: failed,
     manifest_uri: storage.url(jobId, MANIFEST_FILE),
-    shards: JSON.stringify(manifest.shards.map((s) => ({ name: s.name, samples: s.samples, bytes: s.bytes, sha256: s.sha256 }))),
+    shards: manifest.shards.map((s) => ({ name: s.name, samples: s.samples, bytes: s.bytes, sha256: s.sha256 })),
   });
   await store.dropProgress(jobId);
   await storage.release(jobId);

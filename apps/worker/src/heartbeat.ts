@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { kindOf, type WorkerHeartbeat, type WorkerSlot } from '@synthline/queue';
+import type { Logger } from 'pino';
+import type { JobStore, WorkerHeartbeat, WorkerSlot } from '@synthline/jobs';
 import type { WorkerContext } from './context.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -26,7 +27,13 @@ export function slotStates(slots: readonly SlotLike[], running: WorkerContext['r
   }
   return slots.map((s, index) => {
     const batch = bySlot.get(index) ?? null;
-    return { index, device: slotDevice(s) || labels[index] || '', blender_version: s.blenderVersion || null, state: batch ? 'busy' : 'idle', batch };
+    return {
+      index,
+      device: slotDevice(s) || labels[index] || '',
+      blender_version: s.blenderVersion || null,
+      state: batch ? 'busy' : 'idle',
+      batch,
+    };
   });
 }
 
@@ -39,6 +46,8 @@ export function buildHeartbeat(opts: {
   heartbeatMs: number;
   /** The pool's device labels (`cpu`, `cuda:0 NVIDIA A10`), one per slot. */
   deviceLabels?: readonly string[];
+  /** The pool's device kinds (`cpu`, `cuda`, ...), one per slot; '' while unknown. */
+  deviceKinds?: readonly string[];
   /** WORKER_DEVICE. */
   deviceRequested?: string;
   /** Whether the slots fell back to the CPU (the GPU kind asked for is absent). */
@@ -60,8 +69,39 @@ export function buildHeartbeat(opts: {
     started_at: startedAt.toISOString(),
     heartbeat_ms: opts.heartbeatMs,
     // What jobs it serves: a job asking for another render.device kind is refused here.
-    device_kinds: [...new Set(slots.map((s) => kindOf(s.device)).filter(Boolean))],
+    device_kinds: [...new Set((opts.deviceKinds ?? []).filter(Boolean))],
     device_requested: opts.deviceRequested ?? null,
     cpu_fallback: opts.cpuFallback ?? false,
   };
+}
+
+/** A heartbeat being written every interval; {@link Heartbeat.stop} ends it. */
+export interface Heartbeat {
+  stop(): void;
+}
+
+/**
+ * Writes this worker's heartbeat into the registry now, then every `intervalMs`. A write that
+ * fails (Redis away) is logged at debug level; the next beat tries again.
+ */
+export async function startHeartbeat(opts: {
+  store: Pick<JobStore, 'heartbeat'>;
+  workerId: string;
+  intervalMs: number;
+  /** The heartbeat as of now (see {@link buildHeartbeat}). */
+  info: () => WorkerHeartbeat;
+  log: Logger;
+}): Promise<Heartbeat> {
+  const beat = async () => {
+    try {
+      // The record outlives the registry's 10 minutes of listing a lost worker (ttl x 10 s).
+      await opts.store.heartbeat(opts.workerId, opts.info(), 90);
+    } catch (err) {
+      opts.log.debug({ err }, 'heartbeat failed (Redis away?)');
+    }
+  };
+  await beat();
+  const timer = setInterval(beat, opts.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

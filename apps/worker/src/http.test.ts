@@ -33,11 +33,23 @@ test('worker HTTP server: /metrics, /healthz 200 or 503 with the reason, 404, 40
 });
 
 test('worker HTTP server: a port already taken fails the start (the worker then runs without it)', async () => {
-  const first = await startWorkerHttp({ host: '127.0.0.1', port: 0, log: pino({ enabled: false }), metrics: async () => ({ contentType: 'text/plain', body: '' }), unhealthy: async () => null });
+  const first = await startWorkerHttp({
+    host: '127.0.0.1',
+    port: 0,
+    log: pino({ enabled: false }),
+    metrics: async () => ({ contentType: 'text/plain', body: '' }),
+    unhealthy: async () => null,
+  });
   try {
     const port = Number(new URL(first.url).port);
     await assert.rejects(
-      startWorkerHttp({ host: '127.0.0.1', port, log: pino({ enabled: false }), metrics: async () => ({ contentType: 'text/plain', body: '' }), unhealthy: async () => null }),
+      startWorkerHttp({
+        host: '127.0.0.1',
+        port,
+        log: pino({ enabled: false }),
+        metrics: async () => ({ contentType: 'text/plain', body: '' }),
+        unhealthy: async () => null,
+      }),
       /EADDRINUSE/,
     );
   } finally {

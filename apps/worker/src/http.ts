@@ -42,7 +42,9 @@ export async function startWorkerHttp(opts: WorkerHttpOptions): Promise<WorkerHt
         }
         if (path === '/healthz') {
           const why = await opts.unhealthy();
-          return why === null ? send(200, 'application/json', JSON.stringify({ status: 'ok' })) : send(503, 'application/json', JSON.stringify({ status: 'unavailable', reason: why }));
+          return why === null
+            ? send(200, 'application/json', JSON.stringify({ status: 'ok' }))
+            : send(503, 'application/json', JSON.stringify({ status: 'unavailable', reason: why }));
         }
         send(404, 'application/json', JSON.stringify({ error: 'not found: try /metrics or /healthz' }));
       } catch (err) {
@@ -70,4 +72,44 @@ export async function startWorkerHttp(opts: WorkerHttpOptions): Promise<WorkerHt
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The worker's HTTP server on `host:port` (port 0: none). Healthy while the worker is not
+ * shutting down and Redis answers PING within a second. A port already taken (several workers
+ * on one machine) is logged and the worker runs without it: returns undefined then.
+ */
+export async function serveWorkerHttp(opts: {
+  host: string;
+  port: number;
+  log: Logger;
+  metrics: WorkerHttpOptions['metrics'];
+  closing: () => boolean;
+  redis: { ping(): Promise<string> };
+}): Promise<WorkerHttp | undefined> {
+  if (opts.port === 0) return undefined;
+  try {
+    const http = await startWorkerHttp({
+      host: opts.host,
+      port: opts.port,
+      log: opts.log,
+      metrics: opts.metrics,
+      unhealthy: async () => {
+        if (opts.closing()) return 'shutting down';
+        const pong = await Promise.race([
+          opts.redis.ping().catch(() => 'error'),
+          new Promise((r) => setTimeout(() => r('timeout'), 1000).unref()),
+        ]);
+        return pong === 'PONG' ? null : 'Redis does not answer PING';
+      },
+    });
+    opts.log.info({ url: http.url }, 'worker metrics on /metrics, health on /healthz');
+    return http;
+  } catch (err) {
+    opts.log.warn(
+      { err, host: opts.host, port: opts.port },
+      `worker HTTP server not started (${(err as Error).message}): no /metrics or /healthz for this worker`,
+    );
+    return undefined;
+  }
 }

@@ -1,2 +1,2 @@
-export { startWorker, type RunningWorker } from './worker.ts';
-export { loadEnv, WorkerEnv } from './env.ts';
+export { startWorker, type RunningWorker, type WorkerOptions } from './worker.ts';
+export type { WorkerFaults } from './context.ts';

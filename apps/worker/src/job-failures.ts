@@ -1,4 +1,4 @@
-import { JobStore } from '@synthline/queue';
+import { JobStore } from '@synthline/jobs';
 
 /** How many jobs' failure counts a worker keeps at most; past it the oldest are forgotten. */
 export const MAX_TRACKED_JOBS = 1000;

@@ -1,17 +1,7 @@
 import type { Logger } from 'pino';
-import {
-  DEFAULT_REGISTRY_POLICY,
-  JobStore,
-  servability,
-  unservableError,
-  waitVerdict,
-  waitingNote,
-  workerList,
-  type JobError,
-  type JobQueue,
-  type RegistryPolicy,
-  type Servability,
-} from '@synthline/queue';
+import { DEFAULT_REGISTRY_POLICY, JobStore, workerList, type JobError, type RegistryPolicy } from '@synthline/jobs';
+import type { JobQueue } from '@synthline/queue';
+import { servability, unservableError, waitVerdict, waitingNote, type Servability } from './device-wait.ts';
 
 /** How long a batch this worker will not render waits before it is offered again (no hot loop, no attempt spent). */
 export const HAND_BACK_MS = 1000;
@@ -118,10 +108,11 @@ export class JobWaits {
       await this.clear(jobId);
       return { kind: 'servable', by: s.by };
     }
-    const mark = (await (store.redis as unknown as { slMarkUnservable: (k: string, f: string) => Promise<string[] | null> }).slMarkUnservable(
-      store.jobKey(jobId),
-      UNSERVABLE_SINCE,
-    )) ?? [];
+    const mark =
+      (await (store.redis as unknown as { slMarkUnservable: (k: string, f: string) => Promise<string[] | null> }).slMarkUnservable(
+        store.jobKey(jobId),
+        UNSERVABLE_SINCE,
+      )) ?? [];
     const [status, since, now, started] = mark;
     if (!status || JobStore.isFinal(status) || since === undefined || now === undefined) return { kind: 'ended' };
     if (started === '1') {
@@ -133,7 +124,7 @@ export class JobWaits {
     const v = waitVerdict(Number(since), Number(now), this.opts.waitMs);
     if (!v.expired) return { kind: 'waiting', why: s, waitedMs: v.waitedMs, leftMs: v.leftMs };
     const error = unservableError(s, v.waitedMs);
-    const after = await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
+    const after = await store.fail(jobId, error.code, error.message);
     if (after !== 'failed') return { kind: 'ended' }; // it ended otherwise meanwhile (completed, cancelled)
     await this.opts.queue.dropPendingBatches(jobId);
     await this.forget(jobId).catch(() => undefined);

@@ -37,7 +37,13 @@ test('RestartCounter: a start beyond the first of each slot is a restart, whiche
 
 test('WorkerMetrics: frames, the render-seconds histogram, Blender events and batches in its own registry', async () => {
   const slots = [{ starts: 0, blenderVersion: '' }];
-  const m = new WorkerMetrics({ worker: 'wx', slots: () => slots as never, busySlots: () => 1, queueDepth: async () => ({ waiting: 4, active: 1 }), processMetrics: false });
+  const m = new WorkerMetrics({
+    worker: 'wx',
+    slots: () => slots as never,
+    busySlots: () => 1,
+    queueDepth: async () => ({ waiting: 4, active: 1 }),
+    processMetrics: false,
+  });
   m.frameOk(0.12);
   m.frameOk(0.3);
   m.frameFailed();
@@ -72,12 +78,35 @@ test('slotStates: busy slots carry their batch, idle ones null; device when the 
   ]);
 });
 
-test('heartbeat: slots not started yet show the pool\'s device label; the worker says which kinds it serves', () => {
+test("heartbeat: slots not started yet show the pool's device label; the worker says which kinds it serves", () => {
   const slots = [{ blenderVersion: '' }, { blenderVersion: '4.2.0', device: 'cuda:1 NVIDIA A10' }];
-  assert.deepEqual(slotStates(slots, new Map(), ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']).map((s) => s.device), ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']);
+  assert.deepEqual(
+    slotStates(slots, new Map(), ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']).map((s) => s.device),
+    ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10'],
+  );
   const metrics = new WorkerMetrics({ worker: 'hb', slots: () => [], busySlots: () => 0, processMetrics: false });
-  const hb = buildHeartbeat({ slots, running: new Map(), metrics, batchesRendered: 0, heartbeatMs: 1000, deviceLabels: ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10'], deviceRequested: 'cuda', cpuFallback: false });
+  const hb = buildHeartbeat({
+    slots,
+    running: new Map(),
+    metrics,
+    batchesRendered: 0,
+    heartbeatMs: 1000,
+    deviceLabels: ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10'],
+    deviceKinds: ['cuda', 'cuda'],
+    deviceRequested: 'cuda',
+    cpuFallback: false,
+  });
   assert.deepEqual([hb.device_kinds, hb.device_requested, hb.cpu_fallback], [['cuda'], 'cuda', false]);
-  const fb = buildHeartbeat({ slots: [{ blenderVersion: '' }], running: new Map(), metrics, batchesRendered: 0, heartbeatMs: 1000, deviceLabels: ['cpu'], deviceRequested: 'optix', cpuFallback: true });
+  const fb = buildHeartbeat({
+    slots: [{ blenderVersion: '' }],
+    running: new Map(),
+    metrics,
+    batchesRendered: 0,
+    heartbeatMs: 1000,
+    deviceLabels: ['cpu'],
+    deviceKinds: ['cpu'],
+    deviceRequested: 'optix',
+    cpuFallback: true,
+  });
   assert.deepEqual([fb.device_kinds, fb.device_requested, fb.cpu_fallback], [['cpu'], 'optix', true]);
 });

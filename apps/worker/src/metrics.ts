@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RenderSlot, SlotEvent } from '@synthline/blender';
-import { processMetrics, within } from '@synthline/queue';
+import { within } from '@synthline/base';
+import { processMetrics } from '@synthline/metrics';
 
 /**
  * Frames finished per second over a sliding window (a minute by default), or since start while
@@ -82,11 +83,22 @@ export class WorkerMetrics {
   /** Process metrics appended to the exposition. */
   private readonly extra: Registry | undefined;
 
-  constructor(opts: { worker: string; slots: () => readonly RenderSlot[]; busySlots: () => number; queueDepth?: QueueDepth; processMetrics?: boolean }) {
+  constructor(opts: {
+    worker: string;
+    slots: () => readonly RenderSlot[];
+    busySlots: () => number;
+    queueDepth?: QueueDepth;
+    processMetrics?: boolean;
+  }) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ worker: opts.worker });
     this.rate = new FrameRate(this.startedAt.getTime());
-    this.frames = new Counter({ name: 'synthline_worker_frames_rendered_total', help: 'Frames this worker finished, by result (ok or failed)', labelNames: ['result'], registers });
+    this.frames = new Counter({
+      name: 'synthline_worker_frames_rendered_total',
+      help: 'Frames this worker finished, by result (ok or failed)',
+      labelNames: ['result'],
+      registers,
+    });
     this.frames.inc({ result: 'ok' }, 0);
     this.frames.inc({ result: 'failed' }, 0);
     this.renderSeconds = new Histogram({
@@ -101,17 +113,67 @@ export class WorkerMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    this.batchRetries = new Counter({ name: 'synthline_worker_batch_retries_total', help: 'Render batches started again after a failed attempt (attemptsMade > 0)', registers });
-    this.batchFailures = new Counter({ name: 'synthline_worker_batch_failures_total', help: 'Render batches that failed for good on this worker (last attempt, or not retryable)', registers });
-    this.blenderRestarts = new Counter({ name: 'synthline_worker_blender_restarts_total', help: 'Blender processes started beyond the first of each slot (after a crash, a hung frame or a recycle)', registers });
-    this.blenderCrashes = new Counter({ name: 'synthline_worker_blender_crashes_total', help: 'Blender processes that crashed or hung on a frame, by error code', labelNames: ['code'], registers });
-    this.blenderRecycles = new Counter({ name: 'synthline_worker_blender_recycles_total', help: 'Blender processes recycled, by reason (frames or memory)', labelNames: ['reason'], registers });
+    this.batchRetries = new Counter({
+      name: 'synthline_worker_batch_retries_total',
+      help: 'Render batches started again after a failed attempt (attemptsMade > 0)',
+      registers,
+    });
+    this.batchFailures = new Counter({
+      name: 'synthline_worker_batch_failures_total',
+      help: 'Render batches that failed for good on this worker (last attempt, or not retryable)',
+      registers,
+    });
+    this.blenderRestarts = new Counter({
+      name: 'synthline_worker_blender_restarts_total',
+      help: 'Blender processes started beyond the first of each slot (after a crash, a hung frame or a recycle)',
+      registers,
+    });
+    this.blenderCrashes = new Counter({
+      name: 'synthline_worker_blender_crashes_total',
+      help: 'Blender processes that crashed or hung on a frame, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.blenderRecycles = new Counter({
+      name: 'synthline_worker_blender_recycles_total',
+      help: 'Blender processes recycled, by reason (frames or memory)',
+      labelNames: ['reason'],
+      registers,
+    });
     const rate = this.rate;
-    new Gauge({ name: 'synthline_worker_frames_per_second', help: 'Frames finished per second over the last minute (or since start)', registers, collect() { this.set(rate.perSecond()); } });
-    new Gauge({ name: 'synthline_worker_slots', help: 'Render slots of this worker', registers, collect() { this.set(opts.slots().length); } });
-    new Gauge({ name: 'synthline_worker_slots_busy', help: 'Render slots rendering a batch now', registers, collect() { this.set(opts.busySlots()); } });
+    new Gauge({
+      name: 'synthline_worker_frames_per_second',
+      help: 'Frames finished per second over the last minute (or since start)',
+      registers,
+      collect() {
+        this.set(rate.perSecond());
+      },
+    });
+    new Gauge({
+      name: 'synthline_worker_slots',
+      help: 'Render slots of this worker',
+      registers,
+      collect() {
+        this.set(opts.slots().length);
+      },
+    });
+    new Gauge({
+      name: 'synthline_worker_slots_busy',
+      help: 'Render slots rendering a batch now',
+      registers,
+      collect() {
+        this.set(opts.busySlots());
+      },
+    });
     const started = this.startedAt.getTime() / 1000;
-    new Gauge({ name: 'synthline_worker_start_time_seconds', help: 'When this worker started, Unix seconds', registers, collect() { this.set(started); } });
+    new Gauge({
+      name: 'synthline_worker_start_time_seconds',
+      help: 'When this worker started, Unix seconds',
+      registers,
+      collect() {
+        this.set(started);
+      },
+    });
     if (opts.queueDepth) {
       const depth = opts.queueDepth;
       new Gauge({

@@ -4,7 +4,8 @@ import { renderFrames } from '@synthline/pipeline';
 import { planContext } from '@synthline/planner';
 import { AssetLibrary } from '@synthline/library';
 import { TarWriter } from '@synthline/shards';
-import { FINAL_STATUSES, JobStore, RenderBatchPayload, batchRange, type FrameFailureRecord } from '@synthline/queue';
+import { FINAL_STATUSES, JobStore, type FrameFailureRecord } from '@synthline/jobs';
+import { RenderBatchPayload, batchRange } from '@synthline/queue';
 import type { WorkerContext } from './context.ts';
 import { HAND_BACK_MS } from './job-waits.ts';
 import { FRAGMENTS, commitFragmentInfo, fragmentTarRel, readFragmentInfo, type FragmentInfo } from '@synthline/storage';
@@ -12,9 +13,7 @@ import { FRAGMENTS, commitFragmentInfo, fragmentTarRel, readFragmentInfo, type F
 /** How often a running batch reports progress and checks whether its job was cancelled. */
 const PROGRESS_MS = 200;
 
-export type BatchOutcome =
-  | { kind: 'rendered'; ok: number; failed: number; counted: boolean }
-  | { kind: 'skipped'; reason: string };
+export type BatchOutcome = { kind: 'rendered'; ok: number; failed: number; counted: boolean } | { kind: 'skipped'; reason: string };
 
 /**
  * Renders one batch of frames into its fragment: `fragments/NNNNNN.tar`, then its info
@@ -44,7 +43,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   if (refusal) return handBack(job, token, ctx, jobId, spec.render.device, spec.render.allow_cpu_fallback, refusal);
   // A worker that can render the job has it: it is not waiting for one (see JobWaits).
   await ctx.waits.clear(jobId);
-  await store.transition(jobId, 'running', ['queued'], { started_at: new Date().toISOString() });
+  await store.start(jobId);
 
   if (job.attemptsMade > 0) ctx.metrics.batchRetries.inc();
   let context;
@@ -56,7 +55,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
     if (err instanceof SpecError) throw new UnrecoverableError(err.message);
     throw err;
   }
-  if (ctx.test.failBatches) throw new Error('simulated GPU failure (SYNTHLINE_TEST_FAIL_BATCHES)');
+  if (ctx.faults.failBatches) throw new Error('simulated GPU failure (an injected fault)');
   const [start, end] = batchRange(batch, rec.batch_size, rec.frames_total);
   const log = ctx.log.child({ job: jobId, batch, frames: `${start}:${end}` });
   // A tar name of this run's own: the info committed last says which run's tar is the batch's.
@@ -78,7 +77,11 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
   let lastReport = 0;
   try {
     ctx.running.set(runKey, { jobId, batch, frames: 0, total: end - start, slot: ctx.pool.slots.indexOf(slot) });
-    const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
+    const indices = {
+      [Symbol.iterator]: function* () {
+        for (let i = start; i < end; i++) yield i;
+      },
+    };
     for await (const outcome of renderFrames({
       spec,
       indices,
@@ -86,7 +89,9 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       context,
       cancelled: () => stopped !== undefined,
       onAllSent: releaseSlot,
-      ...(ctx.test.crashFrames.size ? { mapPlan: (p) => (ctx.test.crashFrames.has(p.index) ? { ...p, debug: { crash: true } } : p) } : {}),
+      ...(ctx.faults.crashFrames.size
+        ? { mapPlan: (p) => (ctx.faults.crashFrames.has(p.index) ? { ...p, debug: { crash: true } } : p) }
+        : {}),
     })) {
       if (outcome.ok) {
         await writer.add(outcome.frame.sample);
@@ -150,7 +155,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
         code: 'TOO_MANY_FAILED_FRAMES',
         message: `${now.frames_failed} frames failed, more than the ${now.max_failed_frames} allowed (output.max_failed_fraction); last: frame ${last?.index}: ${last?.error}`,
       };
-      await store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
+      await store.fail(jobId, error.code, error.message);
       await ctx.queue.dropPendingBatches(jobId);
     }
   }
@@ -178,7 +183,10 @@ export async function handBack(
   if (verdict.kind === 'failed') throw new UnrecoverableError(verdict.error.message);
   const log = ctx.log.child({ job: jobId, batch: (job.data as { batch?: unknown }).batch });
   if (verdict.kind === 'waiting') {
-    log.debug({ waited_ms: verdict.waitedMs, left_ms: verdict.leftMs, code: verdict.why.code }, `${why}; no live worker can take it: handed back`);
+    log.debug(
+      { waited_ms: verdict.waitedMs, left_ms: verdict.leftMs, code: verdict.why.code },
+      `${why}; no live worker can take it: handed back`,
+    );
   } else {
     log.debug({ by: verdict.by }, `${why}: handed back`);
   }
@@ -199,8 +207,11 @@ export function isDiskFull(err: unknown): boolean {
  */
 export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException;
-  const error = { code: 'OUTPUT_FULL', message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.url(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit` };
-  await ctx.queue.store.transition(jobId, 'failed', '*', { error: JSON.stringify(error), finished_at: new Date().toISOString() });
+  const error = {
+    code: 'OUTPUT_FULL',
+    message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.url(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit`,
+  };
+  await ctx.queue.store.fail(jobId, error.code, error.message);
   await ctx.queue.dropPendingBatches(jobId);
   await ctx.storage.remove(jobId).catch(() => undefined);
   throw new UnrecoverableError(error.message);

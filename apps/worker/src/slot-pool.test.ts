@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { slotDevices, type BlenderDevice } from '@synthline/blender';
+import { slotDevices } from '@synthline/blender';
+import type { BlenderDevice } from '@synthline/spec';
 import { SlotPool } from './slot-pool.ts';
 
 const CPU: BlenderDevice = { type: 'CPU', name: 'AMD EPYC', id: 'CPU' };
@@ -12,7 +13,10 @@ test('a pool on two GPUs binds one slot to each and refuses specs naming another
   try {
     assert.equal(pool.slots.length, 2);
     assert.deepEqual(pool.deviceLabels, ['cuda:0 NVIDIA A10', 'cuda:1 NVIDIA A10']);
-    assert.deepEqual(pool.devices.map((d) => d?.deviceIndex), [0, 1]);
+    assert.deepEqual(
+      pool.devices.map((d) => d?.deviceIndex),
+      [0, 1],
+    );
     for (const ok of ['auto', 'cuda'] as const) assert.equal(pool.refusal(ok, false), undefined);
     assert.equal(
       pool.refusal('optix', false),
@@ -27,9 +31,15 @@ test('a pool on two GPUs binds one slot to each and refuses specs naming another
 test('numbered slots on one GPU share it; a missing kind fails or falls back', async () => {
   const list = async () => [CPU, A10(0)];
   const pool = await SlotPool.create(3, { blender: '/x', device: 'cuda' }, list);
-  assert.deepEqual(pool.devices.map((d) => d?.label), ['cuda:0 NVIDIA A10', 'cuda:0 NVIDIA A10', 'cuda:0 NVIDIA A10']);
+  assert.deepEqual(
+    pool.devices.map((d) => d?.label),
+    ['cuda:0 NVIDIA A10', 'cuda:0 NVIDIA A10', 'cuda:0 NVIDIA A10'],
+  );
   await pool.close();
-  await assert.rejects(SlotPool.create(1, { blender: '/x', device: 'hip' }, list), /requested hip, but Blender found: CPU "AMD EPYC" \(CPU\), CUDA/);
+  await assert.rejects(
+    SlotPool.create(1, { blender: '/x', device: 'hip' }, list),
+    /requested hip, but Blender found: CPU "AMD EPYC" \(CPU\), CUDA/,
+  );
   const fb = await SlotPool.create('auto', { blender: '/x', device: 'hip', allowCpuFallback: true }, list);
   assert.deepEqual(fb.deviceLabels, ['cpu']);
   assert.match(fb.refusal('hip', false) ?? '', /renders on cpu$/);

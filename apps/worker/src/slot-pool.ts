@@ -1,14 +1,5 @@
-import {
-  RenderSlot,
-  deviceKindOf,
-  findBlender,
-  listDevices,
-  slotDevices,
-  type BlenderDevice,
-  type RenderSlotOptions,
-  type SlotDevice,
-} from '@synthline/blender';
-import type { RenderDevice } from '@synthline/spec';
+import { RenderSlot, findBlender, listDevices, slotDevices, type RenderSlotOptions, type SlotDevice } from '@synthline/blender';
+import type { BlenderDevice, RenderDevice, RenderDeviceKind } from '@synthline/spec';
 
 /** Blender's device list per executable: asked once per process (it spawns Blender). */
 const deviceLists = new Map<string, Promise<BlenderDevice[]>>();
@@ -37,7 +28,9 @@ export class SlotPool {
   /** `n` slots; with `devices` (one per slot, from slotDevices) each slot is started on its own. */
   constructor(n: number, opts: RenderSlotOptions, devices?: SlotDevice[]) {
     if (devices && devices.length !== n) throw new RangeError(`${n} slots but ${devices.length} devices`);
-    this.devices = devices ?? Array.from({ length: n }, () => (opts.device === 'cpu' ? { device: 'cpu' as const, label: 'cpu', fallback: false } : undefined));
+    this.devices =
+      devices ??
+      Array.from({ length: n }, () => (opts.device === 'cpu' ? { device: 'cpu' as const, label: 'cpu', fallback: false } : undefined));
     this.slots = this.devices.map((d) => new RenderSlot(d ? { ...opts, device: d.device, deviceIndex: d.deviceIndex } : opts));
     this.free = [...this.slots];
   }
@@ -64,6 +57,11 @@ export class SlotPool {
     return this.slots.map((s, i) => s.device || this.devices[i]?.label || '');
   }
 
+  /** The device kinds the slots render on (`cpu`, `cuda`, ...); '' where not known yet. */
+  get deviceKinds(): (RenderDeviceKind | '')[] {
+    return this.slots.map((s, i) => s.deviceKind || this.devices[i]?.device || '');
+  }
+
   /**
    * Why this worker must not render a job whose spec asks for `render.device` = `want`, or
    * undefined if it may: `auto` goes anywhere; a kind needs slots of that kind, or CPU slots when
@@ -72,7 +70,7 @@ export class SlotPool {
   refusal(want: RenderDevice, allowCpuFallback: boolean): string | undefined {
     if (want === 'auto') return undefined;
     const labels = this.deviceLabels;
-    const kinds = new Set(labels.map(deviceKindOf).filter(Boolean));
+    const kinds = new Set(this.deviceKinds.filter(Boolean));
     if (kinds.size === 0 || kinds.has(want) || (allowCpuFallback && kinds.has('cpu'))) return undefined;
     const on = [...new Set(labels.filter(Boolean))].join(', ');
     return `this job's spec asks for render.device "${want}"${allowCpuFallback ? ' (or the CPU)' : ''}, but this worker renders on ${on}`;

@@ -1,9 +1,12 @@
-/** Why a frame could not be rendered; stored on jobs as data. */
-export type BlenderErrorCode =
+import { isServerErrorCode, type ServerErrorCode } from '@synthline/spec';
+
+/** Failures the driver itself detects (the render server's own codes are {@link ServerErrorCode}). */
+export type DriverErrorCode =
   | 'BLENDER_NOT_FOUND'
   | 'BLENDER_START_FAILED'
   | 'BLENDER_CRASHED'
   | 'FRAME_TIMEOUT'
+  /** The frame failed for a reason outside Blender's replies (not retried). */
   | 'FRAME_FAILED'
   | 'OUTPUT_UNREADABLE'
   | 'SERVER_CLOSED'
@@ -11,6 +14,12 @@ export type BlenderErrorCode =
   | 'DEVICE_UNAVAILABLE'
   /** Blender ran out of memory under its cap (a hostile or oversized model); the message names the cap. */
   | 'MEMORY_LIMIT';
+
+/**
+ * Why a frame could not be rendered; stored on jobs and in `dataset.json` as data: a driver code,
+ * or the code of the render server's error reply (`BAD_PLAN`, `BAD_ASSET`, ...; the protocol's enum).
+ */
+export type BlenderErrorCode = DriverErrorCode | ServerErrorCode;
 
 /** Base of every error this package throws: a stable `code` and Blender's last log lines. */
 export class BlenderError extends Error {
@@ -23,9 +32,18 @@ export class BlenderError extends Error {
     super(message);
   }
 
-  /** A crash or timeout may pass on a fresh process; a bad plan or a missing GPU will not. */
+  /**
+   * A crash or timeout may pass on a fresh process; a bad plan, a bad asset (any error the render
+   * server replied with) or a missing GPU will not.
+   */
   get retryable(): boolean {
-    return this.code !== 'BLENDER_NOT_FOUND' && this.code !== 'FRAME_FAILED' && this.code !== 'DEVICE_UNAVAILABLE' && this.code !== 'MEMORY_LIMIT';
+    if (isServerErrorCode(this.code)) return false;
+    return (
+      this.code !== 'BLENDER_NOT_FOUND' &&
+      this.code !== 'FRAME_FAILED' &&
+      this.code !== 'DEVICE_UNAVAILABLE' &&
+      this.code !== 'MEMORY_LIMIT'
+    );
   }
 }
 
@@ -40,10 +58,4 @@ export class BlenderNotFoundError extends BlenderError {
         'or set BLENDER=/path/to/blender.',
     );
   }
-}
-
-/** Anything that is not an Error becomes one, so callers never handle a bare value. */
-export function coerceError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  return new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }

@@ -2,16 +2,38 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
-import { ProbeResult, RenderResult, type FrameOutputs, type FramePlan, type ProductSource } from '@synthline/spec';
-import type { BlenderDevice, DeviceKind } from './devices.ts';
-import { BlenderError, coerceError } from './errors.ts';
+import { coerceError } from '@synthline/base';
+import {
+  DeviceInfo,
+  DevicesLine,
+  ProbeResult,
+  ReadyLine,
+  RenderResult,
+  isServerErrorCode,
+  type BlenderDevice,
+  type FrameOutputs,
+  type FramePlan,
+  type ProductSource,
+  type RenderDeviceKind,
+  type WirePlan,
+} from '@synthline/spec';
+import { chooseDevice, useDeviceRequest, type DeviceChoice, type DeviceKind } from './devices.ts';
+import { BlenderError } from './errors.ts';
 import { findBlender } from './find-blender.ts';
-import { blenderEnv, cappedCommand, defaultMemoryLimit, looksOutOfMemory, memoryLimitMessage, oomLineOf, readDataBytes, readOomKills, type MemoryFacts } from './sandbox.ts';
+import {
+  blenderEnv,
+  cappedCommand,
+  defaultMemoryLimit,
+  looksOutOfMemory,
+  memoryLimitMessage,
+  oomLineOf,
+  readDataBytes,
+  readOomKills,
+  type MemoryFacts,
+} from './sandbox.ts';
 
 /** The bpy entry point, a fixed versioned file: no user text ever becomes Python source. */
-export const RENDER_SERVER_SCRIPT = fileURLToPath(
-  new URL('../../../blender-scripts/render_server.py', import.meta.url),
-);
+export const RENDER_SERVER_SCRIPT = fileURLToPath(new URL('../../../blender-scripts/render_server.py', import.meta.url));
 /** Lists Cycles devices without building a scene (no render server, no numpy). */
 const LIST_DEVICES_SCRIPT = fileURLToPath(new URL('../../../blender-scripts/list_devices.py', import.meta.url));
 
@@ -45,30 +67,13 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Any line the server writes, read loosely; each kind is then checked against its protocol schema. */
 interface Reply {
-  id?: number;
+  id?: number | null;
   type?: string;
   ok?: boolean;
   result?: unknown;
   error?: { code?: string; message?: string; traceback?: string };
-  blender_version?: string;
-  device?: string;
-  device_fallback?: boolean;
-  device_note?: string;
-  devices?: BlenderDevice[];
-}
-
-/** The render server's arguments after `--` for a device request. */
-function deviceArgs(opts: Pick<RenderServerOptions, 'device' | 'deviceIndex' | 'allowCpuFallback'>): string[] {
-  const args = ['--device', opts.device ?? 'auto'];
-  if (opts.deviceIndex !== undefined) {
-    if (!(Number.isInteger(opts.deviceIndex) && opts.deviceIndex >= 0)) {
-      throw new RangeError(`deviceIndex must be a whole number >= 0, got ${opts.deviceIndex}`);
-    }
-    args.push('--device-index', String(opts.deviceIndex));
-  }
-  if (opts.allowCpuFallback) args.push('--allow-cpu-fallback');
-  return args;
 }
 
 /**
@@ -102,6 +107,7 @@ export class RenderServer {
   /** The GPU asked for was absent and the server renders on the CPU instead. */
   deviceFallback = false;
   private usedDevice = '';
+  private usedKind: RenderDeviceKind | '' = '';
   private proc: ReturnType<typeof spawnBlender> | undefined;
   private requests: Writable | undefined;
   private nextId = 1;
@@ -142,18 +148,36 @@ export class RenderServer {
     return this.usedDevice;
   }
 
-  /** Starts Blender and waits for the server's `ready` line. */
+  /** The kind of device it renders on (`cpu`, `cuda`, ...); '' before it is ready. */
+  get deviceKind(): RenderDeviceKind | '' {
+    return this.usedKind;
+  }
+
+  /**
+   * Starts Blender and waits for the server's `ready` line. In between, the server lists the
+   * devices Blender found and this side decides what it renders on ({@link chooseDevice}).
+   */
   async start(): Promise<void> {
+    const index = this.opts.deviceIndex;
+    if (index !== undefined && !(Number.isInteger(index) && index >= 0)) {
+      throw new RangeError(`deviceIndex must be a whole number >= 0, got ${index}`);
+    }
     const blender = this.opts.blender ?? findBlender({ ...process.env, ...this.opts.env });
     const args = [
       '-b',
       '--factory-startup',
       '-Y',
-      '--python-exit-code', '3',
-      '-t', String(this.opts.threads ?? 0),
-      '--python', RENDER_SERVER_SCRIPT,
-      '--', '--in-fd', '3', '--out-fd', '4',
-      ...deviceArgs(this.opts),
+      '--python-exit-code',
+      '3',
+      '-t',
+      String(this.opts.threads ?? 0),
+      '--python',
+      RENDER_SERVER_SCRIPT,
+      '--',
+      '--in-fd',
+      '3',
+      '--out-fd',
+      '4',
     ];
     this.oomKillsAtStart = readOomKills();
     const proc = spawnBlender(blender, args, this.opts.env, this.memoryLimit);
@@ -192,14 +216,14 @@ export class RenderServer {
 
   /** Renders one frame; rejects with a {@link BlenderError} on failure, timeout or crash. */
   async render(plan: FramePlan, outputs: FrameOutputs, timeoutMs: number): Promise<RenderResult> {
-    const raw = await this.request('render', { plan: { ...plan, outputs: { mask: null, depth: null, ...outputs } } }, timeoutMs);
+    const wire: WirePlan = { ...plan, outputs: { mask: null, depth: null, ...outputs } };
+    const raw = await this.request('render', { plan: wire }, timeoutMs);
     return RenderResult.parse({ device: this.usedDevice, ...(raw as object) });
   }
 
   /** The device in use and every device Blender found, asked of the running server. */
-  async queryDevices(timeoutMs = 10_000): Promise<{ device: string; devices: BlenderDevice[] }> {
-    const r = (await this.request('devices', {}, timeoutMs)) as { device?: string; devices?: BlenderDevice[] };
-    return { device: r.device ?? '', devices: r.devices ?? [] };
+  async queryDevices(timeoutMs = 10_000): Promise<DeviceInfo> {
+    return DeviceInfo.parse(await this.request('devices', {}, timeoutMs));
   }
 
   /** Imports a model file and reports what is in it, without keeping it in the scene. */
@@ -289,25 +313,27 @@ export class RenderServer {
       this.keepLog(`[protocol] unparseable reply: ${line.slice(0, 200)}`);
       return;
     }
+    if (msg.type === 'devices') {
+      this.onDevices(msg);
+      return;
+    }
     if (msg.type === 'error' && msg.id === undefined) {
-      // The server could not start (a GPU asked for and absent): it waits for us to kill it.
+      // The server could not switch to the device it was told (it waits for us to kill it).
       const e = msg.error ?? {};
-      const code = e.code === 'DEVICE_UNAVAILABLE' ? 'DEVICE_UNAVAILABLE' : 'BLENDER_START_FAILED';
-      const err = this.fail(code, e.message ?? 'the render server could not start');
-      const w = this.readyWaiter;
-      this.readyWaiter = undefined;
-      if (w) {
-        clearTimeout(w.timer);
-        w.reject(err);
-      }
+      this.startFailed(this.fail('BLENDER_START_FAILED', e.message ?? 'the render server could not start'));
       return;
     }
     if (msg.type === 'ready') {
-      this.blenderVersion = msg.blender_version ?? '';
-      this.usedDevice = msg.device ?? 'cpu';
-      this.devices = msg.devices ?? [];
-      this.deviceFallback = msg.device_fallback ?? false;
-      if (msg.device_fallback && msg.device_note) this.keepLog(`[device] ${msg.device_note}; rendering on the CPU`);
+      const ready = ReadyLine.safeParse(msg);
+      if (!ready.success) {
+        this.startFailed(
+          this.fail('BLENDER_START_FAILED', `the render server's ready line does not match the protocol: ${ready.error.message}`),
+        );
+        return;
+      }
+      this.blenderVersion = ready.data.blender_version;
+      this.usedDevice = ready.data.device;
+      this.usedKind = ready.data.device_kind;
       const w = this.readyWaiter;
       this.readyWaiter = undefined;
       if (w) {
@@ -316,7 +342,7 @@ export class RenderServer {
       }
       return;
     }
-    if (msg.id === undefined) return;
+    if (msg.id === undefined || msg.id === null) return;
     const oomLine = this.oomLine;
     this.oomLine = undefined;
     this.peakData = 0;
@@ -330,7 +356,11 @@ export class RenderServer {
       const detail = e.traceback ? [...this.log, ...e.traceback.split('\n')] : this.logTail;
       // Python raised MemoryError (or an importer gave up) under the cap: the process lives on, but the request failed for memory.
       const oom = this.memoryError({ oomLine: oomLineOf(`${e.message ?? ''}\n${e.traceback ?? ''}`) ?? oomLine }, detail);
-      p.reject(oom ?? new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail));
+      // The server's code is the error's code (the protocol's enum); one it should not send stays visible in the message.
+      const err = isServerErrorCode(e.code)
+        ? new BlenderError(e.code, e.message ?? 'render failed', detail)
+        : new BlenderError('FRAME_FAILED', `${e.code ?? 'ERROR'}: ${e.message ?? 'render failed'}`, detail);
+      p.reject(oom ?? err);
     }
   }
 
@@ -354,13 +384,18 @@ export class RenderServer {
           this.logTail,
         );
     if (oom) this.dead = oom;
-    const err = this.dead ?? this.fail('BLENDER_CRASHED', `Blender ${how}${message && !signal && code === undefined ? `: ${message}` : ''}`);
+    const err =
+      this.dead ?? this.fail('BLENDER_CRASHED', `Blender ${how}${message && !signal && code === undefined ? `: ${message}` : ''}`);
     // Requests run in order: the oldest pending one ran out of memory; those queued behind it
     // are innocent, and get an error a fresh process may retry.
     let first = true;
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(first || err.code !== 'MEMORY_LIMIT' ? err : new BlenderError('BLENDER_CRASHED', `Blender died on an earlier request: ${err.message}`, err.logTail));
+      p.reject(
+        first || err.code !== 'MEMORY_LIMIT'
+          ? err
+          : new BlenderError('BLENDER_CRASHED', `Blender died on an earlier request: ${err.message}`, err.logTail),
+      );
       first = false;
     }
     this.pending.clear();
@@ -369,6 +404,42 @@ export class RenderServer {
     if (w) {
       clearTimeout(w.timer);
       w.reject(oom ?? new BlenderError('BLENDER_START_FAILED', `Blender ${how} before it was ready`, this.logTail));
+    }
+  }
+
+  /**
+   * The server's first line: every device Blender found. Decides what to render on and answers
+   * `use_device`; a GPU that is not there fails the start (the process is killed by start()).
+   */
+  private onDevices(msg: Reply): void {
+    const line = DevicesLine.safeParse(msg);
+    if (!line.success) {
+      this.startFailed(
+        this.fail('BLENDER_START_FAILED', `the render server's devices line does not match the protocol: ${line.error.message}`),
+      );
+      return;
+    }
+    this.devices = line.data.devices;
+    let choice: DeviceChoice;
+    try {
+      choice = chooseDevice(this.devices, this.opts.device ?? 'auto', this.opts.deviceIndex, this.opts.allowCpuFallback ?? false);
+    } catch (err) {
+      const e = coerceError(err);
+      this.startFailed(this.fail(e instanceof BlenderError ? e.code : 'BLENDER_START_FAILED', e.message));
+      return;
+    }
+    this.deviceFallback = choice.fallback;
+    if (choice.fallback) this.keepLog(`[device] ${choice.note}; rendering on the CPU`);
+    this.requests?.write(`${JSON.stringify(useDeviceRequest(choice))}\n`);
+  }
+
+  /** Rejects the start with `err`. */
+  private startFailed(err: BlenderError): void {
+    const w = this.readyWaiter;
+    this.readyWaiter = undefined;
+    if (w) {
+      clearTimeout(w.timer);
+      w.reject(err);
     }
   }
 
@@ -410,8 +481,9 @@ export async function listDevices(
   const repliesDone = new Promise<void>((res) => replies.on('close', res));
   replies.on('line', (l) => {
     try {
-      const msg = JSON.parse(l) as { type?: string; devices?: BlenderDevice[] };
-      if (msg.type === 'devices') found = msg.devices ?? [];
+      const msg = DevicesLine.safeParse(JSON.parse(l));
+      if (msg.success) found = msg.data.devices;
+      else keep(`[protocol] not a devices line: ${l.slice(0, 200)}`);
     } catch {
       keep(`[protocol] unparseable reply: ${l.slice(0, 200)}`);
     }
@@ -421,7 +493,9 @@ export async function listDevices(
   try {
     const [r] = await Promise.all([proc, repliesDone]);
     if (found) return found;
-    const how = r.signal ? `was killed by ${r.signal}${r.signal === 'SIGKILL' ? ` (no answer within ${timeoutMs} ms?)` : ''}` : `exited with code ${r.exitCode ?? '?'}`;
+    const how = r.signal
+      ? `was killed by ${r.signal}${r.signal === 'SIGKILL' ? ` (no answer within ${timeoutMs} ms?)` : ''}`
+      : `exited with code ${r.exitCode ?? '?'}`;
     throw new BlenderError('BLENDER_START_FAILED', `Blender listed no devices: it ${how}`, log);
   } finally {
     clearTimeout(timer);

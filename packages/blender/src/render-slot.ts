@@ -1,5 +1,6 @@
-import type { FrameOutputs, FramePlan, ProbeResult, ProductSource, RenderResult } from '@synthline/spec';
-import { BlenderError, coerceError } from './errors.ts';
+import type { FrameOutputs, FramePlan, ProbeResult, ProductSource, RenderDeviceKind, RenderResult } from '@synthline/spec';
+import { coerceError } from '@synthline/base';
+import { BlenderError } from './errors.ts';
 import { RenderServer, type RenderServerOptions } from './render-server.ts';
 
 export interface RenderSlotOptions extends RenderServerOptions {
@@ -19,7 +20,7 @@ export interface RenderSlotOptions extends RenderServerOptions {
 }
 
 export type SlotEvent =
-  | { type: 'started'; pid: number | undefined; blenderVersion: string; device?: string }
+  | { type: 'started'; pid: number | undefined; blenderVersion: string; device?: string; deviceKind?: RenderDeviceKind | '' }
   | { type: 'recycled'; reason: 'frames' | 'memory'; frames: number; rssBytes: number }
   | { type: 'crashed'; error: BlenderError; index: number; attempt: number };
 
@@ -33,6 +34,7 @@ export class RenderSlot {
   private framesOnProcess = 0;
   private closed = false;
   private lastDevice = '';
+  private lastKind: RenderDeviceKind | '' = '';
   /** A start failure no fresh process can fix (the GPU asked for is absent): kept and rethrown. */
   private fatal: BlenderError | undefined;
   /** Processes started so far (1 + restarts + recycles). */
@@ -51,6 +53,11 @@ export class RenderSlot {
    */
   get device(): string {
     return this.server?.device || this.lastDevice;
+  }
+
+  /** The kind of device this slot renders on (`cpu`, `cuda`, ...); '' before the first process started. */
+  get deviceKind(): RenderDeviceKind | '' {
+    return this.server?.deviceKind || this.lastKind;
   }
 
   /** The current Blender process id, if one is running. */
@@ -140,7 +147,14 @@ export class RenderSlot {
       this.framesOnProcess = 0;
       this.server = server;
       this.lastDevice = server.device;
-      this.opts.onEvent?.({ type: 'started', pid: server.pid, blenderVersion: server.blenderVersion, device: server.device });
+      this.lastKind = server.deviceKind;
+      this.opts.onEvent?.({
+        type: 'started',
+        pid: server.pid,
+        blenderVersion: server.blenderVersion,
+        device: server.device,
+        deviceKind: server.deviceKind,
+      });
       return server;
     })().finally(() => {
       this.starting = undefined;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { BlenderEnv, parseSome, type EnvSource } from '@synthline/config';
 
 /**
  * How Blender is confined: the environment it may see, the memory it may allocate, and how a
@@ -27,8 +27,23 @@ export function systemPath(path = ''): string {
  * (user scripts and add-on folders are not a job's business), no PYTHON*, no LD_PRELOAD.
  */
 const BLENDER_ENV_NAMES = new Set([
-  'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TEMP', 'TMP', 'XDG_CACHE_HOME',
-  'DISPLAY', 'WAYLAND_DISPLAY', 'XDG_RUNTIME_DIR', 'EGL_PLATFORM', 'LIBGL_ALWAYS_SOFTWARE', 'GPU_DEVICE_ORDINAL', 'OCIO',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'XDG_CACHE_HOME',
+  'DISPLAY',
+  'WAYLAND_DISPLAY',
+  'XDG_RUNTIME_DIR',
+  'EGL_PLATFORM',
+  'LIBGL_ALWAYS_SOFTWARE',
+  'GPU_DEVICE_ORDINAL',
+  'OCIO',
   'LD_LIBRARY_PATH',
 ]);
 const BLENDER_ENV_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_', 'HIP_', 'ROCR_', 'HSA_', 'MESA_', '__GLX_', '__EGL_', '__GL_', '__NV_', 'OPTIX_'];
@@ -49,19 +64,12 @@ export function blenderEnv(from: NodeJS.ProcessEnv = process.env): Record<string
 }
 
 /**
- * Default cap on Blender's memory: `BLENDER_MEMORY_LIMIT_MB` (0 = none) where set, else three
- * quarters of this machine's RAM, at most 8 GiB. Measured with Blender 3.4 (Cycles, CPU, 2
- * threads): a 96 to 512 px frame peaks at 460 to 520 MiB of data, a 4096 px one (the spec's
- * largest) at 2.8 GiB; 64 render threads add about 20 MiB each (stacks and allocator arenas).
+ * Default cap on Blender's memory, bytes: `BLENDER_MEMORY_LIMIT_MB` (0 = none) where set, else
+ * three quarters of this machine's RAM, at most 8 GiB (the rule, and why, are in
+ * @synthline/config's BlenderEnv). Throws EnvError for a bad value.
  */
-export function defaultMemoryLimit(env: NodeJS.ProcessEnv = process.env): number {
-  const set = env.BLENDER_MEMORY_LIMIT_MB;
-  if (set !== undefined && set !== '') {
-    const mb = Number(set);
-    if (!Number.isInteger(mb) || mb < 0) throw new RangeError(`BLENDER_MEMORY_LIMIT_MB: "${set}" is not a whole number of MiB (0 = no limit)`);
-    return mb * MiB;
-  }
-  return Math.min(8 * 1024 * MiB, Math.floor(totalmem() * 0.75));
+export function defaultMemoryLimit(env: EnvSource = process.env): number {
+  return parseSome(BlenderEnv, ['BLENDER_MEMORY_LIMIT_MB'], env).BLENDER_MEMORY_LIMIT_MB * MiB;
 }
 
 /**
@@ -89,11 +97,15 @@ export function looksOutOfMemory(text: string): boolean {
 // allocator ("Malloc returns null: len=... in Cycles Alloc"), Cycles and GPU drivers' "out of memory".
 // The dynamic loader too, when the cap leaves no room to load Blender's libraries (seen with
 // Debian 13's Blender 4.3: "cannot map zero-fill pages").
-const OOM_PATTERN = /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed|cannot map zero-fill pages|failed to map segment from shared object/i;
+const OOM_PATTERN =
+  /MemoryError|std::bad_alloc|out of memory|Memory allocation failed|Unable to allocate|returns null|Cannot allocate memory|malloc\(\) failed|cannot map zero-fill pages|failed to map segment from shared object/i;
 
 /** The last line of `text` that says an allocation failed. */
 export function oomLineOf(text: string): string | undefined {
-  return text.split('\n').reverse().find((l) => OOM_PATTERN.test(l));
+  return text
+    .split('\n')
+    .reverse()
+    .find((l) => OOM_PATTERN.test(l));
 }
 
 /** VmData of a live process, bytes (what RLIMIT_DATA counts); undefined where unreadable. */
@@ -160,7 +172,12 @@ export function memoryLimitMessage(f: MemoryFacts): string | undefined {
     return `the GPU ran out of memory (a model or scene too large for it): ${f.oomLine.trim().slice(0, 200)}`;
   }
   const limit = f.limitBytes > 0 ? f.limitBytes : 0;
-  const nearLimit = !!limit && !!f.signal && CRASH_SIGNALS.has(f.signal) && f.peakDataBytes !== undefined && f.peakDataBytes >= limit - Math.max(limit / 4, 512 * MiB);
+  const nearLimit =
+    !!limit &&
+    !!f.signal &&
+    CRASH_SIGNALS.has(f.signal) &&
+    f.peakDataBytes !== undefined &&
+    f.peakDataBytes >= limit - Math.max(limit / 4, 512 * MiB);
   if (limit && f.starting && (f.oomLine || nearLimit)) {
     return `Blender could not start under its memory limit of ${mib(limit)} MiB (it needs a few hundred MiB, more with many render threads); raise BLENDER_MEMORY_LIMIT_MB (memoryLimitBytes; 0 = no limit)`;
   }
@@ -170,7 +187,13 @@ export function memoryLimitMessage(f: MemoryFacts): string | undefined {
   if (nearLimit) {
     return `Blender died of ${f.signal} holding ${mib(f.peakDataBytes ?? 0)} MiB of its memory limit of ${mib(limit)} MiB: it most likely ran out of memory (a model or scene too large for it); ${raise}`;
   }
-  if (f.signal === 'SIGKILL' && !f.killedByUs && f.oomKillsBefore !== undefined && f.oomKillsAfter !== undefined && f.oomKillsAfter > f.oomKillsBefore) {
+  if (
+    f.signal === 'SIGKILL' &&
+    !f.killedByUs &&
+    f.oomKillsBefore !== undefined &&
+    f.oomKillsAfter !== undefined &&
+    f.oomKillsAfter > f.oomKillsBefore
+  ) {
     return `Blender was killed by the kernel's OOM killer: the machine or its container ran out of memory${limit ? ` before Blender reached its own limit of ${mib(limit)} MiB` : ''}; set BLENDER_MEMORY_LIMIT_MB (memoryLimitBytes) below the memory each Blender can really have, so that such a model fails on its own`;
   }
   return undefined;

@@ -10,7 +10,7 @@ import {
   type ModelFormat,
   type ProductIndex,
 } from '@synthline/spec';
-import { writeFileAtomic } from '@synthline/shards';
+import { writeFileAtomic } from '@synthline/base';
 import { mirrorS3, putS3File, s3CacheDir } from '@synthline/storage';
 
 /** The scan results, kept in the library at `.synthline/scan.json`. */
@@ -119,7 +119,8 @@ export class AssetLibrary implements ProductIndex {
   current(id: string): ScanEntry | undefined {
     const f = this.folders.find((x) => x.id === id);
     const e = this.scanFile.products[id];
-    if (!f || !e || !e.model_file || e.size !== f.size || e.mtime_ms !== f.mtimeMs || resolve(this.root, e.model_file) !== f.modelPath) return undefined;
+    if (!f || !e || !e.model_file || e.size !== f.size || e.mtime_ms !== f.mtimeMs || resolve(this.root, e.model_file) !== f.modelPath)
+      return undefined;
     return e;
   }
 
@@ -175,13 +176,19 @@ async function readFolder(id: string, dir: string): Promise<ProductFolder> {
   if (!ID.test(id)) errors.push(`folder name "${id}" is not a valid product id (letters, digits, "-", "_")`);
   const files = await list(dir);
   const models = files.filter((f) => (MODEL_FORMATS as readonly string[]).includes(extname(f).slice(1).toLowerCase()));
-  const others = files.filter((f) => f !== 'product.json' && !models.includes(f) && /\.(3ds|dae|usd|usdz|usda|abc|x3d|max|skp|step|stp|iges)$/i.test(f));
+  const others = files.filter(
+    (f) => f !== 'product.json' && !models.includes(f) && /\.(3ds|dae|usd|usdz|usda|abc|x3d|max|skp|step|stp|iges)$/i.test(f),
+  );
   let modelPath: string | null = null;
   let format: ModelFormat | null = null;
   let size: number | null = null;
   let mtimeMs: number | null = null;
   if (models.length === 0) {
-    errors.push(others.length ? `unsupported model format: ${others.join(', ')} (supported: ${MODEL_FORMATS.map((f) => `.${f}`).join(', ')})` : `no model file (one of ${MODEL_FORMATS.map((f) => `.${f}`).join(', ')})`);
+    errors.push(
+      others.length
+        ? `unsupported model format: ${others.join(', ')} (supported: ${MODEL_FORMATS.map((f) => `.${f}`).join(', ')})`
+        : `no model file (one of ${MODEL_FORMATS.map((f) => `.${f}`).join(', ')})`,
+    );
   } else if (models.length > 1) {
     errors.push(`several model files (${models.join(', ')}): keep exactly one`);
   } else {

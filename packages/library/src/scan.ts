@@ -1,6 +1,17 @@
 import { relative } from 'node:path';
-import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
+import { coerceError } from '@synthline/base';
+import { BlenderError, type RenderSlot } from '@synthline/blender';
+import { isServerErrorCode } from '@synthline/spec';
 import type { AssetLibrary, ScanEntry } from './library.ts';
+
+/** A failed probe as the scan reports it: what is wrong with the file, in the user's words. */
+function scanError(e: Error): string {
+  if (!(e instanceof BlenderError)) return e.message;
+  // The file's own problem, named by Blender (FRAME_FAILED: a reply with a code outside the protocol, named in its message).
+  if (e.code === 'BAD_ASSET' || e.code === 'FRAME_FAILED') return e.message;
+  if (e.code === 'MEMORY_LIMIT' || isServerErrorCode(e.code)) return `${e.code}: ${e.message}`;
+  return `Blender crashed or hung reading the model (${e.message})`;
+}
 
 /**
  * Probes every product of a library once in Blender and saves the results: meshes, vertices,
@@ -31,7 +42,13 @@ export async function scanLibrary(library: AssetLibrary, slot: RenderSlot, onPro
     };
     if (entry.errors.length === 0 && f.modelPath && f.format) {
       try {
-        const probe = await slot.probe({ path: f.modelPath, format: f.format, dimensions_m: null, scale: null, color_slots: p?.color_slots ?? [] });
+        const probe = await slot.probe({
+          path: f.modelPath,
+          format: f.format,
+          dimensions_m: null,
+          scale: null,
+          color_slots: p?.color_slots ?? [],
+        });
         entry.probe = probe;
         entry.warnings.push(...probe.warnings);
         if (probe.meshes === 0) entry.errors.push('the model holds no mesh');
@@ -40,18 +57,13 @@ export async function scanLibrary(library: AssetLibrary, slot: RenderSlot, onPro
         entry.dimensions_m = probe.dimensions_m.map((d) => Number((d * scale).toFixed(6))) as [number, number, number];
         if (p && p.color_slots.length > 0) {
           const missing = p.color_slots.filter((s) => !probe.material_slots.includes(s));
-          if (missing.length) entry.warnings.push(`color_slots not found in the model: ${missing.join(', ')} (materials: ${probe.material_slots.join(', ') || 'none'})`);
+          if (missing.length)
+            entry.warnings.push(
+              `color_slots not found in the model: ${missing.join(', ')} (materials: ${probe.material_slots.join(', ') || 'none'})`,
+            );
         }
       } catch (err) {
-        const e = coerceError(err);
-        const code = e instanceof BlenderError ? e.code : undefined;
-        entry.errors.push(
-          code === 'MEMORY_LIMIT'
-            ? `MEMORY_LIMIT: ${e.message}`
-            : code && code !== 'FRAME_FAILED'
-              ? `Blender crashed or hung reading the model (${e.message})`
-              : e.message.replace(/^BAD_ASSET: /, ''),
-        );
+        entry.errors.push(scanError(coerceError(err)));
       }
     }
     entry.ok = entry.errors.length === 0;

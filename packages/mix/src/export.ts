@@ -85,7 +85,13 @@ async function openSource(dir: string): Promise<Source> {
   const m = Manifest.safeParse(json);
   if (!m.success) throw issue(m.error);
   const ext = IMAGE_TYPES[m.data.image_format as ImageFormat]?.ext ?? m.data.image_format;
-  return { format: m.data.format, manifestSha256, classes: m.data.classes, shards: m.data.shards, imageExt: (exts) => exts.find((e) => e === ext) };
+  return {
+    format: m.data.format,
+    manifestSha256,
+    classes: m.data.classes,
+    shards: m.data.shards,
+    imageExt: (exts) => exts.find((e) => e === ext),
+  };
 }
 
 /**
@@ -106,7 +112,10 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
   if (existing.length > 0) {
     if (!opts.overwrite) throw new MixError('OUTPUT_EXISTS', `${outDir} is not empty; use --overwrite to replace a previous export there`);
     if (!existing.includes(EXPORT_FILE)) {
-      throw new MixError('OUTPUT_EXISTS', `${outDir} is not empty and holds no ${EXPORT_FILE}; --overwrite replaces only a folder that export wrote`);
+      throw new MixError(
+        'OUTPUT_EXISTS',
+        `${outDir} is not empty and holds no ${EXPORT_FILE}; --overwrite replaces only a folder that export wrote`,
+      );
     }
   }
   const source = await openSource(from);
@@ -118,7 +127,10 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
       throw new MixError('EXPORT_INPUT', `--from shard ${s.name}: missing`);
     }
     if (sum.bytes !== s.bytes || sum.sha256 !== s.sha256) {
-      throw new MixError('EXPORT_INPUT', `--from shard ${s.name}: size or sha256 differs from ${MANIFEST_FILE}; run synthline verify ${from}`);
+      throw new MixError(
+        'EXPORT_INPUT',
+        `--from shard ${s.name}: size or sha256 differs from ${MANIFEST_FILE}; run synthline verify ${from}`,
+      );
     }
   }
 
@@ -143,7 +155,8 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
         const label = JSON.parse(json.data.toString('utf8')) as { class?: unknown; source?: unknown };
         const cls = label.class;
         const src = label.source ?? 'synthetic';
-        if (typeof cls !== 'string' || !safeSegment(cls)) throw new MixError('EXPORT_INPUT', `${where}: class ${JSON.stringify(cls)} is not usable as a folder name`);
+        if (typeof cls !== 'string' || !safeSegment(cls))
+          throw new MixError('EXPORT_INPUT', `${where}: class ${JSON.stringify(cls)} is not usable as a folder name`);
         if (src !== 'real' && src !== 'synthetic') throw new MixError('EXPORT_INPUT', `${where}: unknown source ${JSON.stringify(src)}`);
         const dir = opts.splitBy === 'source' ? join(stage, src, cls) : join(stage, cls);
         if (!made.has(dir)) {
@@ -173,12 +186,22 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
       roots,
       with_labels: opts.withLabels ?? false,
       classes: source.classes.map((c) => ({ index: c.index, name: c.name })),
-      note: 'torchvision ImageFolder numbers classes by sorted folder name; class_index in the labels is the dataset\'s own',
+      note: "torchvision ImageFolder numbers classes by sorted folder name; class_index in the labels is the dataset's own",
       counts: { images, per_class: sorted(perClass), per_source: sorted(perSource) },
     };
     await writeFile(join(stage, EXPORT_FILE), `${JSON.stringify(index, null, 2)}\n`);
     await swapIn(stage, outDir, existing.length > 0);
-    return { outDir, from, fromFormat: source.format, roots, images, labels, perClass: sorted(perClass), perSource: sorted(perSource), indexPath: join(outDir, EXPORT_FILE) };
+    return {
+      outDir,
+      from,
+      fromFormat: source.format,
+      roots,
+      images,
+      labels,
+      perClass: sorted(perClass),
+      perSource: sorted(perSource),
+      indexPath: join(outDir, EXPORT_FILE),
+    };
   } catch (err) {
     await rm(stage, { recursive: true, force: true }).catch(() => undefined);
     throw err;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { MANIFEST_FILE, ShardWriter, writeFileAtomic, type Member } from '@synthline/shards';
+import { writeFileAtomic } from '@synthline/base';
+import { MANIFEST_FILE, ShardWriter, type Member } from '@synthline/shards';
 import { CONTACT_SHEET_FILE, CREATED_BY, contactSheet, spread, type Tile } from '@synthline/pipeline';
 import { MixError, ShortfallError, UnknownClassesError } from './errors.ts';
 import { MIX_FORMAT, MixManifest, type MixAllocation, type MixClass, type RealLabel } from './manifest.ts';
@@ -64,16 +65,16 @@ export interface MixReport {
 
 const DEFAULT_SHARD_SIZE = 1000;
 
-type Chosen =
-  | { source: 'real'; item: RealItem; cls: MixClass }
-  | { source: 'synthetic'; item: SyntheticItem; cls: MixClass };
+type Chosen = { source: 'real'; item: RealItem; cls: MixClass } | { source: 'synthetic'; item: SyntheticItem; cls: MixClass };
 
 function checkOptions(opts: MixOptions): { ratio: Ratio; seed: number; shardSize: number } {
   const ratio = typeof opts.ratio === 'string' ? parseRatio(opts.ratio) : parseRatio(formatRatio(opts.ratio));
   const seed = opts.seed ?? 0;
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new MixError('BAD_OPTION', `--seed: expected an integer from 0 to ${MAX_SEED}, got ${seed}`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED))
+    throw new MixError('BAD_OPTION', `--seed: expected an integer from 0 to ${MAX_SEED}, got ${seed}`);
   const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
-  if (!(Number.isInteger(shardSize) && shardSize >= 1)) throw new MixError('BAD_OPTION', `--shard-size: expected a positive integer, got ${shardSize}`);
+  if (!(Number.isInteger(shardSize) && shardSize >= 1))
+    throw new MixError('BAD_OPTION', `--shard-size: expected a positive integer, got ${shardSize}`);
   return { ratio, seed, shardSize };
 }
 
@@ -109,7 +110,11 @@ export async function mixDatasets(opts: MixOptions): Promise<MixReport> {
   const synthClasses = synthetic.manifest.classes;
   const known = new Set(synthClasses.map((c) => c.name));
   const unknown = real.classes.filter((c) => !known.has(c));
-  if (unknown.length > 0) throw new UnknownClassesError(unknown, synthClasses.map((c) => c.name));
+  if (unknown.length > 0)
+    throw new UnknownClassesError(
+      unknown,
+      synthClasses.map((c) => c.name),
+    );
 
   const realBy = groupBy(real.items, (i) => i.class);
   const synthBy = groupBy(synthetic.items, (i) => i.class);
@@ -122,7 +127,9 @@ export async function mixDatasets(opts: MixOptions): Promise<MixReport> {
   if (plan.classes.length === 0) {
     throw new MixError(
       'NOTHING_TO_MIX',
-      real.items.length === 0 ? `--real ${realDir}: no images` : `no class has enough synthetic samples for one real image at ${formatRatio(ratio)}`,
+      real.items.length === 0
+        ? `--real ${realDir}: no images`
+        : `no class has enough synthetic samples for one real image at ${formatRatio(ratio)}`,
     );
   }
 
@@ -168,7 +175,8 @@ export async function mixDatasets(opts: MixOptions): Promise<MixReport> {
   const chosen: Chosen[] = [];
   for (const [i, a] of plan.classes.entries()) {
     const cls = classes[i] as MixClass;
-    for (const item of shuffled(realBy.get(a.class) ?? [], seed, `real/${a.class}`).slice(0, a.real_used)) chosen.push({ source: 'real', item, cls });
+    for (const item of shuffled(realBy.get(a.class) ?? [], seed, `real/${a.class}`).slice(0, a.real_used))
+      chosen.push({ source: 'real', item, cls });
     for (const item of shuffled(synthBy.get(a.class) ?? [], seed, `synthetic/${a.class}`).slice(0, a.synthetic_used)) {
       chosen.push({ source: 'synthetic', item, cls });
     }
@@ -277,7 +285,8 @@ async function writeMix(outDir: string, name: string, shardSize: number, order: 
           const data = await reader.read(c.item.shardPath, m);
           if (m.ext === 'json') {
             const label = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-            if (label.class !== c.item.class) throw new MixError('SYNTHETIC_INPUT', `${where}: label class "${String(label.class)}" differs from its .cls`);
+            if (label.class !== c.item.class)
+              throw new MixError('SYNTHETIC_INPUT', `${where}: label class "${String(label.class)}" differs from its .cls`);
             const mixed = {
               ...label,
               key,
@@ -299,7 +308,11 @@ async function writeMix(outDir: string, name: string, shardSize: number, order: 
         }
       }
       await writer.add({ key, members });
-      if (sheetAt.has(pos) && image) tiles.push({ image, caption: [c.cls.name, c.source === 'real' ? `real ${c.item.originalPath.split('/').pop()}` : `synthetic ${c.item.key}`] });
+      if (sheetAt.has(pos) && image)
+        tiles.push({
+          image,
+          caption: [c.cls.name, c.source === 'real' ? `real ${c.item.originalPath.split('/').pop()}` : `synthetic ${c.item.key}`],
+        });
       opts.onProgress?.({ done: pos + 1, total: order.length });
     }
     const shards = await writer.close();

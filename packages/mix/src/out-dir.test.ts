@@ -20,15 +20,19 @@ test('within tells a folder inside another', () => {
   assert.equal(within('/a', '/a/b'), false);
 });
 
-test('a non-empty output is refused unless overwriting; only a mix\'s own files are replaced', async () => {
+test("a non-empty output is refused unless overwriting; only a mix's own files are replaced", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mix-out-'));
   await checkOutDir(join(dir, 'absent'), false, []);
   await mkdir(join(dir, 'empty'));
   await checkOutDir(join(dir, 'empty'), false, []);
   const out = join(dir, 'full');
   await mkdir(out);
-  for (const f of ['dataset.json', 'full-000000.tar', 'full-000001.tar.partial', 'contact-sheet.jpg', 'notes.txt']) await writeFile(join(out, f), 'x');
-  await assert.rejects(checkOutDir(out, false, []), (e: unknown) => e instanceof MixError && e.code === 'OUTPUT_EXISTS' && /--overwrite/.test(e.message));
+  for (const f of ['dataset.json', 'full-000000.tar', 'full-000001.tar.partial', 'contact-sheet.jpg', 'notes.txt'])
+    await writeFile(join(out, f), 'x');
+  await assert.rejects(
+    checkOutDir(out, false, []),
+    (e: unknown) => e instanceof MixError && e.code === 'OUTPUT_EXISTS' && /--overwrite/.test(e.message),
+  );
   await checkOutDir(out, true, []);
   await assert.rejects(checkOutDir(join(dir, 'in', 'x'), true, [{ flag: '--real', path: join(dir, 'in') }]), /lies inside, --real/);
   await prepareMixDir(out);

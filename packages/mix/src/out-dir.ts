@@ -33,7 +33,10 @@ export async function checkOutDir(out: string, overwrite: boolean, inputs: { fla
   const entries = await entriesOf(out);
   if (entries.length > 0 && !overwrite) {
     const shown = entries.sort().slice(0, 3).join(', ');
-    throw new MixError('OUTPUT_EXISTS', `${out} is not empty (${shown}${entries.length > 3 ? ', ...' : ''}); use --overwrite to replace its contents`);
+    throw new MixError(
+      'OUTPUT_EXISTS',
+      `${out} is not empty (${shown}${entries.length > 3 ? ', ...' : ''}); use --overwrite to replace its contents`,
+    );
   }
 }
 
@@ -53,6 +56,8 @@ export async function removeMixFiles(out: string): Promise<void> {
 
 /** The dataset name for an output folder: its base name made safe for shard names, or `mix`. */
 export function nameFor(out: string): string {
-  const name = basename(resolve(out)).replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = basename(resolve(out))
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return name || 'mix';
 }

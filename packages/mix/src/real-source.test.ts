@@ -10,7 +10,9 @@ import { scanReal } from './real-source.ts';
 
 const temp = () => mkdtemp(join(tmpdir(), 'mix-real-'));
 const photo = (w: number, format: 'png' | 'jpeg' | 'webp') =>
-  sharp({ create: { width: w, height: 20, channels: 3, background: '#446688' } }).toFormat(format).toBuffer();
+  sharp({ create: { width: w, height: 20, channels: 3, background: '#446688' } })
+    .toFormat(format)
+    .toBuffer();
 
 async function put(root: string, rel: string, data: Buffer | string): Promise<void> {
   await mkdir(join(root, rel, '..'), { recursive: true });
@@ -53,12 +55,12 @@ test('nested folders, loose images and undecodable images are refused, each list
   const nested = await temp();
   await put(nested, 'a/1.png', await photo(10, 'png'));
   await put(nested, 'a/sub/2.png', await photo(10, 'png'));
-  await assert.rejects(scanReal(nested), refused(/folders inside class folders.*\n  a\/sub\//s));
+  await assert.rejects(scanReal(nested), refused(/folders inside class folders.*\n {2}a\/sub\//s));
 
   const loose = await temp();
   await put(loose, 'a/1.png', await photo(10, 'png'));
   await put(loose, 'stray.jpg', await photo(10, 'jpeg'));
-  await assert.rejects(scanReal(loose), refused(/images outside any class folder.*\n  stray\.jpg/s));
+  await assert.rejects(scanReal(loose), refused(/images outside any class folder.*\n {2}stray\.jpg/s));
 
   const flat = await temp();
   await put(flat, 'one.png', await photo(10, 'png'));
@@ -67,8 +69,14 @@ test('nested folders, loose images and undecodable images are refused, each list
   const broken = await temp();
   await put(broken, 'a/ok.png', await photo(10, 'png'));
   await put(broken, 'a/bad.png', 'not an image');
-  await put(broken, 'a/gif.jpg', await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).gif().toBuffer());
-  await assert.rejects(scanReal(broken), refused(/2 image\(s\) that cannot be used:\n  a\/bad\.png: .*\n  a\/gif\.jpg: gif image/s));
+  await put(
+    broken,
+    'a/gif.jpg',
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+      .gif()
+      .toBuffer(),
+  );
+  await assert.rejects(scanReal(broken), refused(/2 image\(s\) that cannot be used:\n {2}a\/bad\.png: .*\n {2}a\/gif\.jpg: gif image/s));
 
   await assert.rejects(scanReal(join(broken, 'nope')), refused(/not a folder/));
 });
@@ -76,7 +84,13 @@ test('nested folders, loose images and undecodable images are refused, each list
 test('a WebDataset folder: class names from .json, or from .cls with dataset.json classes', async () => {
   const root = await temp();
   const w = new TarWriter(join(root, 'real-000000.tar'));
-  await w.add({ key: 'p1', members: [{ ext: 'jpg', data: await photo(20, 'jpeg') }, { ext: 'cls', data: Buffer.from('1') }] });
+  await w.add({
+    key: 'p1',
+    members: [
+      { ext: 'jpg', data: await photo(20, 'jpeg') },
+      { ext: 'cls', data: Buffer.from('1') },
+    ],
+  });
   await w.add({
     key: 'p2',
     members: [
@@ -89,14 +103,23 @@ test('a WebDataset folder: class names from .json, or from .cls with dataset.jso
   const info = await w.finish();
   await writeFile(
     join(root, 'dataset.json'),
-    JSON.stringify({ classes: [{ index: 0, name: 'a_class' }, { index: 1, name: 'b_class' }], shards: [{ name: 'real-000000.tar', sha256: info.sha256, bytes: info.bytes }] }),
+    JSON.stringify({
+      classes: [
+        { index: 0, name: 'a_class' },
+        { index: 1, name: 'b_class' },
+      ],
+      shards: [{ name: 'real-000000.tar', sha256: info.sha256, bytes: info.bytes }],
+    }),
   );
   const set = await scanReal(root);
   assert.equal(set.kind, 'webdataset');
-  assert.deepEqual(set.items.map((i) => [i.class, i.originalPath, i.originalKey, i.image.ext]), [
-    ['b_class', 'real-000000.tar', 'p1', 'jpg'],
-    ['a_class', 'real-000000.tar', 'p2', 'png'],
-  ]);
+  assert.deepEqual(
+    set.items.map((i) => [i.class, i.originalPath, i.originalKey, i.image.ext]),
+    [
+      ['b_class', 'real-000000.tar', 'p1', 'jpg'],
+      ['a_class', 'real-000000.tar', 'p2', 'png'],
+    ],
+  );
   assert.deepEqual(set.items[1]?.originalLabel, { class: 'a_class', note: 'kept' });
   assert.deepEqual(set.ignored, ['real-000000.tar:p3: no .png, .jpg, .jpeg or .webp member']);
   assert.deepEqual(set.shards, [{ name: 'real-000000.tar', sha256: info.sha256, bytes: info.bytes }]);
@@ -105,10 +128,27 @@ test('a WebDataset folder: class names from .json, or from .cls with dataset.jso
 test('WebDataset real input is refused when a class cannot be named, a label says synthetic, or a shard changed', async () => {
   const root = await temp();
   const w = new TarWriter(join(root, 'r-000000.tar'));
-  await w.add({ key: 'p1', members: [{ ext: 'png', data: await photo(20, 'png') }, { ext: 'cls', data: Buffer.from('3') }] });
-  await w.add({ key: 'p2', members: [{ ext: 'png', data: await photo(20, 'png') }, { ext: 'json', data: Buffer.from('{"class":"a","source":"synthetic"}') }] });
+  await w.add({
+    key: 'p1',
+    members: [
+      { ext: 'png', data: await photo(20, 'png') },
+      { ext: 'cls', data: Buffer.from('3') },
+    ],
+  });
+  await w.add({
+    key: 'p2',
+    members: [
+      { ext: 'png', data: await photo(20, 'png') },
+      { ext: 'json', data: Buffer.from('{"class":"a","source":"synthetic"}') },
+    ],
+  });
   await w.finish();
-  await assert.rejects(scanReal(root), refused(/samples that cannot be used:\n  1 sample\(s\) labelled source "synthetic" \(r-000000\.tar:p2\).*\n  r-000000\.tar:p1: \.cls holds class index 3 but no dataset\.json names it/s));
+  await assert.rejects(
+    scanReal(root),
+    refused(
+      /samples that cannot be used:\n {2}1 sample\(s\) labelled source "synthetic" \(r-000000\.tar:p2\).*\n {2}r-000000\.tar:p1: \.cls holds class index 3 but no dataset\.json names it/s,
+    ),
+  );
 
   await writeFile(join(root, 'dataset.json'), JSON.stringify({ classes: [], shards: [{ name: 'r-000000.tar', sha256: '0'.repeat(64) }] }));
   await assert.rejects(scanReal(root), refused(/--real shard r-000000\.tar: sha256 or size differs/));

@@ -38,7 +38,10 @@ export interface RealSet {
 const LIST = 20;
 
 const listed = (items: string[]): string =>
-  items.slice(0, LIST).map((s) => `\n  ${s}`).join('') + (items.length > LIST ? `\n  ... and ${items.length - LIST} more` : '');
+  items
+    .slice(0, LIST)
+    .map((s) => `\n  ${s}`)
+    .join('') + (items.length > LIST ? `\n  ... and ${items.length - LIST} more` : '');
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -83,7 +86,10 @@ const extOf = (name: string): string => {
 
 async function scanImageFolder(dir: string, entries: string[], classes: string[], loose: string[]): Promise<RealSet> {
   if (loose.length > 0) {
-    throw new MixError('REAL_INPUT', `--real ${dir}: images outside any class folder (ImageFolder is <dir>/<class>/<image>):${listed(loose)}`);
+    throw new MixError(
+      'REAL_INPUT',
+      `--real ${dir}: images outside any class folder (ImageFolder is <dir>/<class>/<image>):${listed(loose)}`,
+    );
   }
   const ignored: string[] = [];
   for (const e of entries) if (!classes.includes(e)) ignored.push(`${e}: not a class folder`);
@@ -113,7 +119,8 @@ async function scanImageFolder(dir: string, entries: string[], classes: string[]
       return undefined;
     }
   });
-  if (bad.length > 0) throw new MixError('REAL_INPUT', `--real ${dir}: ${bad.length} image(s) that cannot be used:${listed(bad.sort(byCodeUnit))}`);
+  if (bad.length > 0)
+    throw new MixError('REAL_INPUT', `--real ${dir}: ${bad.length} image(s) that cannot be used:${listed(bad.sort(byCodeUnit))}`);
   const items: RealItem[] = [];
   files.forEach((f, i) => {
     const image = probed[i];
@@ -143,7 +150,10 @@ async function readLooseManifest(dir: string): Promise<LooseManifest | undefined
   }
   const m = (json ?? {}) as { format?: unknown; classes?: unknown; shards?: unknown };
   if (m.format === MIX_FORMAT) {
-    throw new MixError('REAL_INPUT', `--real ${dir} is a mix (${MIX_FORMAT}), which holds synthetic samples; give the real photos themselves`);
+    throw new MixError(
+      'REAL_INPUT',
+      `--real ${dir} is a mix (${MIX_FORMAT}), which holds synthetic samples; give the real photos themselves`,
+    );
   }
   const classes = new Map<number, string>();
   if (Array.isArray(m.classes)) {
@@ -185,10 +195,16 @@ async function scanWebDataset(dir: string, tars: string[], ignored: string[]): P
       try {
         sum = await hashFile(path);
       } catch (err) {
-        throw new MixError('REAL_INPUT', `--real shard ${entry.name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error).message}`);
+        throw new MixError(
+          'REAL_INPUT',
+          `--real shard ${entry.name}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error).message}`,
+        );
       }
       if ((entry.sha256 !== undefined && entry.sha256 !== sum.sha256) || (entry.bytes !== undefined && entry.bytes !== sum.bytes)) {
-        throw new MixError('REAL_INPUT', `--real shard ${entry.name}: sha256 or size differs from ${dir}/dataset.json; the shard is damaged or was changed`);
+        throw new MixError(
+          'REAL_INPUT',
+          `--real shard ${entry.name}: sha256 or size differs from ${dir}/dataset.json; the shard is damaged or was changed`,
+        );
       }
       shards.push({ name: entry.name, ...sum });
       let samples;
@@ -260,7 +276,9 @@ async function scanWebDataset(dir: string, tars: string[], ignored: string[]): P
     await reader.close();
   }
   if (rendered.length > 0) {
-    bad.unshift(`${rendered.length} sample(s) labelled source "synthetic" (${rendered.slice(0, 3).join(', ')}${rendered.length > 3 ? ', ...' : ''}); --real takes photos, not renders`);
+    bad.unshift(
+      `${rendered.length} sample(s) labelled source "synthetic" (${rendered.slice(0, 3).join(', ')}${rendered.length > 3 ? ', ...' : ''}); --real takes photos, not renders`,
+    );
   }
   if (bad.length > 0) throw new MixError('REAL_INPUT', `--real ${dir}: samples that cannot be used:${listed(bad)}`);
   const classes = [...new Set(items.map((i) => i.class))].sort(byCodeUnit);

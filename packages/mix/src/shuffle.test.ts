@@ -6,10 +6,17 @@ const items = Array.from({ length: 50 }, (_, i) => i);
 
 test('a shuffle is a permutation fixed by seed and label', () => {
   const a = shuffled(items, 7, 'order');
-  assert.deepEqual([...a].sort((x, y) => x - y), items);
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    items,
+  );
   assert.deepEqual(shuffled(items, 7, 'order'), a);
   assert.notDeepEqual(a, items);
-  assert.deepEqual(items, Array.from({ length: 50 }, (_, i) => i), 'the input is not changed');
+  assert.deepEqual(
+    items,
+    Array.from({ length: 50 }, (_, i) => i),
+    'the input is not changed',
+  );
 });
 
 test('another seed or another label gives another order', () => {

@@ -1,4 +1,4 @@
-import { Stream } from '@synthline/planner';
+import { Stream } from '@synthline/base';
 
 /** The largest seed accepted: every integer up to it is exact in a double. */
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;

@@ -47,12 +47,18 @@ export async function openSynthetic(dir: string): Promise<SyntheticSet> {
     throw new MixError('SYNTHETIC_INPUT', `--synthetic ${manifestPath} is not valid JSON: ${(err as Error).message}`);
   }
   if ((json as { format?: unknown } | null)?.format === MIX_FORMAT) {
-    throw new MixError('SYNTHETIC_INPUT', `--synthetic ${dir} is already a mix (${MIX_FORMAT}); give the synthline dataset it was made from`);
+    throw new MixError(
+      'SYNTHETIC_INPUT',
+      `--synthetic ${dir} is already a mix (${MIX_FORMAT}); give the synthline dataset it was made from`,
+    );
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new MixError('SYNTHETIC_INPUT', `--synthetic ${manifestPath} is not a synthline dataset manifest: ${i?.path.join('.')}: ${i?.message}`);
+    throw new MixError(
+      'SYNTHETIC_INPUT',
+      `--synthetic ${manifestPath} is not a synthline dataset manifest: ${i?.path.join('.')}: ${i?.message}`,
+    );
   }
   const manifest = parsed.data;
   const names = new Map(manifest.classes.map((c) => [c.index, c.name]));

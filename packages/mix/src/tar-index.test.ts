@@ -33,7 +33,10 @@ test('indexTar finds every member of a shard and reads back the same bytes as re
     for (const [i, s] of index.entries()) {
       const want = expected[i];
       assert.equal(s.key, want?.key);
-      assert.deepEqual(s.members.map((m) => m.ext), ['png', 'json', 'mask.png', 'cls']);
+      assert.deepEqual(
+        s.members.map((m) => m.ext),
+        ['png', 'json', 'mask.png', 'cls'],
+      );
       for (const [j, m] of s.members.entries()) assert.deepEqual(await reader.read(join(dir, 'a.tar'), m), want?.members[j]?.data);
     }
   } finally {
@@ -52,12 +55,25 @@ test('indexTar reads GNU and pax long names, skips folders and drops a leading .
   await writeFile(join(src, 'x.y.json'), '{}');
   for (const format of ['gnu', 'pax']) {
     const tarPath = join(dir, `${format}.tar`);
-    execFileSync('tar', ['-cf', tarPath, `--format=${format}`, '-C', src, `./${long}/sample01.jpg`, `./${long}/sample01.cls`, './x.y.json']);
+    execFileSync('tar', [
+      '-cf',
+      tarPath,
+      `--format=${format}`,
+      '-C',
+      src,
+      `./${long}/sample01.jpg`,
+      `./${long}/sample01.cls`,
+      './x.y.json',
+    ]);
     const index = await indexTar(tarPath);
-    assert.deepEqual(index.map((s) => [s.key, s.members.map((m) => m.ext)]), [
-      [`${long}/sample01`, ['jpg', 'cls']],
-      ['x', ['y.json']],
-    ], format);
+    assert.deepEqual(
+      index.map((s) => [s.key, s.members.map((m) => m.ext)]),
+      [
+        [`${long}/sample01`, ['jpg', 'cls']],
+        ['x', ['y.json']],
+      ],
+      format,
+    );
     const reader = new MemberReader();
     assert.equal((await reader.read(tarPath, index[0]?.members[0] ?? { ext: '', offset: 0, size: 0 })).toString(), 'JPEG');
     await reader.close();
@@ -66,10 +82,17 @@ test('indexTar reads GNU and pax long names, skips folders and drops a leading .
   const longFile = `${'f'.repeat(120)}.webp`;
   await writeFile(join(src, longFile), 'WEBP');
   execFileSync('tar', ['-cf', join(dir, 'paxlong.tar'), '--format=pax', '-C', src, longFile]);
-  assert.deepEqual((await indexTar(join(dir, 'paxlong.tar'))).map((s) => [s.key, s.members[0]?.ext, s.members[0]?.size]), [['f'.repeat(120), 'webp', 4]]);
+  assert.deepEqual(
+    (await indexTar(join(dir, 'paxlong.tar'))).map((s) => [s.key, s.members[0]?.ext, s.members[0]?.size]),
+    [['f'.repeat(120), 'webp', 4]],
+  );
   execFileSync('tar', ['-cf', join(dir, 'dirs.tar'), '-C', src, '.']);
   const withDirs = await indexTar(join(dir, 'dirs.tar'));
-  assert.equal(withDirs.reduce((n, s) => n + s.members.length, 0), 4, 'folder entries are skipped');
+  assert.equal(
+    withDirs.reduce((n, s) => n + s.members.length, 0),
+    4,
+    'folder entries are skipped',
+  );
 });
 
 test('a truncated or damaged tar is an error naming the file', async () => {

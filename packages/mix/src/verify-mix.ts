@@ -75,12 +75,14 @@ export async function verifyMix(dir: string, opts: { maxProblems?: number } = {}
     }
     if (source === 'synthetic') {
       const full = SampleLabel.safeParse(raw);
-      if (!full.success) problem(`${where}.json: not a synthline label: ${full.error.issues[0]?.path.join('.')}: ${full.error.issues[0]?.message}`);
+      if (!full.success)
+        problem(`${where}.json: not a synthline label: ${full.error.issues[0]?.path.join('.')}: ${full.error.issues[0]?.message}`);
     }
     const label = parsed.data;
     if (label.key !== s.key) problem(`${where}.json: key is "${label.key}"`);
     if (cls.toString('utf8').trim() !== String(label.class_index)) problem(`${where}.cls differs from class_index`);
-    if (classes.get(label.class_index) !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
+    if (classes.get(label.class_index) !== label.class)
+      problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
     const c = (counted[label.class] ??= { real: 0, synthetic: 0 });
     c[source]++;
     try {
@@ -107,10 +109,13 @@ export async function verifyMix(dir: string, opts: { maxProblems?: number } = {}
     }
   }
   const p = manifest.counts.per_source;
-  if (real !== p.real || synthetic !== p.synthetic) problem(`mix: ${real} real + ${synthetic} synthetic, manifest says ${p.real} + ${p.synthetic}`);
+  if (real !== p.real || synthetic !== p.synthetic)
+    problem(`mix: ${real} real + ${synthetic} synthetic, manifest says ${p.real} + ${p.synthetic}`);
   const a = manifest.ratio.achieved;
-  if (a.real !== real || a.synthetic !== synthetic) problem(`ratio.achieved ${a.real}:${a.synthetic} differs from the samples (${real}:${synthetic})`);
+  if (a.real !== real || a.synthetic !== synthetic)
+    problem(`ratio.achieved ${a.real}:${a.synthetic} differs from the samples (${real}:${synthetic})`);
   const r = manifest.ratio.requested;
-  if (manifest.ratio.exact !== (real * r.synthetic === synthetic * r.real)) problem(`ratio.exact is ${manifest.ratio.exact}, the samples say otherwise`);
+  if (manifest.ratio.exact !== (real * r.synthetic === synthetic * r.real))
+    problem(`ratio.exact is ${manifest.ratio.exact}, the samples say otherwise`);
   return { ok: problems.length === 0, shards: manifest.shards.length, samples, problems };
 }

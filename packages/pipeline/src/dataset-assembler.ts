@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classesOf, type ClassEntry, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
-import { MANIFEST_FILE, ShardWriter, writeFileAtomic, writeManifest, type Sample } from '@synthline/shards';
+import { writeFileAtomic } from '@synthline/base';
+import { MANIFEST_FILE, ShardWriter, writeManifest, type Sample } from '@synthline/shards';
 import { contactSheet, spread, type Tile } from './contact-sheet.ts';
 
 export const CONTACT_SHEET_FILE = 'contact-sheet.jpg';
@@ -11,6 +12,8 @@ export const CREATED_BY = 'synthline 0.1.0';
 /** A frame that could not be rendered, as the manifest lists it. */
 export interface FrameFailure {
   index: number;
+  /** Why: a BlenderErrorCode (`BAD_PLAN`, `BLENDER_CRASHED`, ...), or `BATCH_FAILED` for a batch that never completed. */
+  code: string;
   error: string;
 }
 

@@ -8,7 +8,6 @@ import { MANIFEST_FILE } from '@synthline/shards';
 import { DatasetAssembler } from './dataset-assembler.ts';
 import { renderFrames, type FailedFrame, type RenderFramesOptions } from './render-frames.ts';
 
-
 export interface Progress {
   done: number;
   failed: number;
@@ -78,7 +77,7 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
   // A spec whose library products or backgrounds cannot be used fails before anything is written.
   const context = planContext(spec, opts.library);
   // Fail on a missing Blender before touching the output folder.
-  const blender = opts.slot?.blender ?? findBlender(opts.slot?.env ?? process.env);
+  const blender = opts.slot?.blender ?? findBlender(opts.slot?.env);
   const slot = new RenderSlot({
     ...opts.slot,
     blender,
@@ -106,7 +105,11 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
   const failed: FailedFrame[] = [];
   let done = 0;
   try {
-    const indices = { [Symbol.iterator]: function* () { for (let i = start; i < end; i++) yield i; } };
+    const indices = {
+      [Symbol.iterator]: function* () {
+        for (let i = start; i < end; i++) yield i;
+      },
+    };
     for await (const outcome of renderFrames({ spec, indices, slot, context, ...(opts.mapPlan ? { mapPlan: opts.mapPlan } : {}) })) {
       if (outcome.ok) {
         const f = outcome.frame;
@@ -114,7 +117,7 @@ export async function renderDataset(opts: RenderDatasetOptions): Promise<RenderD
         done++;
       } else {
         failed.push(outcome.failure);
-        assembler.fail({ index: outcome.failure.index, error: outcome.failure.error });
+        assembler.fail({ index: outcome.failure.index, code: outcome.failure.code, error: outcome.failure.error });
       }
       opts.onProgress?.({ done, failed: failed.length, total, elapsedS: (performance.now() - t0) / 1000 });
     }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IMAGE_TYPES, classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
 import { plan as planFrame, planContext, type PlanContext } from '@synthline/planner';
-import { BlenderError, coerceError, type RenderSlot } from '@synthline/blender';
+import { coerceError } from '@synthline/base';
+import { BlenderError, type RenderSlot } from '@synthline/blender';
 import { applySensor, decodeRgb, encode } from '@synthline/sensor';
 import type { Sample } from '@synthline/shards';
 import { buildLabel } from './label.ts';
@@ -79,7 +80,10 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
       const depthPath = want.depth ? join(work, `${plan.key}.depth.png`) : null;
       const result = await slot.render(plan, { image: imagePath, mask: maskPath, depth: depthPath });
       const extras: { ext: string; data: Buffer }[] = [];
-      for (const [ext, path] of [['mask.png', maskPath], ['depth.png', depthPath]] as const) {
+      for (const [ext, path] of [
+        ['mask.png', maskPath],
+        ['depth.png', depthPath],
+      ] as const) {
         if (!path) continue;
         try {
           extras.push({ ext, data: await readFile(path) });

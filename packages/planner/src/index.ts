@@ -1,3 +1,2 @@
 export { plan, planContext, frameKey, draw, type PlanContext } from './plan.ts';
-export { Stream } from './random.ts';
 export { jitter, kelvinToRgb, rgbToHsv, hsvToRgb, type Rgb } from './colour.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Stream } from '@synthline/base';
 import { builtinCatalog, parseSpec, rangeExtent } from '@synthline/spec';
 import { draw, frameKey, plan, planContext } from './plan.ts';
-import { Stream } from './random.ts';
 import { kelvinToRgb, jitter } from './colour.ts';
 
 const spec = parseSpec({ seed: 42, count: 5000 });
@@ -85,7 +85,8 @@ test('products are drawn by weight and colours from their palette', () => {
 });
 
 test('face_down_probability decides which side is up', () => {
-  const up = (p: number) => new Set(Array.from({ length: 50 }, (_, i) => plan(parseSpec({ product: { face_down_probability: p } }), i).product.side_up));
+  const up = (p: number) =>
+    new Set(Array.from({ length: 50 }, (_, i) => plan(parseSpec({ product: { face_down_probability: p } }), i).product.side_up));
   assert.deepEqual([...up(0)], ['front']);
   assert.deepEqual([...up(1)], ['back']);
   assert.equal(up(0.5).size, 2);
@@ -95,27 +96,25 @@ test('colour jitter off keeps the catalog colour', () => {
   const s = parseSpec({ product: { color_jitter: { hue: 0, saturation_scale: 1, value_scale: 1 } } });
   for (let i = 0; i < 20; i++) {
     const c = plan(s, i).product.color;
-    c.srgb.forEach((v, k) => assert.ok(Math.abs(v - (c.nominal_srgb[k] ?? -1)) < 1e-5));
+    c.srgb.forEach((v, k) => {
+      assert.ok(Math.abs(v - (c.nominal_srgb[k] ?? -1)) < 1e-5);
+    });
   }
-});
-
-test('the generator is roughly uniform and streams are independent', () => {
-  const r = new Stream(1, 2, 'x');
-  const bins = new Array(10).fill(0);
-  for (let i = 0; i < 20000; i++) bins[Math.floor(r.float() * 10)]++;
-  for (const b of bins) assert.ok(Math.abs(b - 2000) < 200, `bin ${b}`);
-  assert.notEqual(new Stream(1, 2, 'x').nextU32(), new Stream(1, 2, 'y').nextU32());
-  assert.notEqual(new Stream(1, 2, 'x').nextU32(), new Stream(1, 3, 'x').nextU32());
-  assert.notEqual(new Stream(2 ** 40, 2, 'x').nextU32(), new Stream(2 ** 40 + 1, 2, 'x').nextU32());
 });
 
 test('colour maths: black body colours and jitter', () => {
   const warm = kelvinToRgb(2000);
   const daylight = kelvinToRgb(6600);
   assert.ok(warm[0] === 1 && warm[2] < 0.3, `2000 K is orange: ${warm}`);
-  assert.ok(daylight.every((c) => c > 0.95), `6600 K is near white: ${daylight}`);
+  assert.ok(
+    daylight.every((c) => c > 0.95),
+    `6600 K is near white: ${daylight}`,
+  );
   assert.ok(kelvinToRgb(12000)[2] === 1 && kelvinToRgb(12000)[0] < 0.9);
-  assert.deepEqual(jitter([0.2, 0.4, 0.6], 0, 1, 1).map((v) => v.toFixed(6)), ['0.200000', '0.400000', '0.600000']);
+  assert.deepEqual(
+    jitter([0.2, 0.4, 0.6], 0, 1, 1).map((v) => v.toFixed(6)),
+    ['0.200000', '0.400000', '0.600000'],
+  );
   const darker = jitter([0.2, 0.4, 0.6], 0, 1, 0.5);
   assert.ok(Math.abs((darker[2] ?? 0) - 0.3) < 1e-9);
 });
@@ -140,7 +139,10 @@ test('held-out conditions are never drawn, and holding out everything is refused
     () => planContext(parseSpec({ world: { hdris: ['night'] }, split: { hold_out: { hdris: ['night'] } } })),
     (e: unknown) => e instanceof Error && /world\.hdris: every HDRI is held out/.test(e.message),
   );
-  assert.throws(() => planContext(parseSpec({ camera: { elevation_deg: [60, 70] }, split: { hold_out: { camera: { elevation_deg: [50, 80] } } } })), /holds out all of camera.elevation_deg/);
+  assert.throws(
+    () => planContext(parseSpec({ camera: { elevation_deg: [60, 70] }, split: { hold_out: { camera: { elevation_deg: [50, 80] } } } })),
+    /holds out all of camera.elevation_deg/,
+  );
 });
 
 test('draw excludes a held-out interval from ranges and choice lists', () => {

@@ -8,7 +8,7 @@ import {
   type ProductIndex,
   type ResolvedProduct,
 } from '@synthline/spec';
-import { Stream } from './random.ts';
+import { Stream } from '@synthline/base';
 import { hsvToRgb, jitter, kelvinToRgb } from './colour.ts';
 
 /** The sample key of a frame: its index, zero-padded (keys hold no dots). */
@@ -23,7 +23,12 @@ export function draw(r: Stream, range: NumericRange, hold?: [number, number]): n
     const [lo, hi] = range;
     if (!hold || hold[1] <= lo || hold[0] >= hi) return r.uniform(lo, hi);
     // The interval minus the held-out part: up to two pieces, chosen by length.
-    const pieces = ([[lo, Math.max(lo, hold[0])], [Math.min(hi, hold[1]), hi]] as [number, number][]).filter(([a, b]) => b > a);
+    const pieces = (
+      [
+        [lo, Math.max(lo, hold[0])],
+        [Math.min(hi, hold[1]), hi],
+      ] as [number, number][]
+    ).filter(([a, b]) => b > a);
     if (pieces.length === 0) throw new RangeError(`range [${lo}, ${hi}] is entirely held out`);
     const piece = pieces[r.weighted(pieces.map(([a, b]) => b - a))] ?? pieces[0];
     return piece ? r.uniform(piece[0], piece[1]) : lo;
@@ -52,16 +57,25 @@ export function planContext(spec: JobSpec, library?: ProductIndex): PlanContext 
       problems.push({ path: `products[${i}].colors`, message: 'every colour of this product is held out (split.hold_out.colors)' });
     }
   });
-  if (spec.world.hdris.every((h) => hold.hdris.includes(h))) problems.push({ path: 'world.hdris', message: 'every HDRI is held out (split.hold_out.hdris)' });
+  if (spec.world.hdris.every((h) => hold.hdris.includes(h)))
+    problems.push({ path: 'world.hdris', message: 'every HDRI is held out (split.hold_out.hdris)' });
   let backgrounds: { name: string; path: string }[] = [];
   if (spec.background.image_probability > 0) {
     const all = library?.backgrounds ?? [];
     const wanted = spec.background.images.length ? spec.background.images : all.map((b) => b.name);
     spec.background.images.forEach((name, i) => {
-      if (!all.some((b) => b.name === name)) problems.push({ path: `background.images[${i}]`, message: `"${name}" is not in the library's backgrounds/ (${all.map((b) => b.name).join(', ') || 'none'})` });
+      if (!all.some((b) => b.name === name))
+        problems.push({
+          path: `background.images[${i}]`,
+          message: `"${name}" is not in the library's backgrounds/ (${all.map((b) => b.name).join(', ') || 'none'})`,
+        });
     });
     backgrounds = all.filter((b) => wanted.includes(b.name) && !hold.backgrounds.includes(b.name));
-    if (backgrounds.length === 0) problems.push({ path: 'background.image_probability', message: 'no background photo to use (the library has none, or all are held out)' });
+    if (backgrounds.length === 0)
+      problems.push({
+        path: 'background.image_probability',
+        message: 'no background photo to use (the library has none, or all are held out)',
+      });
   }
   for (const key of ['distance_m', 'elevation_deg', 'azimuth_deg', 'focal_length_mm'] as const) {
     const h = hold.camera[key];

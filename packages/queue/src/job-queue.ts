@@ -2,7 +2,7 @@ import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { JobSpec } from '@synthline/spec';
-import { JobStore, budgetUnits, type JobRecord, type Quota } from './job-store.ts';
+import { JobStore, budgetUnits, type JobRecord, type Quota } from '@synthline/jobs';
 import {
   FINALIZE_QUEUE,
   RENDER_QUEUE,
@@ -107,23 +107,37 @@ export class JobQueue {
     const batchSize = batchSizeFor(spec.count, this.batchSize);
     const batches = Math.ceil(spec.count / batchSize);
     try {
-      await this.store.create({
-        id,
-        name: spec.name,
-        spec,
-        frames_total: spec.count,
-        batch_size: batchSize,
-        batches_total: batches,
-        window: this.window,
-        max_failed_frames: Math.floor(spec.count * spec.output.max_failed_fraction),
-        output_uri: opts.outputUri(id),
-      }, { ...(opts.owner ? { owner: opts.owner } : {}), ...(opts.quota ? { quota: opts.quota } : {}), units: budgetUnits(spec), retentionS: this.retentionS });
+      await this.store.create(
+        {
+          id,
+          name: spec.name,
+          spec,
+          frames_total: spec.count,
+          batch_size: batchSize,
+          batches_total: batches,
+          window: this.window,
+          max_failed_frames: Math.floor(spec.count * spec.output.max_failed_fraction),
+          output_uri: opts.outputUri(id),
+        },
+        {
+          ...(opts.owner ? { owner: opts.owner } : {}),
+          ...(opts.quota ? { quota: opts.quota } : {}),
+          units: budgetUnits(spec),
+          retentionS: this.retentionS,
+        },
+      );
       const first = Math.min(batches, this.window);
       await this.flow.add({
         name: 'finalize',
         queueName: FINALIZE_QUEUE,
         data: { jobId: id },
-        opts: { jobId: finalizeJobId(id), attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: { count: 1000 } },
+        opts: {
+          jobId: finalizeJobId(id),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 2000 },
+          removeOnComplete: true,
+          removeOnFail: { count: 1000 },
+        },
         children: Array.from({ length: first }, (_, batch) => ({
           name: 'render',
           queueName: RENDER_QUEUE,
@@ -150,7 +164,11 @@ export class JobQueue {
     await this.render.add(
       'render',
       { jobId, batch },
-      { ...this.batchOpts, jobId: batchJobId(jobId, batch), parent: { id: finalizeJobId(jobId), queue: `${this.prefix}:${FINALIZE_QUEUE}` } },
+      {
+        ...this.batchOpts,
+        jobId: batchJobId(jobId, batch),
+        parent: { id: finalizeJobId(jobId), queue: `${this.prefix}:${FINALIZE_QUEUE}` },
+      },
     );
   }
 
@@ -159,7 +177,7 @@ export class JobQueue {
    * running ones stop at their next frame, and finalize then removes the partial output.
    */
   async cancel(id: string): Promise<JobRecord | null> {
-    const status = await this.store.transition(id, 'cancelled', '*', { finished_at: new Date().toISOString() });
+    const status = await this.store.cancel(id);
     if (status === null) return null;
     if (status === 'cancelled') await this.dropPendingBatches(id);
     return this.store.get(id);

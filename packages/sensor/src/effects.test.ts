@@ -45,7 +45,7 @@ test('grain is equal across channels and blur smooths edges', async () => {
   for (let i = 0; i < g.data.length; i += 3) assert.ok(g.data[i] === g.data[i + 1] && g.data[i] === g.data[i + 2]);
   assert.notDeepEqual(g.data, flat.data);
   const edge = Buffer.alloc(32 * 32 * 3);
-  for (let i = 0; i < edge.length; i += 3) if (((i / 3) % 32) >= 16) edge.fill(255, i, i + 3);
+  for (let i = 0; i < edge.length; i += 3) if ((i / 3) % 32 >= 16) edge.fill(255, i, i + 3);
   const blurred = await applySensor({ data: edge, width: 32, height: 32 }, { ...none, blur_sigma_px: 2 });
   const at = (x: number) => blurred.data[(10 * 32 + x) * 3] ?? 0;
   assert.ok(at(15) > 0 && at(16) < 255, 'the edge is softened');

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { Stream } from '@synthline/planner';
+import { Stream } from '@synthline/base';
 import type { FramePlan, ImageFormat } from '@synthline/spec';
 
 /** An 8-bit RGB image in memory. */
@@ -8,7 +8,6 @@ export interface RawImage {
   width: number;
   height: number;
 }
-
 
 /** Decodes an image file to 8-bit RGB; throws if it does not decode. */
 export async function decodeRgb(path: string): Promise<RawImage> {
@@ -56,7 +55,10 @@ export async function applySensor(img: RawImage, s: FramePlan['sensor']): Promis
   }
   if (s.blur_sigma_px >= 0.3) {
     // libvips needs sigma >= 0.3; below that a blur changes nothing visible.
-    data = await sharp(data, { raw: { width, height, channels: 3 } }).blur(s.blur_sigma_px).raw().toBuffer();
+    data = await sharp(data, { raw: { width, height, channels: 3 } })
+      .blur(s.blur_sigma_px)
+      .raw()
+      .toBuffer();
   }
   if (s.grain_strength > 0 || s.noise_sigma > 0) {
     const r = new Stream(s.seed, 0, 'sensor-noise');

@@ -26,7 +26,9 @@ test('a tar file has fixed headers, so equal content gives equal bytes', async (
   assert.equal(infos[0]?.sha256, infos[1]?.sha256);
   assert.deepEqual(await hashFile(join(dir, 'a.tar')), { sha256: infos[0]?.sha256, bytes: infos[0]?.bytes });
   // The system tar reads it: members consecutive per key, owner root, mode 644, mtime 1970.
-  const listing = execFileSync('tar', ['-tvf', join(dir, 'a.tar'), '--numeric-owner'], { encoding: 'utf8' }).trim().split('\n');
+  const listing = execFileSync('tar', ['-tvf', join(dir, 'a.tar'), '--numeric-owner'], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   assert.equal(listing.length, 15);
   assert.match(listing[0] ?? '', /^-rw-r--r-- 0\/0 .* 1970-01-01 00:00 00000000\.png$/);
   assert.match(listing[1] ?? '', /00000000\.json$/);
@@ -48,14 +50,20 @@ test('the shard writer rolls over at shard_size and the reader gives the samples
   const w = new ShardWriter(dir, 'ds', 4);
   for (let i = 0; i < 10; i++) await w.add(sample(i));
   const shards = await w.close();
-  assert.deepEqual(shards.map((s) => [s.name, s.samples, s.first_key, s.last_key]), [
-    ['ds-000000.tar', 4, '00000000', '00000003'],
-    ['ds-000001.tar', 4, '00000004', '00000007'],
-    ['ds-000002.tar', 2, '00000008', '00000009'],
-  ]);
+  assert.deepEqual(
+    shards.map((s) => [s.name, s.samples, s.first_key, s.last_key]),
+    [
+      ['ds-000000.tar', 4, '00000000', '00000003'],
+      ['ds-000001.tar', 4, '00000004', '00000007'],
+      ['ds-000002.tar', 2, '00000008', '00000009'],
+    ],
+  );
   const back: Sample[] = [];
   for (const s of shards) for await (const x of readTar(join(dir, s.name))) back.push(x);
-  assert.deepEqual(back, Array.from({ length: 10 }, (_, i) => sample(i)));
+  assert.deepEqual(
+    back,
+    Array.from({ length: 10 }, (_, i) => sample(i)),
+  );
 });
 
 test('a shard written exactly full leaves no empty shard behind', async () => {

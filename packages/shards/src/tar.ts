@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import tar from 'tar-stream';
-import { partialName } from './manifest-file.ts';
+import { partialName } from '@synthline/base';
 
 /** One member of a sample: `<key>.<ext>`. */
 export interface Member {
@@ -116,7 +116,12 @@ export class TarWriter {
     this.pack.destroy();
     // A stream destroyed before its file opened still opens (creates) it, then closes it: wait
     // for that, or the file appears after the rm below (seen on a loaded machine).
-    const closed = this.out.closed ? Promise.resolve() : once(this.out, 'close').then(() => undefined, () => undefined);
+    const closed = this.out.closed
+      ? Promise.resolve()
+      : once(this.out, 'close').then(
+          () => undefined,
+          () => undefined,
+        );
     this.out.destroy();
     await closed;
     await rm(this.partial, { force: true });

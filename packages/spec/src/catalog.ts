@@ -3,21 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Where the builtin phone catalog lives: data shared by the TypeScript side and Blender. */
-export const BUILTIN_CATALOG_PATH = fileURLToPath(
-  new URL('../../../blender-scripts/catalog/phones.json', import.meta.url),
-);
+export const BUILTIN_CATALOG_PATH = fileURLToPath(new URL('../../../blender-scripts/catalog/phones.json', import.meta.url));
 
 /** HDRIs that ship with Blender (datafiles/studiolights/world), by file stem. */
-export const BUILTIN_HDRIS = [
-  'city',
-  'courtyard',
-  'forest',
-  'interior',
-  'night',
-  'studio',
-  'sunrise',
-  'sunset',
-] as const;
+export const BUILTIN_HDRIS = ['city', 'courtyard', 'forest', 'interior', 'night', 'studio', 'sunrise', 'sunset'] as const;
 
 const Hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour as #RRGGBB');
 

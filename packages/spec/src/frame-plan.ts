@@ -1,9 +1,24 @@
 import { z } from 'zod';
+import { BUILTIN_HDRIS } from './catalog.ts';
 import { ProductSource } from './products.ts';
 
-const Vec2 = z.tuple([z.number(), z.number()]);
+/** Light types a plan may use; the render server keeps a pool of {@link MAX_LIGHTS} of each. */
+export const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
+/** Most lights in one frame. */
+export const MAX_LIGHTS = 4;
+/** Render engines a plan may ask for. */
+export const ENGINES = ['cycles', 'eevee'] as const;
+
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 const Mat = z.array(z.array(z.number()));
+/** Each component within [lo, hi]. */
+const vec2 = (lo: number, hi: number) => z.tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)]);
+const vec3 = (lo: number, hi: number) => z.tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi), z.number().min(lo).max(hi)]);
+/** An sRGB colour as floats in [0, 1]. */
+const Srgb = vec3(0, 1);
+
+// The limits below are what Blender can render, not what a spec may ask for (the spec's ranges are
+// narrower): they travel into the JSON Schema that the render server checks every plan against.
 
 /**
  * Everything Blender needs to render one frame, decided in TypeScript by the planner.
@@ -12,47 +27,49 @@ const Mat = z.array(z.array(z.number()));
  */
 export const FramePlan = z.object({
   index: z.number().int().min(0),
-  key: z.string(),
+  key: z.string().min(1),
   product: z.object({
-    asset: z.string(),
-    model: z.string(),
-    color: z.object({ name: z.string(), srgb: Vec3, nominal_srgb: Vec3 }),
+    asset: z.string().min(1),
+    model: z.string().min(1),
+    color: z.object({ name: z.string().min(1), srgb: Srgb, nominal_srgb: Vec3 }),
     side_up: z.enum(['front', 'back']),
     /** Where Blender finds a library product's model; null for builtin phones. */
     source: ProductSource.nullable(),
     yaw_deg: z.number(),
-    offset_m: Vec2,
+    offset_m: vec2(-10, 10),
   }),
   camera: z.object({
-    distance_m: z.number(),
-    elevation_deg: z.number(),
+    distance_m: z.number().min(1e-3).max(1e3),
+    elevation_deg: z.number().min(-90).max(90),
     azimuth_deg: z.number(),
     roll_deg: z.number(),
-    focal_length_mm: z.number(),
-    sensor_width_mm: z.number(),
-    look_at_m: Vec3,
+    focal_length_mm: z.number().min(1).max(5000),
+    sensor_width_mm: z.number().min(1).max(200),
+    look_at_m: vec3(-100, 100),
   }),
-  lights: z.array(
-    z.object({
-      type: z.enum(['point', 'area', 'spot']),
-      energy_w: z.number(),
-      color_temperature_k: z.number(),
-      rgb: Vec3,
-      distance_m: z.number(),
-      elevation_deg: z.number(),
-      azimuth_deg: z.number(),
-      size_m: z.number(),
-      spot_angle_deg: z.number(),
-    }),
-  ),
-  world: z.object({ hdri: z.string(), strength: z.number(), rotation_deg: z.number() }),
+  lights: z
+    .array(
+      z.object({
+        type: z.enum(LIGHT_TYPES),
+        energy_w: z.number().min(0).max(1e6),
+        color_temperature_k: z.number(),
+        rgb: Srgb,
+        distance_m: z.number().min(1e-3).max(1e3),
+        elevation_deg: z.number().min(-90).max(90),
+        azimuth_deg: z.number(),
+        size_m: z.number().min(0).max(100),
+        spot_angle_deg: z.number().min(1).max(180),
+      }),
+    )
+    .max(MAX_LIGHTS),
+  world: z.object({ hdri: z.enum(BUILTIN_HDRIS), strength: z.number().min(0).max(1e3), rotation_deg: z.number() }),
   background: z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('belt'),
-      belt_srgb: Vec3,
-      texture_scale: z.number(),
-      texture_offset: Vec2,
-      roughness: z.number(),
+      belt_srgb: Srgb,
+      texture_scale: z.number().min(1e-3).max(1e3),
+      texture_offset: vec2(-1e4, 1e4),
+      roughness: z.number().min(0).max(1),
     }),
     z.object({
       kind: z.literal('image'),
@@ -60,18 +77,27 @@ export const FramePlan = z.object({
       name: z.string(),
       image: z.string(),
       /** [u0, v0, u1, v1] as fractions of the photo's width and height. */
-      crop: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+      crop: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)]),
       rotation_deg: z.number(),
       /** Multiplier of the photo's colour (may exceed 1). */
-      tint_srgb: Vec3,
-      roughness: z.number(),
+      tint_srgb: vec3(0, 16),
+      roughness: z.number().min(0).max(1),
     }),
   ]),
   render: z.object({
-    engine: z.enum(['cycles', 'eevee']),
-    samples: z.number().int(),
-    resolution: z.tuple([z.number().int(), z.number().int()]),
-    seed: z.number().int(),
+    engine: z.enum(ENGINES),
+    samples: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 24),
+    resolution: z.tuple([z.number().int().min(1).max(16384), z.number().int().min(1).max(16384)]),
+    /** Cycles takes a signed 32-bit seed. */
+    seed: z
+      .number()
+      .int()
+      .min(-(2 ** 31))
+      .max(2 ** 31 - 1),
     denoise: z.boolean(),
   }),
   /** Sensor effects, applied in TypeScript after Blender returns the image. */
@@ -89,11 +115,14 @@ export const FramePlan = z.object({
 });
 export type FramePlan = z.infer<typeof FramePlan>;
 
-/** Where Blender writes a frame's files; added to the plan on the wire by the driver. */
+/** A PNG file name (Blender writes 8- and 16-bit PNGs). */
+const PngPath = z.string().regex(/\.[pP][nN][gG]$/, 'a .png path');
+
+/** Where Blender writes a frame's files (absolute paths); added to the plan on the wire by the driver. */
 export const FrameOutputs = z.object({
-  image: z.string(),
+  image: PngPath,
   mask: z.string().nullable().optional(),
-  depth: z.string().nullable().optional(),
+  depth: PngPath.nullable().optional(),
 });
 export type FrameOutputs = z.infer<typeof FrameOutputs>;
 
@@ -114,11 +143,15 @@ export const RenderResult = z.object({
     location_m: Vec3,
     rotation_euler_deg: Vec3,
     dimensions_m: Vec3,
+    /** Model units -> metres applied to a library product; 1 for builtin phones. */
+    scale: z.number().optional(),
+    /** Largest relative disagreement of a library product's declared and scaled size; null when not declared. */
+    scale_residual: z.number().nullable().optional(),
   }),
   seconds: z.number(),
   blender_version: z.string(),
   rss_bytes: z.number(),
-  /** The device that rendered the frame: `cpu`, `cuda:0 NVIDIA A10`, ... (the render server's choice). */
+  /** The device that rendered the frame: `cpu`, `cuda:0 NVIDIA A10`, ... (the driver's choice, applied by the render server). */
   device: z.string().default(''),
 });
 export type RenderResult = z.infer<typeof RenderResult>;

@@ -5,6 +5,7 @@ export * from './range.ts';
 export * from './catalog.ts';
 export * from './job-spec.ts';
 export * from './frame-plan.ts';
+export * from './protocol.ts';
 export * from './label.ts';
 export * from './manifest.ts';
 export * from './errors.ts';

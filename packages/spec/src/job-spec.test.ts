@@ -94,7 +94,10 @@ test('classes: products in order, colours in palette order, indices dense', () =
     classes.slice(0, 2).map((c) => c.name),
     ['iphone-13_midnight', 'iphone-13_green'],
   );
-  assert.deepEqual(classes.map((c) => c.index), classes.map((_, i) => i));
+  assert.deepEqual(
+    classes.map((c) => c.index),
+    classes.map((_, i) => i),
+  );
   assert.equal(classes.length, 2 + (builtinCatalog().models.find((m) => m.id === 'iphone-8')?.colors.length ?? 0));
   assert.equal(classFor(classes, 'iphone-13', 'Green', 'back').name, 'iphone-13_green');
 

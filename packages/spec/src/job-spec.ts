@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
 import { resolveProducts, type ResolvedProduct } from './products.ts';
+import { ENGINES, LIGHT_TYPES, MAX_LIGHTS } from './frame-plan.ts';
+import type { RenderDeviceKind } from './protocol.ts';
 
 /**
  * Glossary (terms used across packages):
@@ -15,10 +17,11 @@ export const KEY_DIGITS = 8;
 /** Largest frame count a job may ask for (keys stay {@link KEY_DIGITS} digits wide). */
 export const MAX_FRAMES = 10 ** KEY_DIGITS;
 
-const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
-
-/** `render.device`: which Cycles device renders a job's frames. */
-export const DEVICE_KINDS = ['auto', 'cpu', 'cuda', 'optix', 'hip', 'metal'] as const;
+/**
+ * `render.device`: which Cycles device renders a job's frames: `auto` or one of the render
+ * protocol's kinds (RENDER_DEVICE_KINDS; `oneapi` is not offered here, though `auto` may take it).
+ */
+export const DEVICE_KINDS = ['auto', 'cpu', 'cuda', 'optix', 'hip', 'metal'] as const satisfies readonly ('auto' | RenderDeviceKind)[];
 export type RenderDevice = (typeof DEVICE_KINDS)[number];
 
 /** Each `render.format`: the image member's extension in a sample and its content type. */
@@ -31,7 +34,9 @@ export type ImageFormat = keyof typeof IMAGE_TYPES;
 
 export const ProductEntry = z.strictObject({
   /** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
-  asset: z.string().regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "builtin:<model-id>" or "library:<product-id>"'),
+  asset: z
+    .string()
+    .regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "builtin:<model-id>" or "library:<product-id>"'),
   /** Marketed colour names from the model's palette; empty or absent means all of them. */
   colors: z.array(z.string().min(1).max(100)).max(100).default([]),
   /** Relative frequency of this product among the frames. */
@@ -42,7 +47,7 @@ export type ProductEntry = z.infer<typeof ProductEntry>;
 export const RenderSettings = z.strictObject({
   resolution: z.tuple([z.number().int().min(16).max(4096), z.number().int().min(16).max(4096)]).default([256, 256]),
   samples: z.number().int().min(1).max(4096).default(16),
-  engine: z.enum(['cycles', 'eevee']).default('cycles'),
+  engine: z.enum(ENGINES).default('cycles'),
   format: z.enum(['png', 'jpeg', 'webp']).default('png'),
   /** Quality of jpeg and webp output, 1-100. */
   quality: z.number().int().min(1).max(100).default(90),
@@ -69,8 +74,12 @@ export const CameraRanges = z.strictObject({
 });
 
 export const LightRanges = z.strictObject({
-  count: range({ min: 0, max: 4, int: true }, [1, 3]),
-  types: z.array(z.enum(LIGHT_TYPES)).min(1).max(LIGHT_TYPES.length * 4).default([...LIGHT_TYPES]),
+  count: range({ min: 0, max: MAX_LIGHTS, int: true }, [1, 3]),
+  types: z
+    .array(z.enum(LIGHT_TYPES))
+    .min(1)
+    .max(LIGHT_TYPES.length * 4)
+    .default([...LIGHT_TYPES]),
   /** Power of point and spot lights. */
   energy_w: range({ min: 0, max: 10000 }, [15, 60]),
   /** Power of area lights (they put about 4x more light on the belt per watt). */
@@ -83,7 +92,11 @@ export const LightRanges = z.strictObject({
 });
 
 export const WorldRanges = z.strictObject({
-  hdris: z.array(z.enum(BUILTIN_HDRIS)).min(1).max(BUILTIN_HDRIS.length * 4).default([...BUILTIN_HDRIS]),
+  hdris: z
+    .array(z.enum(BUILTIN_HDRIS))
+    .min(1)
+    .max(BUILTIN_HDRIS.length * 4)
+    .default([...BUILTIN_HDRIS]),
   /** HDRI strength, normalised per HDRI: 1 gives every HDRI the same light on the belt. */
   strength: range({ min: 0, max: 100 }, [0.5, 1.5]),
   rotation_deg: range({ min: -360, max: 360 }, [0, 360]),
@@ -152,7 +165,10 @@ const Interval = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { 
 
 /** Conditions kept out of a dataset, so a test set can be rendered under conditions training never saw. */
 export const HoldOut = z.strictObject({
-  hdris: z.array(z.enum(BUILTIN_HDRIS)).max(BUILTIN_HDRIS.length * 4).default([]),
+  hdris: z
+    .array(z.enum(BUILTIN_HDRIS))
+    .max(BUILTIN_HDRIS.length * 4)
+    .default([]),
   /** Background photo file names. */
   backgrounds: z.array(BackgroundName).max(1000).default([]),
   /** Colour names, for every product. */
@@ -171,7 +187,10 @@ export type HoldOut = z.infer<typeof HoldOut>;
 
 export const Split = z.strictObject({
   /** The split's name, recorded in the manifest and every label (e.g. "train", "test"). */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).default('train'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .default('train'),
   hold_out: HoldOut.prefault({}),
 });
 
@@ -191,7 +210,6 @@ export const OutputSettings = z.strictObject({
   max_failed_fraction: z.number().min(0).max(1).default(0.01),
 });
 
-
 /** Every product must name a builtin model once, with colours from its palette. */
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -203,7 +221,9 @@ function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
     const id = p.asset.slice('builtin:'.length);
     const model = findModel(id);
     if (!model) {
-      const known = builtinCatalog().models.map((m) => m.id).join(', ');
+      const known = builtinCatalog()
+        .models.map((m) => m.id)
+        .join(', ');
       ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `unknown model "${id}" (builtin models: ${known})` });
       return;
     }
@@ -225,26 +245,25 @@ function defaultProducts(): ProductEntry[] {
 }
 
 /** A dataset job: what to render, how many frames, and the range of every randomized parameter. */
-export const JobSpec = z
-  .strictObject({
-    version: z.literal(1).default(1),
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, no dots')
-      .default('dataset'),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-    count: z.number().int().min(1).max(MAX_FRAMES).default(100),
-    products: z.array(ProductEntry).min(1).max(1000).superRefine(checkProducts).default(defaultProducts),
-    render: RenderSettings.prefault({}),
-    camera: CameraRanges.prefault({}),
-    lights: LightRanges.prefault({}),
-    world: WorldRanges.prefault({}),
-    product: ProductRanges.prefault({}),
-    background: BackgroundRanges.prefault({}),
-    sensor: SensorRanges.prefault({}),
-    output: OutputSettings.prefault({}),
-    split: Split.prefault({}),
-  });
+export const JobSpec = z.strictObject({
+  version: z.literal(1).default(1),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, no dots')
+    .default('dataset'),
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  count: z.number().int().min(1).max(MAX_FRAMES).default(100),
+  products: z.array(ProductEntry).min(1).max(1000).superRefine(checkProducts).default(defaultProducts),
+  render: RenderSettings.prefault({}),
+  camera: CameraRanges.prefault({}),
+  lights: LightRanges.prefault({}),
+  world: WorldRanges.prefault({}),
+  product: ProductRanges.prefault({}),
+  background: BackgroundRanges.prefault({}),
+  sensor: SensorRanges.prefault({}),
+  output: OutputSettings.prefault({}),
+  split: Split.prefault({}),
+});
 export type JobSpec = z.infer<typeof JobSpec>;
 /** A spec as a user writes it: every field optional. */
 export type JobSpecInput = z.input<typeof JobSpec>;

@@ -20,7 +20,8 @@ export const Manifest = z.object({
   frames: z.object({
     requested: z.tuple([z.number().int(), z.number().int()]),
     rendered: z.number().int(),
-    failed: z.array(z.object({ index: z.number().int(), error: z.string() })),
+    /** Frames that could not be rendered: why (`code`: a BlenderErrorCode, absent in manifests made before it) and Blender's message. */
+    failed: z.array(z.object({ index: z.number().int(), code: z.string().optional(), error: z.string() })),
   }),
   image_format: z.string(),
   classes: z.array(

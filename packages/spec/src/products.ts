@@ -17,14 +17,20 @@ export const ProductJson = z.strictObject({
   /** Display name. */
   name: z.string().min(1).max(200),
   /** Class name in datasets; default: the product id. */
-  class: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).optional(),
+  class: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .optional(),
   /** Real size of the model's bounding box [x, y, z] in millimetres, as modelled (z up). */
   dimensions_mm: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
   /** Used when dimensions_mm is absent: metres per model unit. */
   scale: z.number().positive().max(1000).optional(),
   /** Material names whose base colour becomes the product colour; empty: every material. */
   color_slots: z.array(z.string().min(1)).max(100).default([]),
-  colors: z.array(z.strictObject({ name: z.string().min(1).max(100), srgb: Hex })).min(1).max(100),
+  colors: z
+    .array(z.strictObject({ name: z.string().min(1).max(100), srgb: Hex }))
+    .min(1)
+    .max(100),
 });
 export type ProductJson = z.infer<typeof ProductJson>;
 
@@ -40,13 +46,21 @@ export const ProbeResult = z.object({
 });
 export type ProbeResult = z.infer<typeof ProbeResult>;
 
-/** Where Blender finds a library product, sent in the plan (never a client's path). */
+const Length = z.number().min(1e-6).max(1e3);
+
+/**
+ * Where Blender finds a library product, sent in the plan (never a client's path): part of the
+ * render protocol (protocol.ts), its limits checked by the render server too.
+ */
 export const ProductSource = z.object({
-  path: z.string(),
+  /** Absolute (the render server checks that; a JSON Schema cannot say it). */
+  path: z.string().min(1),
   format: z.enum(MODEL_FORMATS),
-  dimensions_m: z.tuple([z.number(), z.number(), z.number()]).nullable(),
-  scale: z.number().nullable(),
-  color_slots: z.array(z.string()),
+  /** Real size [x, y, z] in metres, as modelled; null: use `scale`. */
+  dimensions_m: z.tuple([Length, Length, Length]).nullable(),
+  /** Metres per model unit when `dimensions_m` is null (null: 1). */
+  scale: z.number().min(1e-9).max(1e9).nullable(),
+  color_slots: z.array(z.string().min(1)),
 });
 export type ProductSource = z.infer<typeof ProductSource>;
 
@@ -100,9 +114,16 @@ export function resolveProducts(spec: JobSpec, library?: ProductIndex): Resolved
     }
     const names = new Set(found.colors.map((c) => c.name));
     p.colors.forEach((c, j) => {
-      if (!names.has(c)) problems.push({ path: `products[${i}].colors[${j}]`, message: `"${c}" is not a colour of ${found.name} (${[...names].join(', ')})` });
+      if (!names.has(c))
+        problems.push({
+          path: `products[${i}].colors[${j}]`,
+          message: `"${c}" is not a colour of ${found.name} (${[...names].join(', ')})`,
+        });
     });
-    const palette = (p.colors.length === 0 ? found.colors : found.colors.filter((c) => p.colors.includes(c.name))).map((c) => ({ ...c, rgb: hexToRgb(c.srgb) }));
+    const palette = (p.colors.length === 0 ? found.colors : found.colors.filter((c) => p.colors.includes(c.name))).map((c) => ({
+      ...c,
+      rgb: hexToRgb(c.srgb),
+    }));
     out.push({ ...found, weight: p.weight, palette });
   });
   if (problems.length) throw new SpecError(problems);

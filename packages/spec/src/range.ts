@@ -20,9 +20,7 @@ export interface RangeBounds {
 export function range(bounds: RangeBounds, fallback: NumericRange) {
   let value = z.number().min(bounds.min).max(bounds.max);
   if (bounds.int) value = value.int();
-  const interval = z
-    .tuple([value, value])
-    .refine(([lo, hi]) => lo <= hi, { message: 'range [min, max] needs min <= max' });
+  const interval = z.tuple([value, value]).refine(([lo, hi]) => lo <= hi, { message: 'range [min, max] needs min <= max' });
   const choice = z.strictObject({ choice: z.array(value).min(1).max(1000) });
   return z.union([value, interval, choice]).default(fallback);
 }

@@ -1,5 +1,5 @@
 import { link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { partialName } from '@synthline/shards';
+import { partialName } from '@synthline/base';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';

@@ -1,9 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
@@ -14,6 +13,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { loadS3Env, type EnvSource } from '@synthline/config';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
 
@@ -57,28 +57,20 @@ export interface S3Settings {
 }
 
 /**
- * Settings from the usual environment variables: AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_S3),
- * AWS_REGION (or AWS_DEFAULT_REGION), credentials through the SDK's default chain
- * (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles);
- * SYNTHLINE_S3_PATH_STYLE (default 1 with a custom endpoint), SYNTHLINE_S3_PART_MB (default 16),
- * SYNTHLINE_STAGING (default <tmp>/synthline-staging).
+ * Settings from the environment, by the rules of @synthline/config's S3Env: AWS_ENDPOINT_URL_S3
+ * (or AWS_ENDPOINT_URL), AWS_REGION (or AWS_DEFAULT_REGION), SYNTHLINE_S3_PATH_STYLE (default 1
+ * with a custom endpoint), SYNTHLINE_S3_PART_MB (default 16), SYNTHLINE_STAGING (default
+ * <tmp>/synthline-staging); credentials through the SDK's default chain (AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY, profiles, instance roles). Throws EnvError naming each bad variable.
  */
-export function s3SettingsFromEnv(env: NodeJS.ProcessEnv = process.env): S3Settings {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
-  const pathStyle = env.SYNTHLINE_S3_PATH_STYLE;
-  if (pathStyle !== undefined && pathStyle !== '' && pathStyle !== '0' && pathStyle !== '1') {
-    throw new StorageUrlError(`SYNTHLINE_S3_PATH_STYLE must be 0 or 1, not "${pathStyle}"`);
-  }
-  const partMb = env.SYNTHLINE_S3_PART_MB ? Number(env.SYNTHLINE_S3_PART_MB) : 16;
-  if (!Number.isInteger(partMb) || partMb < 5 || partMb > 5120) {
-    throw new StorageUrlError(`SYNTHLINE_S3_PART_MB must be a whole number of MiB from 5 to 5120, not "${env.SYNTHLINE_S3_PART_MB}"`);
-  }
+export function s3SettingsFromEnv(env: EnvSource = process.env): S3Settings {
+  const s = loadS3Env(env);
   return {
-    ...(endpoint ? { endpoint } : {}),
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    forcePathStyle: pathStyle ? pathStyle === '1' : Boolean(endpoint),
-    partSize: partMb * 1024 * 1024,
-    staging: env.SYNTHLINE_STAGING || join(tmpdir(), 'synthline-staging'),
+    ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+    region: s.region,
+    forcePathStyle: s.pathStyle,
+    partSize: s.partMb * 1024 * 1024,
+    staging: s.staging,
   };
 }
 
@@ -103,7 +95,8 @@ export function makeS3Client(s: S3Settings): S3Client {
 const PARTIAL = '.partial';
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 // A missing bucket is an error to report, not a missing object.
-const isNotFound = (err: unknown) => (err as Error).name !== 'NoSuchBucket' && (status(err) === 404 || ['NotFound', 'NoSuchKey'].includes((err as Error).name));
+const isNotFound = (err: unknown) =>
+  (err as Error).name !== 'NoSuchBucket' && (status(err) === 404 || ['NotFound', 'NoSuchKey'].includes((err as Error).name));
 
 /** Whether a process of this id runs on this machine. */
 function alive(pid: number): boolean {
@@ -118,19 +111,25 @@ function alive(pid: number): boolean {
 /** Runs `fn` over `items`, `n` at a time. */
 async function eachLimit<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }
 
 /** Objects under a prefix: S3 over its REST API, any S3-compatible store. */
 export class S3Objects {
-  constructor(readonly client: S3Client, readonly bucket: string, private readonly partSize: number) {}
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    private readonly partSize: number,
+  ) {}
 
   private fail(op: string, key: string, err: unknown): StorageError {
     const e = err as Error;
     const where = `s3://${this.bucket}/${key}`;
-    if ((e.name === 'NoSuchBucket') || (status(err) === 404 && op === 'check')) {
+    if (e.name === 'NoSuchBucket' || (status(err) === 404 && op === 'check')) {
       return new StorageError(`${op} ${where}: the bucket "${this.bucket}" does not exist (create it first)`);
     }
     return new StorageError(`${op} ${where} failed: ${e.name}: ${e.message}${status(err) ? ` (HTTP ${status(err)})` : ''}`);
@@ -165,12 +164,14 @@ export class S3Objects {
       if (ifAbsent && (await this.exists(key))) return false;
       const { size } = await stat(path);
       if (size < this.partSize) {
-        await this.client.send(new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: await readFile(path),
-          ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
-        }));
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: await readFile(path),
+            ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
+          }),
+        );
       } else {
         await new Upload({
           client: this.client,
@@ -261,13 +262,17 @@ export class S3Storage implements Storage {
   private readonly staging: string;
   private readonly stagingParent: string;
 
-  constructor(readonly location: S3Location, settings: S3Settings, client: S3Client = makeS3Client(settings)) {
+  constructor(
+    readonly location: S3Location,
+    settings: S3Settings,
+    client: S3Client = makeS3Client(settings),
+  ) {
     this.objects = new S3Objects(client, location.bucket, settings.partSize);
     this.stagingParent = join(settings.staging, location.bucket, location.prefix || '_');
     this.staging = join(this.stagingParent, `p${process.pid}`);
   }
 
-  static fromUrl(url: string, env: NodeJS.ProcessEnv = process.env): S3Storage {
+  static fromUrl(url: string, env: EnvSource = process.env): S3Storage {
     return new S3Storage(parseS3Url(url), s3SettingsFromEnv(env));
   }
 
@@ -307,7 +312,8 @@ export class S3Storage implements Storage {
     }
     for (const e of entries) {
       const pid = /^p(\d+)$/.exec(e)?.[1];
-      if (pid && Number(pid) !== process.pid && !alive(Number(pid))) await rm(join(this.stagingParent, e), { recursive: true, force: true });
+      if (pid && Number(pid) !== process.pid && !alive(Number(pid)))
+        await rm(join(this.stagingParent, e), { recursive: true, force: true });
     }
   }
 
@@ -381,9 +387,9 @@ async function localFiles(dir: string): Promise<string[]> {
  * time are skipped. With `prune`, local files the bucket no longer holds are removed (files being
  * downloaded by a concurrent call are left alone). Returns the number of objects found.
  */
-export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.ProcessEnv; prune?: boolean } = {}): Promise<number> {
+export async function mirrorS3(url: string, dir: string, opts: { env?: EnvSource; prune?: boolean } = {}): Promise<number> {
   const loc = parseS3Url(url);
-  const settings = s3SettingsFromEnv(opts.env ?? process.env);
+  const settings = s3SettingsFromEnv(opts.env);
   const objects = new S3Objects(makeS3Client(settings), loc.bucket, settings.partSize);
   try {
     const base = loc.prefix ? `${loc.prefix}/` : '';
@@ -391,7 +397,8 @@ export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.Pr
     const wanted = new Set<string>();
     await eachLimit(all, 4, async (o) => {
       const rel = o.key.slice(base.length);
-      if (rel.split('/').some((p) => p === '..' || p === '.' || p === '')) throw new StorageError(`refusing object key "${o.key}": it would leave ${dir}`);
+      if (rel.split('/').some((p) => p === '..' || p === '.' || p === ''))
+        throw new StorageError(`refusing object key "${o.key}": it would leave ${dir}`);
       const to = join(dir, rel);
       wanted.add(relative(dir, to));
       try {
@@ -408,7 +415,13 @@ export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.Pr
         await rm(join(dir, f), { force: true });
         // A folder left empty (a product removed from the bucket) goes too.
         for (let d = dirname(join(dir, f)); d.startsWith(dir) && d !== dir; d = dirname(d)) {
-          if (!(await rmdir(d).then(() => true, () => false))) break;
+          if (
+            !(await rmdir(d).then(
+              () => true,
+              () => false,
+            ))
+          )
+            break;
         }
       }
     }
@@ -419,7 +432,7 @@ export async function mirrorS3(url: string, dir: string, opts: { env?: NodeJS.Pr
 }
 
 /** Uploads one local file to an `s3://bucket/key` URL. */
-export async function putS3File(url: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function putS3File(url: string, path: string, env: EnvSource = process.env): Promise<void> {
   const loc = parseS3Url(url);
   const settings = s3SettingsFromEnv(env);
   const objects = new S3Objects(makeS3Client(settings), loc.bucket, settings.partSize);
@@ -431,7 +444,7 @@ export async function putS3File(url: string, path: string, env: NodeJS.ProcessEn
 }
 
 /** The local copy of an `s3://` folder (an asset library) under the staging folder. */
-export function s3CacheDir(url: string, env: NodeJS.ProcessEnv = process.env): string {
+export function s3CacheDir(url: string, env: EnvSource = process.env): string {
   const loc = parseS3Url(url);
   return join(s3SettingsFromEnv(env).staging, 'mirror', loc.bucket, loc.prefix || '_');
 }

@@ -18,33 +18,45 @@ const AssetsView = z
  * scan`), whether each can be used in a spec and why not, and the background photos.
  */
 export const assetsRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { libraryRoot, redact }) => {
-  app.get(
-    '/v1/assets',
-    { schema: { summary: 'The asset library', tags: ['assets'], response: { 200: AssetsView } } },
-    async () => {
-      const lib = await AssetLibrary.open(libraryRoot);
-      const products = lib.folders.map((f) => {
-        const found = lib.lookup(f.id);
-        const scanned = lib.scanFile.products[f.id];
-        const base: ScanEntry = scanned ?? {
-          id: f.id, ok: false, model_file: f.modelPath, format: f.format, size: f.size, mtime_ms: f.mtimeMs,
-          name: f.product?.name ?? null, class: f.product ? (f.product.class ?? f.id) : null, dimensions_m: null,
-          color_slots: f.product?.color_slots ?? [], colors: f.product?.colors ?? [], probe: null,
-          errors: f.errors, warnings: [], scanned_at: '',
-        };
-        // Model files relative to the library, messages without the server's folders.
-        const modelFile = base.model_file && isAbsolute(base.model_file) ? relative(lib.root, base.model_file) : base.model_file;
-        return {
-          ...base,
-          model_file: modelFile,
-          errors: base.errors.map(redact),
-          warnings: base.warnings.map(redact),
-          asset: `library:${f.id}`,
-          usable: !('error' in found),
-          reason: 'error' in found ? redact(found.error) : null,
-        };
-      });
-      return { library: lib.root.startsWith('s3://') ? lib.root : '<library>', products, backgrounds: lib.backgrounds.map((b) => b.name), hdris: lib.hdris.map((h) => h.name) };
-    },
-  );
+  app.get('/v1/assets', { schema: { summary: 'The asset library', tags: ['assets'], response: { 200: AssetsView } } }, async () => {
+    const lib = await AssetLibrary.open(libraryRoot);
+    const products = lib.folders.map((f) => {
+      const found = lib.lookup(f.id);
+      const scanned = lib.scanFile.products[f.id];
+      const base: ScanEntry = scanned ?? {
+        id: f.id,
+        ok: false,
+        model_file: f.modelPath,
+        format: f.format,
+        size: f.size,
+        mtime_ms: f.mtimeMs,
+        name: f.product?.name ?? null,
+        class: f.product ? (f.product.class ?? f.id) : null,
+        dimensions_m: null,
+        color_slots: f.product?.color_slots ?? [],
+        colors: f.product?.colors ?? [],
+        probe: null,
+        errors: f.errors,
+        warnings: [],
+        scanned_at: '',
+      };
+      // Model files relative to the library, messages without the server's folders.
+      const modelFile = base.model_file && isAbsolute(base.model_file) ? relative(lib.root, base.model_file) : base.model_file;
+      return {
+        ...base,
+        model_file: modelFile,
+        errors: base.errors.map(redact),
+        warnings: base.warnings.map(redact),
+        asset: `library:${f.id}`,
+        usable: !('error' in found),
+        reason: 'error' in found ? redact(found.error) : null,
+      };
+    });
+    return {
+      library: lib.root.startsWith('s3://') ? lib.root : '<library>',
+      products,
+      backgrounds: lib.backgrounds.map((b) => b.name),
+      hdris: lib.hdris.map((h) => h.name),
+    };
+  });
 };

@@ -1,4 +1,5 @@
-import type { JobQueue, Quota } from '@synthline/queue';
+import type { Quota } from '@synthline/jobs';
+import type { JobQueue } from '@synthline/queue';
 import type { Storage } from '@synthline/storage';
 
 /** What the routes work with; passed in, so the app never opens a connection itself. */

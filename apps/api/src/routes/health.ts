@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { within } from '@synthline/base';
 import { problemResponses, ProblemError } from '../problem.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -8,28 +9,20 @@ export const WORKER_LIVE_MS = 30_000;
 /** Longest wait for Redis in a readiness check: a probe must answer, even while Redis is away. */
 const CHECK_TIMEOUT_MS = 1000;
 
-/** Resolves to the promise's value, or rejects after `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const Ready = z.object({ status: z.literal('ready'), redis: z.boolean(), workers: z.number().int() });
 
 /** `GET /healthz` (the process is alive) and `GET /readyz` (Redis answers and a worker is alive). */
 export const healthRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue }) => {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process answers', tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['health'],
+        security: [],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 

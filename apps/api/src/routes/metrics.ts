@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { processMetrics, within, workerList, type JobQueue, type RegistryPolicy, type WorkerList } from '@synthline/queue';
+import { within } from '@synthline/base';
+import { workerList, type RegistryPolicy, type WorkerList } from '@synthline/jobs';
+import type { JobQueue } from '@synthline/queue';
+import { processMetrics } from '@synthline/metrics';
 
 /** Longest wait for Redis while scraping: a scrape must answer, even while Redis is away. */
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -34,18 +37,67 @@ export class ApiMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.redisUp = new Gauge({ name: 'synthline_redis_up', help: 'Whether Redis answered this scrape (1) or not (0: the series read from Redis are missing)', registers });
-    this.depth = new Gauge({ name: 'synthline_queue_depth', help: 'BullMQ jobs by queue (render batches, finalize) and state, at scrape time', labelNames: ['queue', 'state'], registers });
+    this.redisUp = new Gauge({
+      name: 'synthline_redis_up',
+      help: 'Whether Redis answered this scrape (1) or not (0: the series read from Redis are missing)',
+      registers,
+    });
+    this.depth = new Gauge({
+      name: 'synthline_queue_depth',
+      help: 'BullMQ jobs by queue (render batches, finalize) and state, at scrape time',
+      labelNames: ['queue', 'state'],
+      registers,
+    });
     this.jobs = new Gauge({ name: 'synthline_jobs', help: 'Dataset jobs by status', labelNames: ['status'], registers });
-    this.workers = new Gauge({ name: 'synthline_workers', help: 'Workers in the registry by status (live or lost)', labelNames: ['status'], registers });
-    this.up = new Gauge({ name: 'synthline_worker_up', help: 'Whether a worker is live (1) or lost (0: no heartbeat for the threshold)', labelNames: ['worker', 'host'], registers });
+    this.workers = new Gauge({
+      name: 'synthline_workers',
+      help: 'Workers in the registry by status (live or lost)',
+      labelNames: ['status'],
+      registers,
+    });
+    this.up = new Gauge({
+      name: 'synthline_worker_up',
+      help: 'Whether a worker is live (1) or lost (0: no heartbeat for the threshold)',
+      labelNames: ['worker', 'host'],
+      registers,
+    });
     this.slots = new Gauge({ name: 'synthline_worker_slots', help: 'Render slots of a worker', labelNames: ['worker'], registers });
-    this.busy = new Gauge({ name: 'synthline_worker_slots_busy', help: 'Render slots of a worker rendering a batch, at its last heartbeat', labelNames: ['worker'], registers });
-    this.rate = new Gauge({ name: 'synthline_worker_frames_per_second', help: 'Frames a worker finished per second over the last minute (or since it started)', labelNames: ['worker'], registers });
-    this.age = new Gauge({ name: 'synthline_worker_heartbeat_age_seconds', help: "Seconds since a worker's last heartbeat", labelNames: ['worker'], registers });
-    this.frames = new Counter({ name: 'synthline_worker_frames_total', help: 'Frames a worker process rendered since it started, at its last heartbeat', labelNames: ['worker'], registers });
-    this.framesFailed = new Counter({ name: 'synthline_worker_frames_failed_total', help: 'Frames that failed on a worker process since it started', labelNames: ['worker'], registers });
-    this.batches = new Counter({ name: 'synthline_worker_batches_rendered_total', help: 'Render batches a worker process rendered since it started', labelNames: ['worker'], registers });
+    this.busy = new Gauge({
+      name: 'synthline_worker_slots_busy',
+      help: 'Render slots of a worker rendering a batch, at its last heartbeat',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.rate = new Gauge({
+      name: 'synthline_worker_frames_per_second',
+      help: 'Frames a worker finished per second over the last minute (or since it started)',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.age = new Gauge({
+      name: 'synthline_worker_heartbeat_age_seconds',
+      help: "Seconds since a worker's last heartbeat",
+      labelNames: ['worker'],
+      registers,
+    });
+    this.frames = new Counter({
+      name: 'synthline_worker_frames_total',
+      help: 'Frames a worker process rendered since it started, at its last heartbeat',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.framesFailed = new Counter({
+      name: 'synthline_worker_frames_failed_total',
+      help: 'Frames that failed on a worker process since it started',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.batches = new Counter({
+      name: 'synthline_worker_batches_rendered_total',
+      help: 'Render batches a worker process rendered since it started',
+      labelNames: ['worker'],
+      registers,
+    });
   }
 
   /** Reads what a scrape shows from Redis. */
@@ -62,10 +114,24 @@ export class ApiMetrics {
 
   /** Sets every series from one read (null: Redis did not answer), synchronously, so a scrape sees one snapshot. */
   update(data: ScrapeData | null): void {
-    for (const m of [this.depth, this.jobs, this.workers, this.up, this.slots, this.busy, this.rate, this.age, this.frames, this.framesFailed, this.batches]) m.reset();
+    for (const m of [
+      this.depth,
+      this.jobs,
+      this.workers,
+      this.up,
+      this.slots,
+      this.busy,
+      this.rate,
+      this.age,
+      this.frames,
+      this.framesFailed,
+      this.batches,
+    ])
+      m.reset();
     this.redisUp.set(data ? 1 : 0);
     if (!data) return;
-    for (const [queue, counts] of Object.entries(data.depth)) for (const [state, n] of Object.entries(counts)) this.depth.set({ queue, state }, n);
+    for (const [queue, counts] of Object.entries(data.depth))
+      for (const [state, n] of Object.entries(counts)) this.depth.set({ queue, state }, n);
     for (const [status, n] of Object.entries(data.jobs)) this.jobs.set({ status }, n);
     this.workers.set({ status: 'live' }, data.workers.live);
     this.workers.set({ status: 'lost' }, data.workers.lost);
@@ -99,7 +165,8 @@ export const metricsRoute: FastifyPluginAsync<{ queue: JobQueue; policy: Registr
     {
       schema: {
         summary: 'Prometheus metrics (text exposition): queue depth, jobs by status, workers, process',
-        description: 'With API keys, needs one (Prometheus: `authorization: {credentials: <token>}`) unless SYNTHLINE_PUBLIC_METRICS=1. Job counts are counters kept by every transition, not a walk of the jobs. Worker series come from the registry (GET /v1/workers).',
+        description:
+          'With API keys, needs one (Prometheus: `authorization: {credentials: <token>}`) unless SYNTHLINE_PUBLIC_METRICS=1. Job counts are counters kept by every transition, not a walk of the jobs. Worker series come from the registry (GET /v1/workers).',
         tags: ['health'],
       },
     },

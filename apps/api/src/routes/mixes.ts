@@ -17,14 +17,24 @@ const MixRequest = z
     real: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a folder name under SYNTHLINE_REAL'),
     /** Real to synthetic, per class and overall. */
     ratio: z.string().regex(/^[1-9]\d{0,5}:[1-9]\d{0,5}$/, 'R:S with positive integers, e.g. "1:5"'),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(0),
     best_effort: z.boolean().default(false),
     shard_size: z.number().int().min(1).max(1_000_000).default(1000),
   })
   .meta({ id: 'MixRequest' });
 
 const MixView = z
-  .object({ id: z.string(), status: z.literal('completed'), output: z.object({ uri: z.string(), manifest: z.string() }), report: z.unknown() })
+  .object({
+    id: z.string(),
+    status: z.literal('completed'),
+    output: z.object({ uri: z.string(), manifest: z.string() }),
+    report: z.unknown(),
+  })
   .meta({ id: 'Mix' });
 
 /**
@@ -36,7 +46,12 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
   // Mixes are made on the API's disk: with an object store as the output there is none to use.
   const mixDir = (id: string) => {
     if (!(storage instanceof FileStorage)) {
-      throw new ProblemError(400, 'invalid-request', `mixes need a folder as SYNTHLINE_OUTPUT, not ${storage.root}: run "synthline mix" on a copy of the dataset instead`, [{ path: '(server)', message: 'SYNTHLINE_OUTPUT is an object store' }]);
+      throw new ProblemError(
+        400,
+        'invalid-request',
+        `mixes need a folder as SYNTHLINE_OUTPUT, not ${storage.root}: run "synthline mix" on a copy of the dataset instead`,
+        [{ path: '(server)', message: 'SYNTHLINE_OUTPUT is an object store' }],
+      );
     }
     return join(storage.dir, 'mixes', id);
   };
@@ -61,7 +76,11 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
         throw new ProblemError(409, 'conflict', `job ${job.id} is ${job.status}; only a completed job's dataset can be mixed`);
       }
       if (!job.output_uri.startsWith('file:')) {
-        throw new ProblemError(400, 'invalid-request', `job ${job.id}'s dataset is in an object store (${job.output_uri}); mixes need a folder: run "synthline mix" on a copy of it`);
+        throw new ProblemError(
+          400,
+          'invalid-request',
+          `job ${job.id}'s dataset is in an object store (${job.output_uri}); mixes need a folder: run "synthline mix" on a copy of it`,
+        );
       }
       const real = resolve(realRoot, b.real);
       const id = nanoid(12).replace(/[^A-Za-z0-9]/g, 'x');
@@ -76,16 +95,39 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
           shardSize: b.shard_size,
         });
         reply.code(201).header('location', `/v1/mixes/${id}`);
-        return { id, status: 'completed' as const, output: { uri: url(mixDir(id)), manifest: url(join(mixDir(id), 'dataset.json')) }, report };
+        return {
+          id,
+          status: 'completed' as const,
+          output: { uri: url(mixDir(id)), manifest: url(join(mixDir(id), 'dataset.json')) },
+          report,
+        };
       } catch (err) {
         if (err instanceof UnknownClassesError) {
-          throw new ProblemError(422, 'unprocessable', err.message, err.unknown.map((c) => ({ path: `real/${c}`, message: 'class not in the synthetic dataset' })), { known: err.known });
+          throw new ProblemError(
+            422,
+            'unprocessable',
+            err.message,
+            err.unknown.map((c) => ({ path: `real/${c}`, message: 'class not in the synthetic dataset' })),
+            { known: err.known },
+          );
         }
         if (err instanceof ShortfallError) {
-          throw new ProblemError(422, 'unprocessable', err.message, err.shortfalls.map((s) => ({ path: s.class, message: `${s.real} real need ${s.synthetic_needed} synthetic, have ${s.synthetic_available}` })), { shortfalls: err.shortfalls });
+          throw new ProblemError(
+            422,
+            'unprocessable',
+            err.message,
+            err.shortfalls.map((s) => ({
+              path: s.class,
+              message: `${s.real} real need ${s.synthetic_needed} synthetic, have ${s.synthetic_available}`,
+            })),
+            { shortfalls: err.shortfalls },
+          );
         }
         if (err instanceof MixError) throw new ProblemError(400, 'invalid-request', err.message);
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ProblemError(400, 'invalid-request', `no real photo set "${b.real}"`, [{ path: 'real', message: 'not found under SYNTHLINE_REAL' }]);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new ProblemError(400, 'invalid-request', `no real photo set "${b.real}"`, [
+            { path: 'real', message: 'not found under SYNTHLINE_REAL' },
+          ]);
         throw err;
       }
     },
@@ -93,7 +135,14 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
 
   app.get(
     '/v1/mixes/:id',
-    { schema: { summary: 'A mix', tags: ['mixes'], params: z.object({ id: z.string().regex(/^[A-Za-z0-9]{1,64}$/) }), response: { 200: MixView, ...problemResponses(404) } } },
+    {
+      schema: {
+        summary: 'A mix',
+        tags: ['mixes'],
+        params: z.object({ id: z.string().regex(/^[A-Za-z0-9]{1,64}$/) }),
+        response: { 200: MixView, ...problemResponses(404) },
+      },
+    },
     async (request) => {
       const dir = mixDir(request.params.id);
       let manifest: unknown;
@@ -102,7 +151,12 @@ export const mixRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue, 
       } catch {
         throw notFound(`no mix ${request.params.id}`);
       }
-      return { id: request.params.id, status: 'completed' as const, output: { uri: url(dir), manifest: url(join(dir, 'dataset.json')) }, report: manifest };
+      return {
+        id: request.params.id,
+        status: 'completed' as const,
+        output: { uri: url(dir), manifest: url(join(dir, 'dataset.json')) },
+        report: manifest,
+      };
     },
   );
 };

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WorkerList as WorkerListBase, WorkerView as WorkerViewBase, workerList, type JobQueue, type RegistryPolicy } from '@synthline/queue';
+import { WorkerList as WorkerListBase, WorkerView as WorkerViewBase, workerList, type RegistryPolicy } from '@synthline/jobs';
+import type { JobQueue } from '@synthline/queue';
 import { problemResponses } from '../problem.ts';
 
 /** A worker as the API shows it; named for the OpenAPI document. */
 export const WorkerView = WorkerViewBase.meta({ id: 'Worker' });
-export const WorkerList = WorkerListBase.extend({ items: z.array(WorkerView).describe('live workers first, then lost ones; each group by id') }).meta({ id: 'WorkerList' });
+export const WorkerList = WorkerListBase.extend({
+  items: z.array(WorkerView).describe('live workers first, then lost ones; each group by id'),
+}).meta({ id: 'WorkerList' });
 
 export const WorkersQuery = z.object({ status: z.enum(['live', 'lost']).optional().describe('only workers with this status') });
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { toJobView } from '@synthline/queue';
+import { toJobView } from './job-view.ts';
 import { problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams, JobView } from './schemas.ts';

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JobStore, toJobView, type JobEvents, type JobRecord, type JobView } from '@synthline/queue';
+import { JobStore, type JobEvents, type JobRecord } from '@synthline/jobs';
+import { toJobView, type JobView } from './job-view.ts';
 import { ProblemError, problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams } from './schemas.ts';
@@ -71,9 +72,11 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
     {
       schema: {
         summary: 'Follow a job as server-sent events',
-        description: Object.entries(JOB_EVENTS)
-          .map(([name, when]) => `\`${name}\`: ${when}.`)
-          .join(' ') + ' Every event carries the JobView as JSON. A comment line keeps the stream alive every 15 s. 429 when the client already holds its most open streams.',
+        description:
+          Object.entries(JOB_EVENTS)
+            .map(([name, when]) => `\`${name}\`: ${when}.`)
+            .join(' ') +
+          ' Every event carries the JobView as JSON. A comment line keeps the stream alive every 15 s. 429 when the client already holds its most open streams.',
         tags: ['jobs'],
         params: JobIdParams,
         response: {
@@ -87,7 +90,13 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
       const client = request.principal;
       const held = perClient.get(client) ?? 0;
       if (held >= maxStreamsPerClient) {
-        throw new ProblemError(429, 'too-many-streams', `this client already holds ${held} open event streams, the most allowed (MAX_STREAMS_PER_KEY); close one first`, undefined, { limit: maxStreamsPerClient });
+        throw new ProblemError(
+          429,
+          'too-many-streams',
+          `this client already holds ${held} open event streams, the most allowed (MAX_STREAMS_PER_KEY); close one first`,
+          undefined,
+          { limit: maxStreamsPerClient },
+        );
       }
       perClient.set(client, held + 1);
       let counted = true;

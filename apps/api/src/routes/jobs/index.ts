@@ -7,7 +7,15 @@ import { submitRoute } from './submit.ts';
 
 /** Everything under `/v1/jobs`. */
 export const jobRoutes: FastifyPluginAsyncZod<EventsOptions> = async (app, opts) => {
-  const deps = { queue: opts.queue, storage: opts.storage, libraryRoot: opts.libraryRoot, realRoot: opts.realRoot, caps: opts.caps, quotas: opts.quotas, redact: opts.redact };
+  const deps = {
+    queue: opts.queue,
+    storage: opts.storage,
+    libraryRoot: opts.libraryRoot,
+    realRoot: opts.realRoot,
+    caps: opts.caps,
+    quotas: opts.quotas,
+    redact: opts.redact,
+  };
   await app.register(submitRoute, deps);
   await app.register(readRoutes, deps);
   await app.register(cancelRoute, deps);

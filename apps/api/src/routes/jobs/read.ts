@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { toJobView, type JobRecord } from '@synthline/queue';
+import type { JobRecord } from '@synthline/jobs';
+import { toJobView } from './job-view.ts';
 import { ProblemError, problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams, JobPage, JobView, ListQuery } from './schemas.ts';
@@ -39,7 +40,8 @@ export const readRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue 
       try {
         page = await queue.store.list({ ...(status ? { status } : {}), ...(cursor ? { cursor } : {}), limit });
       } catch (err) {
-        if (err instanceof RangeError) throw new ProblemError(400, 'invalid-request', err.message, [{ path: 'cursor', message: 'not a cursor this API gave out' }]);
+        if (err instanceof RangeError)
+          throw new ProblemError(400, 'invalid-request', err.message, [{ path: 'cursor', message: 'not a cursor this API gave out' }]);
         throw err;
       }
       const records = await Promise.all(page.ids.map((id) => queue.store.get(id)));

@@ -24,7 +24,8 @@ export const samplesRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queu
     {
       schema: {
         summary: "One frame's image",
-        description: 'The image as encoded in the dataset (render.format: PNG, JPEG or WebP). 404 until the frame is rendered, and for frames that failed.',
+        description:
+          'The image as encoded in the dataset (render.format: PNG, JPEG or WebP). 404 until the frame is rendered, and for frames that failed.',
         tags: ['jobs'],
         params: SampleParams,
         response: {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobSpec } from '@synthline/spec';
-import { JobStatus, JobView as JobViewBase } from '@synthline/queue';
+import { JobStatus } from '@synthline/jobs';
+import { JobView as JobViewBase } from './job-view.ts';
 
 /** The spec as the request body of `POST /v1/jobs`; named for the OpenAPI document. */
 export const JobSpecBody = JobSpec.meta({ id: 'JobSpec' });

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { canonicalHash, toJobView } from '@synthline/queue';
+import { canonicalHash } from '@synthline/jobs';
+import { toJobView } from './job-view.ts';
 import { SpecError } from '@synthline/spec';
 import { planContext } from '@synthline/planner';
 import { AssetLibrary } from '@synthline/library';
@@ -42,17 +43,30 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
       const over: { path: string; message: string }[] = [];
       if (spec.count > caps.count) over.push({ path: 'count', message: `at most ${caps.count} frames per job on this server (MAX_COUNT)` });
       spec.render.resolution.forEach((v, i) => {
-        if (v > caps.resolution) over.push({ path: `render.resolution[${i}]`, message: `at most ${caps.resolution} pixels on this server (MAX_RESOLUTION)` });
+        if (v > caps.resolution)
+          over.push({ path: `render.resolution[${i}]`, message: `at most ${caps.resolution} pixels on this server (MAX_RESOLUTION)` });
       });
-      if (spec.render.samples > caps.samples) over.push({ path: 'render.samples', message: `at most ${caps.samples} samples on this server (MAX_SAMPLES)` });
-      if (over.length) throw new ProblemError(400, 'invalid-request', `the spec exceeds this server's limits: ${over.map((o) => o.path).join(', ')}`, over);
+      if (spec.render.samples > caps.samples)
+        over.push({ path: 'render.samples', message: `at most ${caps.samples} samples on this server (MAX_SAMPLES)` });
+      if (over.length)
+        throw new ProblemError(
+          400,
+          'invalid-request',
+          `the spec exceeds this server's limits: ${over.map((o) => o.path).join(', ')}`,
+          over,
+        );
       // Library products must exist and have passed their scan: a bad asset is refused here,
       // never handed to a worker.
       try {
         planContext(request.body, await AssetLibrary.open(libraryRoot));
       } catch (err) {
         if (err instanceof SpecError) {
-          throw new ProblemError(400, 'invalid-request', `the spec cannot be rendered: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, err.problems);
+          throw new ProblemError(
+            400,
+            'invalid-request',
+            `the spec cannot be rendered: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+            err.problems,
+          );
         }
         throw err;
       }

@@ -1,0 +1,275 @@
+"""FramePlan parsing with no bpy: JSON dict -> validated, typed plan.
+
+The contract is the zod FramePlan (packages/spec/src/frame-plan.ts): a plan is first checked
+against its generated JSON Schema (protocol.py), then read into the dataclasses below. Each field
+reads the plan key of its own name, or the path in its `wire` metadata; tests/test_plan_schema.py
+fails when a dataclass field and the schema's properties differ either way.
+
+Any missing field, wrong kind or out-of-range value raises PlanError naming the field path; the
+server maps it to BAD_PLAN. Checks that need the catalog or Blender's HDRIs are done by
+`check_known`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+from . import protocol
+from .protocol import SchemaError
+
+RGB = Tuple[float, float, float]
+
+# What a plan may hold, from the protocol's constants (the scene's light pool is sized by them).
+LIGHT_TYPES = protocol.LIGHT_TYPES
+MAX_LIGHTS = protocol.MAX_LIGHTS
+MODEL_FORMATS = protocol.MODEL_FORMATS
+
+
+class PlanError(ValueError):
+    """A FramePlan field is missing, of the wrong kind, or refers to something unknown."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def _wire(path: str, **kw: Any) -> Any:
+    """A field read from `path` of its object in the plan rather than from its own name."""
+    return field(metadata={"wire": path}, **kw)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a library product's model file is and how to size and colour it."""
+
+    path: str
+    format: str
+    dimensions_m: Optional[Tuple[float, float, float]]
+    scale: Optional[float]
+    color_slots: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Product:
+    asset: str
+    model: str
+    color_name: str = _wire("color.name")
+    color_srgb: RGB = _wire("color.srgb")
+    side_up: str = _wire("side_up")
+    yaw_deg: float = _wire("yaw_deg")
+    offset_m: Tuple[float, float] = _wire("offset_m")
+    source: Optional[Source] = None  # library products only
+
+
+@dataclass(frozen=True)
+class Camera:
+    distance_m: float
+    elevation_deg: float
+    azimuth_deg: float
+    roll_deg: float
+    focal_length_mm: float
+    sensor_width_mm: float
+    look_at_m: Tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Light:
+    type: str
+    energy_w: float
+    rgb: RGB
+    distance_m: float
+    elevation_deg: float
+    azimuth_deg: float
+    size_m: float
+    spot_angle_deg: float
+    color_temperature_k: float  # informative: `rgb` (the planner's kelvinToRgb) is what renders
+
+
+@dataclass(frozen=True)
+class World:
+    hdri: str
+    strength: float
+    rotation_deg: float
+
+
+@dataclass(frozen=True)
+class Background:
+    kind: str
+    # kind "belt" only (kind "image" leaves these neutral):
+    belt_srgb: RGB = (0.0, 0.0, 0.0)
+    texture_scale: float = 1.0
+    texture_offset: Tuple[float, float] = (0.0, 0.0)
+    roughness: float = 0.0  # both kinds
+    # kind "image" only:
+    image: Optional[str] = None
+    crop: Tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    rotation_deg: float = 0.0
+    tint_srgb: RGB = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Render:
+    engine: str
+    samples: int
+    resolution: Tuple[int, int]
+    seed: int
+    denoise: bool
+
+
+@dataclass(frozen=True)
+class Outputs:
+    image: str
+    mask: Optional[str] = None
+    depth: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    index: int
+    key: str
+    product: Product
+    camera: Camera
+    lights: Tuple[Light, ...]
+    world: World
+    background: Background
+    render: Render
+    outputs: Outputs
+    crash: bool = _wire("debug.crash")
+    allocate_mb: int = _wire("debug.allocate_mb", default=0)
+
+
+# Plan fields the render server does not read, and why. Every other schema property must be a
+# dataclass field (tests/test_plan_schema.py).
+NOT_READ: Dict[str, str] = {
+    "product.color.nominal_srgb": "the palette colour before jitter: for labels",
+    "background.name": "the photo's file name: for labels (`image` is its path)",
+    "sensor": "sensor effects are applied in TypeScript after the render",
+}
+
+_MISSING = object()
+
+
+def _frozen(v: Any) -> Any:
+    return tuple(_frozen(x) for x in v) if isinstance(v, list) else v
+
+
+def _lookup(d: Any, keys: Tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(d, dict) or key not in d:
+            return _MISSING
+        d = d[key]
+    return d
+
+
+_WIRE: Dict[Any, Tuple[Tuple[str, Tuple[str, ...]], ...]] = {}
+
+
+def build(cls: Any, d: Dict[str, Any], **given: Any) -> Any:
+    """A dataclass from a validated plan object: each field from its wire path (lists become
+    tuples), `given` values as they are; a field absent from `d` keeps its default."""
+    wire = _WIRE.get(cls)
+    if wire is None:
+        wire = _WIRE[cls] = tuple(
+            (f.name, tuple(f.metadata.get("wire", f.name).split("."))) for f in fields(cls)
+        )
+    kw: Dict[str, Any] = {}
+    for name, keys in wire:
+        if name in given:
+            kw[name] = given[name]
+            continue
+        v = _lookup(d, keys)
+        if v is not _MISSING:
+            kw[name] = _frozen(v)
+    return cls(**kw)
+
+
+# ------------------------------------------------------------------ what a JSON Schema cannot say
+
+
+def _abs_path(v: str, path: str) -> str:
+    # The schema only says "a string": absolute, and the OS's notion of it, is checked here.
+    if not os.path.isabs(v) or "\x00" in v:
+        raise PlanError(path, f"expected an absolute path, got {v!r}")
+    return v
+
+
+def parse_plan(d: Any) -> FramePlan:
+    try:
+        p = protocol.validate("FramePlan", d, label="plan")
+    except SchemaError as e:
+        raise PlanError(e.path, e.message) from None
+
+    prod = p["product"]
+    source = None
+    if prod["asset"].startswith("library:"):
+        # Which assets need a source is not in the schema (it allows null for any).
+        if prod["source"] is None:
+            raise PlanError("product.source", "expected an object (a library product's source)")
+        source = _source(prod["source"], "product.source")
+    bg = p["background"]
+    if bg["kind"] == "image":
+        _abs_path(bg["image"], "background.image")
+        u0, v0, u1, v1 = bg["crop"]
+        if not (u1 > u0 and v1 > v0):
+            raise PlanError("background.crop", f"expected u0 < u1 and v0 < v1, got {bg['crop']}")
+    out = p["outputs"]
+    for key in ("image", "mask", "depth"):
+        if out.get(key) is not None:
+            _abs_path(out[key], f"outputs.{key}")
+
+    return build(
+        FramePlan,
+        p,
+        product=build(Product, prod, source=source),
+        camera=build(Camera, p["camera"]),
+        lights=tuple(build(Light, x) for x in p["lights"]),
+        world=build(World, p["world"]),
+        background=build(Background, bg),
+        render=build(Render, p["render"]),
+        outputs=build(Outputs, out),
+    )
+
+
+def _source(s: Dict[str, Any], path: str) -> Source:
+    # An unsupported `format` is refused by the schema's enum; an importer that then fails on
+    # the file is the asset's fault (BAD_ASSET), not the plan's.
+    _abs_path(s["path"], f"{path}.path")
+    return build(Source, s)
+
+
+def parse_source(s: Any, path: str = "source") -> Source:
+    """A library product's `source` object (also the probe request's `source`)."""
+    try:
+        v = protocol.validate("ProductSource", s, path=path)
+    except SchemaError as e:
+        raise PlanError(e.path, e.message) from None
+    return _source(v, path)
+
+
+def model_from_asset(product: Product) -> str:
+    """The catalog id a builtin product refers to."""
+    if not product.asset.startswith("builtin:"):
+        raise PlanError("product.asset", f"unknown asset library in {product.asset!r}")
+    aid = product.asset[len("builtin:") :]
+    if aid != product.model:
+        raise PlanError(
+            "product.model", f"{product.model!r} does not match asset {product.asset!r}"
+        )
+    return aid
+
+
+def is_library(product: Product) -> bool:
+    return product.asset.startswith("library:") and product.source is not None
+
+
+def check_known(plan: FramePlan, models: Sequence[str], hdris: Sequence[str]) -> None:
+    if not is_library(plan.product):
+        mid = model_from_asset(plan.product)
+        if mid not in models:
+            raise PlanError("product.model", f"unknown model {mid!r}")
+    if plan.world.hdri not in hdris:
+        raise PlanError(
+            "world.hdri",
+            f"unknown HDRI {plan.world.hdri!r} " f"(known: {', '.join(sorted(hdris))})",
+        )

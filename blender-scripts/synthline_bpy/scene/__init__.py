@@ -1,0 +1,100 @@
+"""The bpy adapters, and `Scene`, which composes them: everything the render server asks of
+Blender.
+
+Everything is created once in Scene.__init__; a frame only changes values on existing
+data-blocks (no per-frame meshes, materials, images or lights), so a long-lived process does not
+grow. Phones, HDRI images and belt photos are made on first use and then reused. The order in
+which data-blocks are created is part of the output (names, object order in a Cycles session):
+keep it.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Optional
+
+import bpy
+import numpy as np
+
+from .. import compat
+from ..core import annotate, catalog, pngio
+from ..core.process import rss_bytes
+from ..core.plan import check_known
+from .backgrounds import Backgrounds
+from .measure import Measurements
+from .passes import Passes
+from .products import Product, Products
+from .render import render_still
+from .rig import Rig
+from .settings import FrameSettings, clear_default_scene, setup_render
+from .world import World
+
+if TYPE_CHECKING:
+    from ..core.plan import FramePlan
+
+
+class Scene:
+    def __init__(self, catalog_data: Optional[dict] = None, persistent_data: bool = False):
+        self.catalog = catalog_data or catalog.load()
+        self.models = catalog.models_by_id(self.catalog)
+        self.hdris = compat.studio_hdris()
+        compat.restore_numpy_bool()
+
+        self.scene = bpy.context.scene
+        clear_default_scene()
+        self.collection = self.scene.collection
+        setup_render(self.scene, persistent_data)
+        self.settings = FrameSettings(self.scene)
+        self.backgrounds = Backgrounds(self.collection)
+        self.rig = Rig(self.scene, self.collection)
+        self.world = World(self.scene, self.hdris)
+        self.passes = Passes(self.scene)
+        self.products = Products(self.scene, self.collection, self.models)
+        self.measure = Measurements(self.scene, self.rig.camera, self.passes)
+        # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
+        compat.purge_orphans()
+
+    def apply(self, plan: FramePlan) -> Product:
+        check_known(plan, list(self.models), list(self.hdris))
+        self.settings.apply(plan.render)
+        self.passes.set_depth(plan.outputs.depth is not None)
+        product = self.products.show(plan.product)
+        self.rig.apply_camera(plan.camera)
+        self.rig.apply_lights(plan.lights)
+        self.world.apply(plan.world)
+        self.backgrounds.apply(plan.background)
+        return product
+
+    def render(self, plan: FramePlan) -> dict:
+        t0 = time.perf_counter()
+        product = self.apply(plan)
+        render_still(self.scene, plan.outputs.image)
+
+        W, H = plan.render.resolution
+        mask = self.measure.product_mask(product, W, H)
+        bbox, visible = annotate.mask_bbox(mask)
+        if plan.outputs.mask:
+            os.makedirs(os.path.dirname(plan.outputs.mask), exist_ok=True)
+            pngio.write(plan.outputs.mask, W, H, 1, (mask.astype(np.uint8) * 255).tobytes())
+        camera = self.measure.camera(W, H)
+        if plan.outputs.depth:
+            self.measure.write_depth(plan.outputs.depth, W, H, camera["K"])
+
+        return {
+            "index": plan.index,
+            "image": plan.outputs.image,
+            "mask": plan.outputs.mask,
+            "bbox": bbox,
+            "visible_pixels": visible,
+            "visible_fraction": round(self.measure.visible_fraction(product, camera, W, H), 6),
+            "depth": plan.outputs.depth,
+            "depth_units": "mm",
+            "camera": camera,
+            "product": self.measure.product(product),
+            "seconds": round(time.perf_counter() - t0, 6),
+            "blender_version": compat.version_string(),
+            "rss_bytes": rss_bytes(),
+        }
+
+    def purge(self) -> int:
+        return compat.purge_orphans()

@@ -1,0 +1,96 @@
+"""The camera and the light pool, posed from a frame's plan (core/camera_math.py)."""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Dict, List, Sequence
+
+import bpy
+from mathutils import Matrix, Vector
+
+from ..core import colour
+from .. import compat
+from ..core import camera_math
+from ..core.plan import LIGHT_TYPES, MAX_LIGHTS
+
+if TYPE_CHECKING:
+    from ..core.plan import Camera, Light
+
+
+class Rig:
+    def __init__(self, scene: bpy.types.Scene, collection: bpy.types.Collection):
+        self.scene = scene
+        self._build_camera(collection)
+        self._build_lights(collection)
+
+    def _build_camera(self, collection: bpy.types.Collection) -> None:
+        cam = bpy.data.cameras.new("camera")
+        cam.sensor_fit = "HORIZONTAL"
+        cam.clip_start = 0.005
+        cam.clip_end = 100.0
+        obj = bpy.data.objects.new("camera", cam)
+        collection.objects.link(obj)
+        self.scene.camera = obj
+        self.camera = obj
+
+    def _build_lights(self, collection: bpy.types.Collection) -> None:
+        """A fixed pool: MAX_LIGHTS lights of each type, hidden until a plan uses them.
+
+        Pooled lights never change type, and are named so that their name order is their
+        creation order (the order a fresh Cycles session lists them in). With persistent data,
+        switching a light's type, setting an unused light's energy to 0, or showing lights out
+        of that order changed the noise pattern of later frames: the same plan rendered to
+        different bytes depending on the frames before it (measured on 3.4.1).
+        """
+        self.lights: Dict[str, List[bpy.types.Object]] = {}
+        self._light_order: List[bpy.types.Object] = []
+        for t in LIGHT_TYPES:
+            self.lights[t] = []
+            for i in range(MAX_LIGHTS):
+                name = f"light_{len(self._light_order):02d}_{t}"
+                data = bpy.data.lights.new(name, t.upper())
+                obj = bpy.data.objects.new(name, data)
+                obj.hide_render = True
+                self._light_order.append(obj)
+                collection.objects.link(obj)
+                self.lights[t].append(obj)
+
+    def apply_camera(self, c: Camera) -> None:
+        cam = self.camera
+        cam.data.lens = c.focal_length_mm
+        cam.data.sensor_width = c.sensor_width_mm
+        pos = camera_math.spherical_position(
+            c.look_at_m, c.distance_m, c.elevation_deg, c.azimuth_deg
+        )
+        cam.matrix_world = Matrix(
+            camera_math.blender_camera_matrix(pos, c.elevation_deg, c.azimuth_deg, c.roll_deg)
+        )
+
+    def apply_lights(self, lights: Sequence[Light]) -> None:
+        """The k-th plan light of a type takes the k-th pooled light of that type."""
+        used: Dict[str, int] = {t: 0 for t in LIGHT_TYPES}
+        active = set()
+        for light in lights:
+            obj = self.lights[light.type][used[light.type]]
+            used[light.type] += 1
+            active.add(obj.name)
+            data = obj.data
+            data.energy = light.energy_w
+            data.color = colour.srgb3_to_linear(light.rgb)
+            p = camera_math.spherical_position(
+                (0.0, 0.0, 0.0), light.distance_m, light.elevation_deg, light.azimuth_deg
+            )
+            direction = Vector((-p[0], -p[1], -p[2]))
+            rot_q = direction.to_track_quat("-Z", "Y")
+            obj.matrix_world = Matrix.Translation(p) @ rot_q.to_matrix().to_4x4()
+            if light.type == "area":
+                data.shape = "SQUARE"
+                data.size = max(light.size_m, 1e-4)
+            else:
+                compat.set_light_shadow_radius(data, light.size_m / 2)
+            if light.type == "spot":
+                data.spot_size = math.radians(light.spot_angle_deg)
+                data.spot_blend = 0.15
+        for obj in self._light_order:
+            hide = obj.name not in active
+            if obj.hide_render != hide:
+                obj.hide_render = hide

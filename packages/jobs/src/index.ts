@@ -1,0 +1,30 @@
+export {
+  JobStore,
+  JobStatus,
+  JobError,
+  FrameFailureRecord,
+  FINAL_STATUSES,
+  canonicalHash,
+  budgetUnits,
+  encodeCursor,
+  decodeCursor,
+  QuotaExceededError,
+  IdempotencyPendingError,
+  NO_QUOTA,
+  type Quota,
+  type QuotaName,
+  type JobPageQuery,
+  type JobRecord,
+} from './job-store.ts';
+export { JobEvents } from './job-events.ts';
+export {
+  WorkerSlot,
+  WorkerHeartbeat,
+  WorkerView,
+  WorkerList,
+  DEFAULT_REGISTRY_POLICY,
+  workerStatus,
+  workerList,
+  type RegistryPolicy,
+  type RegistryEntry,
+} from './worker-registry.ts';

@@ -1,0 +1,1 @@
+export { processMetrics } from './process-metrics.ts';
