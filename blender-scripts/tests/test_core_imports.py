@@ -9,9 +9,6 @@ import unittest
 BLENDER_SCRIPTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = os.path.join(BLENDER_SCRIPTS, "synthline_bpy", "core")
 THIRD_PARTY = {"numpy"}
-# bpy-free modules of synthline_bpy that still live outside core/ (they join it in the
-# reshaping of issue 11); importing them from core/ is allowed until then.
-NOT_YET_IN_CORE: set = set()
 
 
 def core_modules():
@@ -46,8 +43,6 @@ class CoreImportsTest(unittest.TestCase):
             for line, name in imported_modules(path, "synthline_bpy.core"):
                 top = name.split(".")[0]
                 if name.startswith("synthline_bpy.core.") or name == "synthline_bpy.core":
-                    continue
-                if name in NOT_YET_IN_CORE:
                     continue
                 if top == "synthline_bpy" or top not in sys.stdlib_module_names | THIRD_PARTY:
                     bad.append(f"core/{mod}.py:{line} imports {name}")
