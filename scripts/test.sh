@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: type check, the Python tests of the bpy side's pure parts, then
 # every TypeScript test (unit tests beside the code, end-to-end tests under test/ with real
-# Blender) in one node test run.
+# Blender) in one node test run, on Debian 12's Blender 3.4 and again on Blender 4.x (Debian 13's
+# 4.3 in a chroot, scripts/blender-4.sh), the version of the worker image's family.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -15,5 +16,10 @@ echo "== python (blender-scripts, no Blender needed)" >&2
 python3 -m unittest discover -s blender-scripts/tests -t blender-scripts
 echo "== node tests" >&2
 shopt -s nullglob
-node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  packages/*/src/*.test.ts apps/*/src/*.test.ts test/*.test.ts
+tests=(packages/*/src/*.test.ts apps/*/src/*.test.ts test/*.test.ts)
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${tests[@]}"
+# Every test again on Blender 4.x: the tests that do not start Blender take seconds, and no list of
+# the ones that do can fall out of date.
+blender4="$(bash scripts/blender-4.sh)"
+echo "== node tests on $("$blender4" -b --factory-startup --version 2>/dev/null | head -n 1) ($blender4)" >&2
+BLENDER="$blender4" node --import tsx --test --test-concurrency=1 --test-reporter=spec "${tests[@]}"

@@ -33,6 +33,8 @@ the service:
   synthline up [--port 8080] [--out DIR]  the same service on this machine, until Ctrl-C
   synthline serve                         the REST API (configured by environment variables)
   synthline worker [--slots N|auto]       render batches from the queue until SIGTERM
+  synthline doctor [--json] [--render N]  can this machine serve? Blender, devices, Redis, storage,
+                                          library, and N frames on the CPU and each GPU (frames/s)
 
 client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
   synthline submit <spec.json> [--wait] [--idempotency-key K]
@@ -252,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
         return await clientCommands.workers(rest);
       case 'api-key':
         return clientCommands.apiKey(rest);
+      case 'doctor':
+        return await (await import('./doctor.ts')).doctorCommand(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -1,4 +1,11 @@
-export { RenderServer, RENDER_SERVER_SCRIPT, listDevices, type RenderServerOptions } from './render-server.ts';
+export {
+  RenderServer,
+  RENDER_SERVER_SCRIPT,
+  listDevices,
+  probeBlender,
+  type BlenderReport,
+  type RenderServerOptions,
+} from './render-server.ts';
 export { blenderEnv, defaultMemoryLimit, looksOutOfMemory, memoryLimitMessage, type MemoryFacts } from './sandbox.ts';
 export {
   bestGpuKind,

@@ -465,7 +465,36 @@ export async function listDevices(
   blender: string = findBlender(),
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<BlenderDevice[]> {
-  const args = ['-b', '--factory-startup', '-Y', '--python-exit-code', '3', '--python', LIST_DEVICES_SCRIPT, '--', '--out-fd', '4'];
+  return (await devicesLine(blender, false, opts)).devices;
+}
+
+/** What `synthline doctor` learns from one Blender start: version, devices, Python, numpy, importers, engines. */
+export type BlenderReport = DevicesLine & { report: NonNullable<DevicesLine['report']> };
+
+/** {@link listDevices} with list_devices.py's `--report`: see {@link BlenderReport}. */
+export async function probeBlender(
+  blender: string = findBlender(),
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<BlenderReport> {
+  const line = await devicesLine(blender, true, opts);
+  if (!line.report) throw new BlenderError('BLENDER_START_FAILED', 'list_devices.py --report answered without a report');
+  return line as BlenderReport;
+}
+
+async function devicesLine(blender: string, report: boolean, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<DevicesLine> {
+  const args = [
+    '-b',
+    '--factory-startup',
+    '-Y',
+    '--python-exit-code',
+    '3',
+    '--python',
+    LIST_DEVICES_SCRIPT,
+    '--',
+    '--out-fd',
+    '4',
+    ...(report ? ['--report'] : []),
+  ];
   const proc = spawnBlender(blender, args, opts.env);
   const fds = proc.stdio as unknown as (Readable | Writable | null)[];
   const log: string[] = [];
@@ -476,13 +505,13 @@ export async function listDevices(
   for (const stream of [proc.stdout, proc.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', keep);
   }
-  let found: BlenderDevice[] | undefined;
+  let found: DevicesLine | undefined;
   const replies = createInterface({ input: fds[4] as Readable });
   const repliesDone = new Promise<void>((res) => replies.on('close', res));
   replies.on('line', (l) => {
     try {
       const msg = DevicesLine.safeParse(JSON.parse(l));
-      if (msg.success) found = msg.data.devices;
+      if (msg.success) found = msg.data;
       else keep(`[protocol] not a devices line: ${l.slice(0, 200)}`);
     } catch {
       keep(`[protocol] unparseable reply: ${l.slice(0, 200)}`);

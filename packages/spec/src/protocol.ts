@@ -117,7 +117,24 @@ export type BlenderDevice = z.infer<typeof BlenderDevice>;
  * The server's first line, once Blender has listed its Cycles devices (the CPU included), and the
  * one line of blender-scripts/list_devices.py.
  */
-export const DevicesLine = z.object({ type: z.literal('devices'), blender_version: z.string(), devices: z.array(BlenderDevice) });
+export const DevicesLine = z.object({
+  type: z.literal('devices'),
+  blender_version: z.string(),
+  devices: z.array(BlenderDevice),
+  /** Only from list_devices.py --report (`synthline doctor`): what this Blender can do. */
+  report: z
+    .object({
+      python: z.string(),
+      /** numpy's version; null when it does not import (then `numpy_error` says why). */
+      numpy: z.string().nullable(),
+      numpy_error: z.string().nullable(),
+      /** The importer operator each model format would use; null: none registered. */
+      importers: z.array(z.object({ format: z.string(), operator: z.string().nullable() })),
+      /** Each plan engine's identifier on this Blender. */
+      engines: z.array(z.object({ engine: z.string(), id: z.string() })),
+    })
+    .optional(),
+});
 export type DevicesLine = z.infer<typeof DevicesLine>;
 
 /** The server applied the device and built its scene: requests may follow. */

@@ -1,8 +1,9 @@
-import { link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { partialName } from '@synthline/base';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
+import { StorageError, StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
 
 /**
  * Datasets on a local or shared disk: `file://` URLs or plain paths name a folder the API and
@@ -31,6 +32,14 @@ export class FileStorage implements Storage {
 
   async check(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    // A folder this process cannot write to (a read-only mount, another owner's folder) fails
+    // here, by name: Node's recursive mkdir reports a read-only file system as ENOENT later.
+    try {
+      await access(this.dir, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new StorageError(`${this.dir} is not writable (${code === 'EROFS' ? 'EROFS: a read-only file system' : code})`);
+    }
   }
 
   url(jobId: string, rel = ''): string {

@@ -8,7 +8,6 @@ export { FileStorage } from './file-storage.ts';
 export {
   S3Storage,
   S3Objects,
-  StorageError,
   mirrorS3,
   putS3File,
   s3CacheDir,

@@ -15,13 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { loadS3Env, type EnvSource } from '@synthline/config';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
-
-/** An object-store call that failed, naming the operation and the object. */
-export class StorageError extends Error {
-  override name = 'StorageError';
-  readonly code = 'STORAGE_FAILED';
-}
+import { StorageError, StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
 
 export interface S3Location {
   bucket: string;

@@ -60,3 +60,9 @@ export function checkRel(rel: string): string {
 /** The info file of one batch, relative to its job: a name fixed by the batch number. */
 export const fragmentRel = (batch: number, ext: 'json') => `fragments/${String(batch).padStart(6, '0')}.${ext}`;
 export const FRAGMENTS = 'fragments/';
+
+/** A storage call that failed, naming the operation and the object (or the folder that cannot be written). */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  readonly code = 'STORAGE_FAILED';
+}
