@@ -84,4 +84,6 @@ EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.WORKER_HTTP_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/apps/cli/bin/synthline.js"]
-CMD ["worker"]
+# `synthline doctor` first (Blender, GPUs, Redis, storage, one frame per device): a machine that
+# cannot serve exits 1 naming each problem, before it takes a batch.
+CMD ["worker", "--doctor"]

@@ -364,8 +364,9 @@ test('the check fails on a broken compose file and a broken Dockerfile', async (
 
 test('both images run as a non-root user, have a HEALTHCHECK on /healthz, and start synthline', async () => {
   for (const [name, command, port] of [
-    ['api.Dockerfile', 'serve', '8080'],
-    ['worker.Dockerfile', 'worker', '9464'],
+    ['api.Dockerfile', '"serve"', '8080'],
+    // The worker checks the machine (synthline doctor) before it takes work.
+    ['worker.Dockerfile', '"worker", "--doctor"', '9464'],
   ] as const) {
     const { stages } = await dockerfile(name);
     const final = stages.at(-1);
@@ -379,7 +380,7 @@ test('both images run as a non-root user, have a HEALTHCHECK on /healthz, and st
     assert.ok(hc.includes(port), `${name}: HEALTHCHECK on port ${port}`);
     assert.equal(last(final, 'EXPOSE')?.args, port, `${name}: EXPOSE ${port}`);
     assert.equal(last(final, 'ENTRYPOINT')?.args, '["node", "/app/apps/cli/bin/synthline.js"]', `${name}: ENTRYPOINT is synthline`);
-    assert.equal(last(final, 'CMD')?.args, `["${command}"]`, `${name}: CMD synthline ${command}`);
+    assert.equal(last(final, 'CMD')?.args, `[${command}]`, `${name}: CMD synthline ${command}`);
     // The sources run through tsx: the images install production dependencies only.
     assert.ok(
       stages.some((s) => all(s, 'RUN').some((i) => i.args.includes('npm ci --omit=dev'))),

@@ -141,3 +141,17 @@ test('a Redis that may evict jobs fails the check, naming the policy and the fix
     c.disconnect();
   }
 });
+
+test("worker --doctor (the worker image's start): a machine that cannot serve exits 1 before taking work", async () => {
+  const out = await tempDir();
+  const r = await cli(['worker', '--doctor'], {
+    REDIS_URL: redis.url,
+    SYNTHLINE_OUTPUT: join(out, 'jobs'),
+    BLENDER: join(out, 'no-such-blender'),
+    WORKER_HTTP_PORT: '0',
+  });
+  assert.equal(r.code, 1, r.all);
+  assert.match(r.stderr, /^FAIL {2}blender {5}Blender not found/m);
+  assert.match(r.stderr, /this machine cannot serve as a worker: blender failed/);
+  assert.doesNotMatch(r.stderr, /running; SIGTERM/, 'the worker did not start');
+});

@@ -32,7 +32,9 @@ the service:
   synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
   synthline up [--port 8080] [--out DIR]  the same service on this machine, until Ctrl-C
   synthline serve                         the REST API (configured by environment variables)
-  synthline worker [--slots N|auto]       render batches from the queue until SIGTERM
+  synthline worker [--slots N|auto] [--doctor]
+                                          render batches from the queue until SIGTERM
+                                          (--doctor: run synthline doctor first; exit 1 if it fails)
   synthline doctor [--json] [--render N]  can this machine serve? Blender, devices, Redis, storage,
                                           library, and N frames on the CPU and each GPU (frames/s)
 

@@ -49,7 +49,14 @@ export async function serve(): Promise<number> {
 
 /** `synthline worker [--slots N]`: renders batches until SIGTERM. */
 export async function worker(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' }, doctor: { type: 'boolean', default: false } } });
+  if (values.doctor) {
+    // The worker image starts this way: a machine that cannot serve says why and takes no work.
+    const { runDoctor, formatReport } = await import('./doctor.ts');
+    const report = await runDoctor();
+    process.stderr.write(formatReport(report));
+    if (!report.can_serve) return 1;
+  }
   const w = await startWorker(loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: values.slots } : {}) }));
   process.stderr.write(`synthline worker ${w.id} running; SIGTERM or Ctrl-C to stop\n`);
   await new Promise<void>((done) =>
