@@ -6,7 +6,7 @@ import { IMAGE_TYPES, classFor, classesOf, type FramePlan, type JobSpec, type Sa
 import { plan as planFrame, planContext, type PlanContext } from '@synthline/planner';
 import { coerceError } from '@synthline/base';
 import { BlenderError, type RenderSlot } from '@synthline/blender';
-import { applySensor, decodeRgb, encode } from '@synthline/sensor';
+import { ImageDecodeError, sensorPool, type SensorPool } from '@synthline/sensor';
 import type { Sample } from '@synthline/shards';
 import { buildLabel } from './label.ts';
 
@@ -40,6 +40,8 @@ export interface RenderFramesOptions {
   context?: PlanContext;
   /** Frames sent to Blender ahead of the one being finished (overlaps Node's work with Blender's). */
   depth?: number;
+  /** The threads that finish images; default: the process's {@link sensorPool}. */
+  pool?: SensorPool;
   /** Lets a caller adjust a plan (tests force a crash this way). */
   mapPlan?: (plan: FramePlan) => FramePlan;
   /** Stop early: no more frames are started once this returns true. */
@@ -93,16 +95,24 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
           await rm(path, { force: true });
         }
       }
-      let raw;
+      let processed;
       try {
-        raw = await decodeRgb(imagePath);
+        // Decode, sensor effects and encoding on a pool thread: the main thread stays free.
+        processed = await (opts.pool ?? sensorPool()).finish({
+          imagePath,
+          sensor: plan.sensor,
+          format: spec.render.format,
+          quality: spec.render.quality,
+        });
       } catch (err) {
-        throw new BlenderError('OUTPUT_UNREADABLE', `Blender's image for frame ${index} does not decode: ${coerceError(err).message}`);
+        if (err instanceof ImageDecodeError) {
+          throw new BlenderError('OUTPUT_UNREADABLE', `Blender's image for frame ${index} does not decode: ${err.message}`);
+        }
+        throw err;
       } finally {
         await rm(imagePath, { force: true });
       }
-      const processed = await applySensor(raw, plan.sensor);
-      const image = await encode(processed, spec.render.format, spec.render.quality);
+      const image = processed.image;
       const timing = { render_s: result.seconds, total_s: (performance.now() - t0) / 1000 };
       const cls = classFor(classes, plan.product.model, plan.product.color.name, plan.product.side_up);
       const label = buildLabel(

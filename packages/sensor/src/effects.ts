@@ -28,30 +28,21 @@ function exposureLut(ev: number): Uint8Array {
   return lut;
 }
 
-/** Standard normal draws (Box-Muller), two per pair of uniforms. */
-function gaussians(r: Stream, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - r.float();
-    const v = r.float();
-    const m = Math.sqrt(-2 * Math.log(u));
-    out[i] = m * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
-
 /**
  * Applies the plan's sensor effects in camera order: exposure, blur (optics), grain (film-like,
  * blobs of `grain_size_px`, luminance only), read noise (per pixel and channel). Every random
  * pattern comes from the plan's sensor seed, so the same plan gives the same pixels.
+ *
+ * The arithmetic is fixed: each value is a float32 (`Math.fround`) after each step, as when it
+ * lived in a Float32Array, and the normal draws come in one order (the grain's grid first, then
+ * one per channel value), so these bytes equal those of every earlier release for the same plan.
  */
 export async function applySensor(img: RawImage, s: FramePlan['sensor']): Promise<RawImage> {
   const { width, height } = img;
   let data: Buffer = Buffer.from(img.data);
   if (s.exposure_ev !== 0) {
     const lut = exposureLut(s.exposure_ev);
-    for (let i = 0; i < data.length; i++) data[i] = lut[data[i] ?? 0] ?? 0;
+    for (let i = 0; i < data.length; i++) data[i] = lut[data[i] as number] as number;
   }
   if (s.blur_sigma_px >= 0.3) {
     // libvips needs sigma >= 0.3; below that a blur changes nothing visible.
@@ -60,42 +51,77 @@ export async function applySensor(img: RawImage, s: FramePlan['sensor']): Promis
       .raw()
       .toBuffer();
   }
-  if (s.grain_strength > 0 || s.noise_sigma > 0) {
-    const r = new Stream(s.seed, 0, 'sensor-noise');
-    const f = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) f[i] = (data[i] ?? 0) / 255;
-    if (s.grain_strength > 0) addGrain(f, width, height, s.grain_strength, Math.max(1, s.grain_size_px), r);
-    if (s.noise_sigma > 0) {
-      const g = gaussians(r, f.length);
-      for (let i = 0; i < f.length; i++) f[i] = (f[i] ?? 0) + (g[i] ?? 0) * s.noise_sigma;
-    }
-    for (let i = 0; i < f.length; i++) data[i] = Math.round(clamp(f[i] ?? 0, 0, 1) * 255);
-  }
+  if (s.grain_strength > 0 || s.noise_sigma > 0) addNoise(data, width, height, s);
   return { data, width, height };
 }
 
-/** Adds a smooth noise field sampled on a grid `size` pixels apart, equal on all channels. */
-function addGrain(f: Float32Array, width: number, height: number, strength: number, size: number, r: Stream): void {
+/**
+ * Grain, then read noise, in one pass over the pixels, in place. Grain is a smooth field sampled
+ * on a grid `grain_size_px` apart (bilinear), equal on all channels; read noise one normal draw
+ * per channel value.
+ */
+function addNoise(data: Buffer, width: number, height: number, s: FramePlan['sensor']): void {
+  const r = new Stream(s.seed, 0, 'sensor-noise');
+  const fround = Math.fround;
+  const grain = s.grain_strength > 0;
+  const strength = s.grain_strength;
+  const size = Math.max(1, s.grain_size_px);
   const gw = Math.ceil(width / size) + 2;
-  const gh = Math.ceil(height / size) + 2;
-  const grid = gaussians(r, gw * gh);
-  for (let y = 0; y < height; y++) {
-    const gy = y / size;
-    const y0 = Math.floor(gy);
-    const ty = gy - y0;
+  let grid = new Float32Array(0);
+  const x0s = new Int32Array(width);
+  const txs = new Float64Array(width);
+  if (grain) {
+    grid = new Float32Array(gw * (Math.ceil(height / size) + 2));
+    r.fillNormals(grid);
     for (let x = 0; x < width; x++) {
       const gx = x / size;
       const x0 = Math.floor(gx);
-      const tx = gx - x0;
-      const a = grid[y0 * gw + x0] ?? 0;
-      const b = grid[y0 * gw + x0 + 1] ?? 0;
-      const c = grid[(y0 + 1) * gw + x0] ?? 0;
-      const d = grid[(y0 + 1) * gw + x0 + 1] ?? 0;
-      const v = ((a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty) * strength;
-      const i = (y * width + x) * 3;
-      f[i] = (f[i] ?? 0) + v;
-      f[i + 1] = (f[i + 1] ?? 0) + v;
-      f[i + 2] = (f[i + 2] ?? 0) + v;
+      x0s[x] = x0;
+      txs[x] = gx - x0;
+    }
+  }
+  const sigma = s.noise_sigma;
+  const noisy = sigma > 0;
+  // The noise draws come in blocks of whole rows (an even count, so that no Box-Muller pair is
+  // split between blocks: the last block alone may be odd, as the whole image's count may be).
+  const perRow = width * 3;
+  let rowsPerBlock = Math.max(1, Math.floor(8192 / perRow));
+  if (perRow % 2 === 1 && rowsPerBlock % 2 === 1) rowsPerBlock++;
+  const block = new Float32Array(noisy ? Math.min(rowsPerBlock, height) * perRow : 0);
+  for (let y = 0, i = 0; y < height; y++) {
+    let j = (y % rowsPerBlock) * perRow; // this row's first draw in the block
+    if (noisy && j === 0) r.fillNormals(block.subarray(0, Math.min(rowsPerBlock, height - y) * perRow));
+    const gy = y / size;
+    const y0 = Math.floor(gy);
+    const ty = gy - y0;
+    for (let x = 0; x < width; x++, i += 3, j += 3) {
+      let v = 0;
+      if (grain) {
+        const x0 = x0s[x] as number;
+        const tx = txs[x] as number;
+        const k = y0 * gw + x0;
+        const a = grid[k] as number;
+        const b = grid[k + 1] as number;
+        const c = grid[k + gw] as number;
+        const d = grid[k + gw + 1] as number;
+        v = ((a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty) * strength;
+      }
+      let f0 = fround((data[i] as number) / 255);
+      let f1 = fround((data[i + 1] as number) / 255);
+      let f2 = fround((data[i + 2] as number) / 255);
+      if (grain) {
+        f0 = fround(f0 + v);
+        f1 = fround(f1 + v);
+        f2 = fround(f2 + v);
+      }
+      if (noisy) {
+        f0 = fround(f0 + (block[j] as number) * sigma);
+        f1 = fround(f1 + (block[j + 1] as number) * sigma);
+        f2 = fround(f2 + (block[j + 2] as number) * sigma);
+      }
+      data[i] = Math.round((f0 < 0 ? 0 : f0 > 1 ? 1 : f0) * 255);
+      data[i + 1] = Math.round((f1 < 0 ? 0 : f1 > 1 ? 1 : f1) * 255);
+      data[i + 2] = Math.round((f2 < 0 ? 0 : f2 > 1 ? 1 : f2) * 255);
     }
   }
 }
