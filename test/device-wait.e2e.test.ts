@@ -9,7 +9,7 @@ import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-red
 import { loadWorkerEnv } from '@synthline/config';
 import { startWorker, type RunningWorker, type WorkerFaults } from '@synthline/worker';
 import { endedJobs } from '../apps/worker/src/job-failures.ts';
-import { UNSERVABLE_SINCE } from '../apps/worker/src/job-waits.ts';
+import { UNSERVABLE_SINCE } from '@synthline/jobs';
 import { tempDir, tinySpec, until } from './helpers.ts';
 
 // Jobs that can never run end: a real worker on the CPU, a job asking for an OptiX GPU that no

@@ -85,7 +85,7 @@ test('cancel ends a job and the counters follow every transition', async () => {
   const id = await newJob();
   await store.start(id);
   assert.equal(await store.cancel(id), 'cancelled');
-  assert.equal(await store.fail(id, 'X', 'too late'), 'cancelled');
+  assert.equal(await store.fail(id, 'OUTPUT_FULL', 'too late'), 'cancelled');
   const counts = await store.statusCounts();
   assert.equal(counts.cancelled, before.cancelled + 1);
   assert.equal(counts.running, before.running);

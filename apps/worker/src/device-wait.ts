@@ -1,4 +1,5 @@
 import type { JobError, WorkerView } from '@synthline/jobs';
+import type { JobErrorCode } from '@synthline/spec';
 
 // Whether any live worker can take a job, judged from the worker registry: a job asking for a
 // device kind no live worker renders on (or one every capable worker gave up on) can never run,
@@ -35,7 +36,7 @@ export function workerInstance(id: string, startedAt: string | null): string {
   return `${id}@${startedAt ?? ''}`;
 }
 
-export type UnservableCode = 'DEVICE_UNAVAILABLE' | 'NO_WORKER_CAN_RENDER';
+export type UnservableCode = Extract<JobErrorCode, 'DEVICE_UNAVAILABLE' | 'NO_WORKER_CAN_RENDER'>;
 
 export type Servability =
   /** Some live worker can take the job (`by`: their ids; empty when the registry knows no live worker). */

@@ -38,7 +38,7 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
   const readCommitted = () => storage.withFile(jobId, MANIFEST_FILE, async (p) => Manifest.parse(JSON.parse(await readFile(p, 'utf8'))));
   const tooManyFailed = async (failed: number) => {
     const error = {
-      code: 'TOO_MANY_FAILED_FRAMES',
+      code: 'TOO_MANY_FAILED_FRAMES' as const,
       message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)`,
     };
     await store.fail(jobId, error.code, error.message, { frames_failed: failed });

@@ -152,7 +152,7 @@ export async function processRenderBatch(job: Job, token: string | undefined, ct
       log.error({ failed: now.frames_failed, allowed: now.max_failed_frames }, 'too many frames failed: job fails');
       const last = failures[failures.length - 1];
       const error = {
-        code: 'TOO_MANY_FAILED_FRAMES',
+        code: 'TOO_MANY_FAILED_FRAMES' as const,
         message: `${now.frames_failed} frames failed, more than the ${now.max_failed_frames} allowed (output.max_failed_fraction); last: frame ${last?.index}: ${last?.error}`,
       };
       await store.fail(jobId, error.code, error.message);
@@ -208,7 +208,7 @@ export function isDiskFull(err: unknown): boolean {
 export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException;
   const error = {
-    code: 'OUTPUT_FULL',
+    code: 'OUTPUT_FULL' as const,
     message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.url(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit`,
   };
   await ctx.queue.store.fail(jobId, error.code, error.message);

@@ -1,19 +1,6 @@
-import { isServerErrorCode, type ServerErrorCode } from '@synthline/spec';
+import { isServerErrorCode, type DriverErrorCode, type ServerErrorCode } from '@synthline/spec';
 
-/** Failures the driver itself detects (the render server's own codes are {@link ServerErrorCode}). */
-export type DriverErrorCode =
-  | 'BLENDER_NOT_FOUND'
-  | 'BLENDER_START_FAILED'
-  | 'BLENDER_CRASHED'
-  | 'FRAME_TIMEOUT'
-  /** The frame failed for a reason outside Blender's replies (not retried). */
-  | 'FRAME_FAILED'
-  | 'OUTPUT_UNREADABLE'
-  | 'SERVER_CLOSED'
-  /** The GPU asked for is not there (the message names every device Blender found). */
-  | 'DEVICE_UNAVAILABLE'
-  /** Blender ran out of memory under its cap (a hostile or oversized model); the message names the cap. */
-  | 'MEMORY_LIMIT';
+export type { DriverErrorCode };
 
 /**
  * Why a frame could not be rendered; stored on jobs and in `dataset.json` as data: a driver code,

@@ -1,6 +1,6 @@
-/** The quotas a key has (the job store's `Quota`). */
-export const QUOTA_NAMES = ['jobs_in_flight', 'frames_outstanding', 'daily_budget'] as const;
-export type QuotaName = (typeof QUOTA_NAMES)[number];
+import { QUOTA_NAMES, type QuotaName } from '@synthline/spec';
+
+export { QUOTA_NAMES, type QuotaName };
 /** Per-key quota overrides, by key name. */
 export type QuotaOverrides = Record<string, Partial<Record<QuotaName, number>>>;
 

@@ -11,6 +11,7 @@ export {
   QuotaExceededError,
   IdempotencyPendingError,
   NO_QUOTA,
+  UNSERVABLE_SINCE,
   type Quota,
   type QuotaName,
   type JobPageQuery,

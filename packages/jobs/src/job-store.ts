@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { FrameFailureCode, JobErrorCode, type QuotaName } from '@synthline/spec';
 
 /** Where a job is in its life. `completed`, `failed` and `cancelled` are final. */
 export const JobStatus = z.enum(['queued', 'running', 'finalizing', 'completed', 'failed', 'cancelled']);
@@ -9,14 +10,14 @@ export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'can
 
 /** A failure stored on a job: data, not an exception. */
 export const JobError = z.object({
-  code: z.string(),
+  code: JobErrorCode,
   message: z.string(),
   details: z.array(z.string()).optional(),
 });
 export type JobError = z.infer<typeof JobError>;
 
 /** A frame that failed, with Blender's message. */
-export const FrameFailureRecord = z.object({ index: z.number().int(), code: z.string(), error: z.string() });
+export const FrameFailureRecord = z.object({ index: z.number().int(), code: FrameFailureCode, error: z.string() });
 export type FrameFailureRecord = z.infer<typeof FrameFailureRecord>;
 
 /** What the store keeps about a job (the spec is kept apart, see {@link JobStore.spec}). */
@@ -170,16 +171,42 @@ export function canonicalHash(value: unknown): string {
     .digest('hex');
 }
 
-/** What one owner (an API key, or `local` without keys) may hold; 0 means no limit. */
-export interface Quota {
-  /** Jobs not yet completed, failed or cancelled. */
-  jobs_in_flight: number;
-  /** Frames of those jobs. */
-  frames_outstanding: number;
-  /** Frames x megapixels x samples submitted per UTC day. */
-  daily_budget: number;
-}
-export type QuotaName = keyof Quota;
+/** The job hash field holding since when (ms, Redis clock) no live worker could take the job. */
+export const UNSERVABLE_SINCE = 'unservable_since';
+
+// Records since when a job is unservable, once, and only while the job exists and has not ended
+// (a hash swept after retention must not come back as a lone field). Times are Redis's, so
+// workers with skewed clocks agree on how long a job has waited.
+// KEYS[1] job hash; ARGV[1] the field (UNSERVABLE_SINCE). Returns {status} for an ended job, else {status, since, now,
+// '1' if this call set it or '0'}.
+const MARK_UNSERVABLE = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return false end
+if s == 'completed' or s == 'failed' or s == 'cancelled' then return { s } end
+local t = redis.call('TIME')
+local now = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local set = redis.call('HSETNX', KEYS[1], ARGV[1], now)
+return { s, redis.call('HGET', KEYS[1], ARGV[1]), now, tostring(set) }
+`;
+
+// Adds a worker to a job's set of workers that gave up on it, while the job has not ended (the
+// set goes when the job fails here; a late hand-back must not bring it back). KEYS[1] job hash,
+// KEYS[2] the set; ARGV[1] the worker instance, ARGV[2] TTL (s).
+const GIVE_UP = `
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s or s == 'completed' or s == 'failed' or s == 'cancelled' then return 0 end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+return 1
+`;
+
+/**
+ * What one owner (an API key, or `local` without keys) may hold; 0 means no limit:
+ * `jobs_in_flight` (jobs not yet completed, failed or cancelled), `frames_outstanding` (frames of
+ * those jobs), `daily_budget` (frames x megapixels x samples submitted per UTC day).
+ */
+export type Quota = Record<QuotaName, number>;
+export type { QuotaName };
 
 /** No limits: what a store without quotas configured applies. */
 export const NO_QUOTA: Quota = { jobs_in_flight: 0, frames_outstanding: 0, daily_budget: 0 };
@@ -262,6 +289,8 @@ export class JobStore {
     redis.defineCommand('slCommit', { numberOfKeys: 4, lua: COMMIT });
     redis.defineCommand('slCreate', { numberOfKeys: 1, lua: CREATE });
     redis.defineCommand('slSweep', { numberOfKeys: 0, lua: SWEEP });
+    redis.defineCommand('slMarkUnservable', { numberOfKeys: 1, lua: MARK_UNSERVABLE });
+    redis.defineCommand('slGiveUp', { numberOfKeys: 2, lua: GIVE_UP });
   }
 
   /** The pub/sub channel that carries the id of every job that changed. */
@@ -510,7 +539,7 @@ export class JobStore {
    */
   async fail(
     id: string,
-    code: string,
+    code: JobErrorCode,
     message: string,
     more: { details?: string[]; frames_failed?: number } = {},
   ): Promise<JobStatus | null> {
@@ -594,14 +623,45 @@ export class JobStore {
       .exec();
   }
 
+  /** The set of workers (instances) that gave up on a job, beside its hash. */
+  private gaveUpKey(id: string): string {
+    return `${this.jobKey(id)}:gave-up`;
+  }
+
+  /**
+   * No live worker can take the job: records since when (Redis's clock, set once per wait) while
+   * the job has not ended. Returns `[status]` for an ended job, `[status, since, now, '1' if this
+   * call started the wait else '0']` otherwise, or null if there is no job.
+   */
+  async markUnservable(id: string): Promise<string[] | null> {
+    const r = this.redis as unknown as { slMarkUnservable: (k: string, f: string) => Promise<string[] | null> };
+    return r.slMarkUnservable(this.jobKey(id), UNSERVABLE_SINCE);
+  }
+
+  /** A worker took the job: it is not waiting for one. */
+  async clearUnservable(id: string): Promise<void> {
+    await this.redis.hdel(this.jobKey(id), UNSERVABLE_SINCE);
+  }
+
+  /** Adds a worker instance to the job's set of workers that gave up on it (while the job has not ended); refreshes its TTL. */
+  async giveUp(id: string, instance: string, ttlS: number): Promise<void> {
+    const r = this.redis as unknown as { slGiveUp: (k1: string, k2: string, who: string, ttl: number) => Promise<number> };
+    await r.slGiveUp(this.jobKey(id), this.gaveUpKey(id), instance, ttlS);
+  }
+
+  /** The worker instances that gave up on the job. */
+  async gaveUp(id: string): Promise<string[]> {
+    return this.redis.smembers(this.gaveUpKey(id));
+  }
+
+  /** Drops the set of workers that gave up on the job (after it ended). */
+  async forgetGaveUp(id: string): Promise<void> {
+    await this.redis.del(this.gaveUpKey(id));
+  }
+
   /** Whether a batch has been committed. */
   async batchCommitted(id: string, batch: number): Promise<boolean> {
     return (await this.redis.getbit(this.key('job', id, 'done'), batch)) === 1;
-  }
-
-  /** Sets plain fields of a job. */
-  async setFields(id: string, fields: Record<string, string | number>): Promise<void> {
-    await this.redis.hset(this.jobKey(id), fields);
   }
 
   private idemKey(key: string): string {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { classesOf, type ClassEntry, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
+import { classesOf, type ClassEntry, type FrameFailureCode, type JobSpec, type Manifest, type SampleLabel } from '@synthline/spec';
 import { writeFileAtomic } from '@synthline/base';
 import { MANIFEST_FILE, ShardWriter, writeManifest, type Sample } from '@synthline/shards';
 import { contactSheet, spread, type Tile } from './contact-sheet.ts';
@@ -13,7 +13,7 @@ export const CREATED_BY = 'synthline 0.1.0';
 export interface FrameFailure {
   index: number;
   /** Why: a BlenderErrorCode (`BAD_PLAN`, `BLENDER_CRASHED`, ...), or `BATCH_FAILED` for a batch that never completed. */
-  code: string;
+  code: FrameFailureCode;
   error: string;
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IMAGE_TYPES, classFor, classesOf, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
+import { IMAGE_TYPES, classFor, classesOf, type FrameFailureCode, type FramePlan, type JobSpec, type SampleLabel } from '@synthline/spec';
 import { plan as planFrame, planContext, type PlanContext } from '@synthline/planner';
 import { coerceError } from '@synthline/base';
 import { BlenderError, type RenderSlot } from '@synthline/blender';
@@ -25,7 +25,7 @@ export interface RenderedFrame {
 export interface FailedFrame {
   index: number;
   error: string;
-  code: string;
+  code: FrameFailureCode;
   logTail: string[];
 }
 

@@ -10,6 +10,7 @@ export * from './label.ts';
 export * from './manifest.ts';
 export * from './errors.ts';
 export * from './products.ts';
+export * from './failures.ts';
 
 /** Parses a spec, filling every default; throws {@link SpecError} naming each bad field. */
 export function parseSpec(input: unknown): JobSpec {

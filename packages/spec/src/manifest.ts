@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FrameFailureCode } from './failures.ts';
 
 /** One shard of a dataset as `dataset.json` lists it. */
 export const ShardEntry = z.object({
@@ -21,7 +22,7 @@ export const Manifest = z.object({
     requested: z.tuple([z.number().int(), z.number().int()]),
     rendered: z.number().int(),
     /** Frames that could not be rendered: why (`code`: a BlenderErrorCode, absent in manifests made before it) and Blender's message. */
-    failed: z.array(z.object({ index: z.number().int(), code: z.string().optional(), error: z.string() })),
+    failed: z.array(z.object({ index: z.number().int(), code: FrameFailureCode.optional(), error: z.string() })),
   }),
   image_format: z.string(),
   classes: z.array(

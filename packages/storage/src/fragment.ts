@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { FrameFailureCode } from '@synthline/spec';
 import { fragmentRel, type Storage } from './storage.ts';
 
 /**
@@ -15,7 +16,7 @@ export const FragmentInfo = z.object({
   tar: z.string().regex(/^fragments\/\d{6}-[0-9a-f]+\.tar$/),
   frames: z.tuple([z.number().int(), z.number().int()]),
   ok: z.number().int(),
-  failures: z.array(z.object({ index: z.number().int(), code: z.string(), error: z.string() })),
+  failures: z.array(z.object({ index: z.number().int(), code: FrameFailureCode, error: z.string() })),
   timings: z.record(z.string(), z.object({ render_s: z.number(), total_s: z.number() })),
 });
 export type FragmentInfo = z.infer<typeof FragmentInfo>;
