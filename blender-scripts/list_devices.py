@@ -23,7 +23,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from synthline_bpy import compat  # noqa: E402
-from synthline_bpy.core.protocol import CONSTANTS, MODEL_FORMATS  # noqa: E402
+from synthline_bpy.core.protocol import ENGINES, MODEL_FORMATS  # noqa: E402
 
 
 def report() -> dict:
@@ -44,7 +44,7 @@ def report() -> dict:
             except ValueError:
                 op = None
         importers.append({"format": fmt, "operator": op})
-    engines = [{"engine": e, "id": compat.engine_id(e)} for e in CONSTANTS["engines"]]
+    engines = [{"engine": e, "id": compat.engine_id(e)} for e in ENGINES]
     return {
         "python": sys.version.split()[0],
         "numpy": numpy_version,

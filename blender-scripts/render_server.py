@@ -28,7 +28,7 @@ import bpy  # noqa: E402
 
 from synthline_bpy import compat  # noqa: E402
 from synthline_bpy.core import protocol  # noqa: E402
-from synthline_bpy.core.devices import parse_use_device  # noqa: E402
+from synthline_bpy.core.devices import DeviceNotFound, parse_use_device  # noqa: E402
 from synthline_bpy.core.assets import BadAsset  # noqa: E402
 from synthline_bpy.core.process import rss_bytes  # noqa: E402
 from synthline_bpy.core.plan import PlanError, parse_plan, parse_source  # noqa: E402
@@ -103,6 +103,8 @@ def use_device(out: Replies, inp):
         return use, found
     except ValueError as e:  # unparseable or not a valid use_device request
         err = server_error("BAD_REQUEST", str(e), traceback.format_exc())
+    except DeviceNotFound as e:  # a device id Blender did not list
+        err = server_error("START_FAILED", str(e), traceback.format_exc())
     except Exception as e:  # Blender refused a preference: still a start error, not a silent exit
         err = server_error("START_FAILED", f"{type(e).__name__}: {e}", traceback.format_exc())
     out.send({"type": "error", "error": err})

@@ -448,7 +448,10 @@ def cycles_devices() -> List[_devices.Device]:
 
 def apply_cycles_device(scene: Any, use: _devices.UseDevice) -> None:
     """Switches Cycles to what the driver decided (`use`): the compute type, exactly its GPUs on
-    (the CPU off, so a GPU choice never renders partly on the CPU), and scene.cycles.device."""
+    (the CPU off, so a GPU choice never renders partly on the CPU), and scene.cycles.device.
+
+    Raises devices.DeviceNotFound, changing nothing, when a device id it is told to enable is not
+    one Blender found (the render server's START_FAILED start error)."""
     global _SCENE_DEVICE
     prefs = cycles_preferences()
     if use.kind == "cpu":
@@ -457,9 +460,11 @@ def apply_cycles_device(scene: Any, use: _devices.UseDevice) -> None:
         except (TypeError, AttributeError):  # a build without any GPU backend
             pass
     else:
+        found = [_devices.Device(d.type, d.name, d.id) for d in prefs.devices]
+        use.check_found(found)
         prefs.compute_device_type = use.compute_device_type
-        for d in prefs.devices:
-            d.use = use.uses(_devices.Device(d.type, d.name, d.id))
+        for d, dev in zip(prefs.devices, found):
+            d.use = use.uses(dev)
     _SCENE_DEVICE = use.scene_device
     if scene is not None:
         scene.cycles.device = _SCENE_DEVICE

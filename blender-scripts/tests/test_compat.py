@@ -10,7 +10,7 @@ import types
 import unittest
 from types import SimpleNamespace
 
-from synthline_bpy.core.devices import Device, UseDevice
+from synthline_bpy.core.devices import Device, DeviceNotFound, UseDevice
 
 # ------------------------------------------------------------------------------ fake bpy
 
@@ -527,6 +527,37 @@ class CyclesDeviceTest(CompatCase):
             version=(2, 93, 0), found=[CPU_EPYC, ("HIP", "Radeon", "HIP_0")], legacy_prefs=True
         )
         self.assertEqual([d.type for d in c.cycles_devices()], ["CPU", "HIP"])
+
+    def test_a_device_blender_did_not_find_fails_and_changes_nothing(self):
+        c = self.load(version=(4, 2, 0), found=[CPU_EPYC] + A10S, types_built=("CUDA", "OPTIX"))
+        c.cycles_devices()
+        prefs = self.bpy.context.preferences.addons["cycles"].preferences
+        before = {(d.type, d.id): d.use for d in prefs.devices}
+        for use, asked in (
+            # An id of no device at all, one of the right id but another type, none at all.
+            (UseDevice("cuda", 7, "CUDA", ("CUDA_7",), "cuda:7"), "CUDA CUDA_7"),
+            (UseDevice("cuda", 0, "CUDA", ("OPTIX_0",), "cuda:0"), "CUDA OPTIX_0"),
+            (
+                UseDevice("optix", None, "OPTIX", ("OPTIX_0", "OPTIX_9"), "x"),
+                "OPTIX OPTIX_0, OPTIX_9",
+            ),
+            (UseDevice("hip", None, "HIP", (), "hip"), "HIP no device id"),
+        ):
+            scene = fake_scene()
+            with self.assertRaises(DeviceNotFound) as cm:
+                c.apply_cycles_device(scene, use)
+            self.assertEqual(
+                str(cm.exception),
+                f"use_device asks for {asked}, but Blender found: "
+                'CPU "AMD EPYC" (CPU), CUDA "NVIDIA A10" (CUDA_0), CUDA "NVIDIA A10" (CUDA_1), '
+                'OPTIX "NVIDIA A10" (OPTIX_0), OPTIX "NVIDIA A10" (OPTIX_1) '
+                "(the ids to enable must be ones of this process's devices line)",
+            )
+            self.assertEqual(prefs.compute_device_type, "NONE", use)
+            self.assertEqual({(d.type, d.id): d.use for d in prefs.devices}, before, use)
+            self.assertEqual(scene.cycles.device, "CPU", use)
+            c.configure_cycles_fast(scene)
+            self.assertEqual(scene.cycles.device, "CPU", use)
 
     def test_cpu_on_a_build_without_gpu_backends(self):
         c = self.load(version=(3, 4, 1), types_built=())

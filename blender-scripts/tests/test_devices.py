@@ -46,6 +46,26 @@ class UseDeviceTest(unittest.TestCase):
         )
         self.assertFalse(parse_use_device(ON_CPU).uses(CPU))
 
+    def test_check_found(self):
+        parse_use_device(CUDA_1).check_found([CPU] + A10)
+        parse_use_device(ON_CPU).check_found([])  # the CPU needs no device id
+        found = [CPU, A10[0]]
+        listed = f'CPU "AMD EPYC" (CPU), CUDA "NVIDIA A10" ({A10[0].id})'
+        for req, asked in (
+            (CUDA_1, f"CUDA {A10[1].id}"),  # not found
+            (dict(CUDA_1, compute_device_type="OPTIX", enable=[A10[0].id]), f"OPTIX {A10[0].id}"),
+            (dict(CUDA_1, enable=[]), "CUDA no device id"),
+        ):
+            with self.assertRaises(devices.DeviceNotFound) as cm:
+                parse_use_device(req).check_found(found)
+            self.assertTrue(
+                str(cm.exception).startswith(
+                    f"use_device asks for {asked}, but Blender found: {listed} ("
+                ),
+                str(cm.exception),
+            )
+        self.assertEqual(devices.describe([]), "no devices")
+
     def test_bad_requests_name_the_field(self):
         for key, value, path in (
             ("kind", "gpu", "use_device.kind"),

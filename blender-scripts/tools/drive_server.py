@@ -2,10 +2,12 @@
 
     node --import tsx scripts/plan-frames.ts spec.json --out-dir /tmp/f > plans.jsonl
     python3 blender-scripts/tools/drive_server.py plans.jsonl [--threads 2] [--raw]
+                                                 [--device cpu|auto|cuda|... [--device-index N]]
 
-Answers the server's device list with the CPU, sends a ping, every plan line as a render
-request (pipelined), then shutdown; prints one summary line per reply (or the raw reply with
---raw) and timing on stderr.
+Answers the server's device list as the driver would for --device (default cpu; the choice is
+TypeScript's, see ts_plans.use_device), sends a ping, every plan line as a render request
+(pipelined), then shutdown; prints one summary line per reply (or the raw reply with --raw) and
+timing on stderr.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from ts_plans import USE_CPU
+from ts_plans import DeviceUnavailable, use_device
 
 SERVER = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "render_server.py"
@@ -40,6 +42,8 @@ def main() -> int:
     p.add_argument("--raw", action="store_true")
     p.add_argument("--blender", default="blender")
     p.add_argument("--extra", default="", help="raw request lines to send first (file)")
+    p.add_argument("--device", default="cpu", help="a spec's render.device (default cpu)")
+    p.add_argument("--device-index", type=int, default=None, help="which GPU of the kind")
     a = p.parse_args()
 
     req_r, req_w = os.pipe()
@@ -74,7 +78,14 @@ def main() -> int:
 
     devices = reps.readline()
     print(f"devices: {devices.strip()}", file=sys.stderr)
-    reqs.write(json.dumps(USE_CPU) + "\n")
+    try:
+        use = use_device(json.loads(devices), a.device, a.device_index)
+    except DeviceUnavailable as e:
+        reqs.close()  # as the driver does: the server exits without building its scene
+        proc.wait()
+        print(f"no device to render on: {e}", file=sys.stderr)
+        return 1
+    reqs.write(json.dumps(use) + "\n")
     reqs.flush()
     ready = reps.readline()
     t_ready = time.perf_counter()

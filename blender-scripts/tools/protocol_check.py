@@ -2,20 +2,20 @@
 
     python3 blender-scripts/tools/protocol_check.py [--blender blender] [--keep DIR]
 
-Exits non-zero on the first failed expectation. Every line the server writes must match its
-schema in synthline_bpy/core/protocol.schema.json (generated from the zod schemas: the RenderResult,
-probe and error replies, the devices and ready lines). Plans come from the TypeScript planner
+Exits non-zero on the first failed expectation. Every line the server writes must match its schema
+in synthline_bpy/core/protocol.schema.json (generated from the zod schemas: the RenderResult, probe
+and error replies, the devices and ready lines). Plans come from the TypeScript planner
 (scripts/plan-frames.ts). Checks: the device handshake (devices line, use_device, ready; a bad
-use_device and a closed pipe), ping, BAD_REQUEST for an unparseable line and an unknown op,
-BAD_PLAN for a missing field / unknown model / unknown HDRI (server stays up), pipelined renders
-answered in order, byte-identical PNGs for the same plan (also after other frames), mask 0/255
-matching bbox/visible_pixels, K and world_to_camera projecting the product's corners onto its
-bbox, no data-block growth, debug.crash -> abort, EOF -> exit, --max-frames. Library products
-(check_library): glTF (plain and textured), OBJ, STL, PLY, FBX and .blend boxes probed and
-rendered at declared sizes and recoloured, corrupt / empty / missing files -> BAD_ASSET, a
-format outside the protocol -> BAD_REQUEST / BAD_PLAN, a product cut by the frame edge
-(visible_fraction), the 16-bit depth map, a photo background, and builtin phones unchanged by
-all of it.
+use_device, a device Blender did not list, and a closed pipe), ping, BAD_REQUEST for an unparseable
+line and an unknown op, BAD_PLAN for a missing field / unknown model / unknown HDRI (server stays
+up), pipelined renders answered in order, byte-identical PNGs for the same plan (also after other
+frames), mask 0/255 matching bbox/visible_pixels, K and world_to_camera projecting the product's
+corners onto its bbox, no data-block growth, debug.crash -> abort, EOF -> exit, --max-frames.
+Library products (check_library): glTF (plain and textured), OBJ, STL, PLY, FBX and .blend boxes
+probed and rendered at declared sizes and recoloured, corrupt / empty / missing files -> BAD_ASSET,
+a format outside the protocol -> BAD_REQUEST / BAD_PLAN, a product cut by the frame edge
+(visible_fraction), the 16-bit depth map, a photo background, and builtin phones unchanged by all
+of it.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "tools"))
 from synthline_bpy.core import protocol  # noqa: E402
 from synthline_bpy.core import camera_math, pngio  # noqa: E402
 from drive_server import blender_env  # noqa: E402
-from ts_plans import USE_CPU, plan_frames, spec_for  # noqa: E402
+from ts_plans import plan_frames, spec_for, use_device  # noqa: E402
 import test_assets  # noqa: E402
 
 SERVER = os.path.join(HERE, "render_server.py")
@@ -97,13 +97,14 @@ class Server:
         conform(msg)
         return msg
 
-    def start(self, use=USE_CPU) -> dict:
-        """The handshake: the devices line, our use_device answer, then `ready` (or an error)."""
+    def start(self, **override) -> dict:
+        """The handshake: the devices line, the driver's use_device answer for the CPU (fields
+        replaced by `override`), then `ready` (or an error)."""
         devices = self.recv()
         if devices.get("type") != "devices":
             raise AssertionError(f"expected the devices line first, got {devices}")
         self.devices = devices
-        self.send(use)
+        self.send(dict(use_device(devices, "cpu"), **override))
         return self.recv()
 
     def tail(self) -> str:
@@ -565,7 +566,7 @@ def main() -> int:
     # The device handshake: a request the protocol refuses, and a driver that closes the pipe
     # (it found no device to use) both end the server before it builds its scene.
     s = Server(a.blender)
-    r = s.start(dict(USE_CPU, kind="gpu"))
+    r = s.start(kind="gpu")
     check(
         r.get("type") == "error"
         and r["error"]["code"] == "BAD_REQUEST"
@@ -580,6 +581,20 @@ def main() -> int:
     s.w.close()
     code = s.proc.wait(timeout=30)
     check(code == 0, f"EOF instead of use_device -> exit {code}")
+    # A well-formed request naming a device Blender did not list: refused, never a render on
+    # whatever happens to be switched on.
+    s = Server(a.blender)
+    r = s.start(kind="cuda", index=9, compute_device_type="CUDA", enable=["CUDA_9"], label="x")
+    check(
+        r.get("type") == "error"
+        and r["error"]["code"] == "START_FAILED"
+        and r["error"]["message"].startswith("use_device asks for CUDA CUDA_9, but Blender found:")
+        and "(CPU)" in r["error"]["message"],
+        f"a device Blender did not find -> START_FAILED ({r['error']['message'][:90]})",
+    )
+    s.w.close()
+    code = s.proc.wait(timeout=30)
+    check(code == 0, f"... and the server exits once the driver closes the pipe (exit {code})")
 
     s = Server(a.blender)
     ready = s.start()

@@ -1,10 +1,13 @@
 """What the dev tools need of the TypeScript side: its plans, and the device handshake.
 
 Plans come from the planner the service uses (scripts/plan-frames.ts), never from a copy of it,
-so a tool renders what a job would. Node and the repository's node_modules must be there.
+so a tool renders what a job would; the `use_device` answer to a render server's devices line
+comes from the device choice the driver makes (packages/blender/src/devices.ts), never from a
+copy of its rule. Node and the repository's node_modules must be there.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -14,16 +17,60 @@ from typing import List, Optional, Tuple
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAN_FRAMES = os.path.join(REPO, "scripts", "plan-frames.ts")
 
-# The tools render on the CPU. Which device a server uses is decided in TypeScript
-# (packages/blender/src/devices.ts); this is that decision's answer for the CPU.
-USE_CPU = {
-    "op": "use_device",
-    "kind": "cpu",
-    "index": None,
-    "compute_device_type": "NONE",
-    "enable": [],
-    "label": "cpu",
+# What RenderServer.onDevices does with the devices line: chooseDevice, then useDeviceRequest.
+# argv: the devices line (JSON), the device kind, the GPU index ("" for none).
+_CHOOSE_DEVICE = """
+import { chooseDevice, useDeviceRequest } from '@synthline/blender';
+import { DEVICE_KINDS } from '@synthline/spec';
+const [line, kind, index] = process.argv.slice(1);
+try {
+  if (!DEVICE_KINDS.includes(kind))
+    throw new Error(`device: expected one of ${DEVICE_KINDS.join(', ')}, got "${kind}"`);
+  const at = index === '' ? undefined : Number(index);
+  const choice = chooseDevice(JSON.parse(line).devices, kind, at);
+  process.stdout.write(JSON.stringify(useDeviceRequest(choice)));
+} catch (e) {
+  process.stderr.write(`${e.code ? `${e.code}: ` : ''}${e.message}`);
+  process.exit(1);
 }
+"""
+
+
+class DeviceUnavailable(RuntimeError):
+    """The device asked for is not among those the render server listed (or not a device kind)."""
+
+
+def use_device(devices_line: dict, device: str = "cpu", index: Optional[int] = None) -> dict:
+    """The `use_device` request the driver answers `devices_line` (a render server's first line)
+    with, for the spec's `render.device` (auto, cpu, cuda, optix, hip, metal) and GPU index.
+
+    Raises DeviceUnavailable with the driver's message (`DEVICE_UNAVAILABLE: requested cuda, but
+    Blender found: ...`) where it would refuse to start the server.
+    """
+    return json.loads(_use_device(json.dumps(devices_line["devices"]), device, index))
+
+
+@functools.lru_cache(maxsize=None)  # one Node start per devices list and choice, per process
+def _use_device(devices: str, device: str, index: Optional[int]) -> str:
+    r = subprocess.run(
+        [
+            "node",
+            "--import",
+            "tsx",
+            "--input-type=module",
+            "--eval",
+            _CHOOSE_DEVICE,
+            json.dumps({"devices": json.loads(devices)}),
+            device,
+            "" if index is None else str(index),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        raise DeviceUnavailable(r.stderr.strip() or f"node exited {r.returncode}")
+    return r.stdout
 
 
 def spec_for(

@@ -44,6 +44,33 @@ class UseDevice:
         """Whether `device` is switched on (the CPU never is on a GPU choice)."""
         return device.type == self.compute_device_type and device.id in self.enable
 
+    def check_found(self, devices: Iterable[Device]) -> None:
+        """Raises DeviceNotFound unless a GPU choice names devices to enable and every one of them
+        is among `devices` (of its compute type): Cycles would otherwise render, without a word,
+        on whatever was on before, or on the CPU."""
+        if self.kind == "cpu":
+            return
+        found = list(devices)
+        ids = {d.id for d in found if d.type == self.compute_device_type}
+        missing = [i for i in self.enable if i not in ids]
+        if missing or not self.enable:
+            asked = ", ".join(self.enable) or "no device id"
+            raise DeviceNotFound(
+                f"use_device asks for {self.compute_device_type} {asked}, but Blender found: "
+                f"{describe(found)} (the ids to enable must be ones of this process's devices line)"
+            )
+
+
+class DeviceNotFound(RuntimeError):
+    """A `use_device` request names a device Blender did not find (a START_FAILED start error)."""
+
+
+def describe(devices: Iterable[Device]) -> str:
+    """`CPU "AMD EPYC" (CPU), CUDA "NVIDIA A10" (CUDA_0)`: every device, for messages (the format
+    of describeDevices in packages/blender/src/devices.ts, so both sides' errors read alike)."""
+    out = [f'{d.type} "{d.name}" ({d.id})' for d in devices]
+    return ", ".join(out) if out else "no devices"
+
 
 def parse_use_device(req: Any) -> UseDevice:
     """A `use_device` request -> UseDevice; raises protocol.SchemaError naming the bad field."""

@@ -23,7 +23,6 @@ RGB = Tuple[float, float, float]
 # What a plan may hold, from the protocol's constants (the scene's light pool is sized by them).
 LIGHT_TYPES = protocol.LIGHT_TYPES
 MAX_LIGHTS = protocol.MAX_LIGHTS
-MODEL_FORMATS = protocol.MODEL_FORMATS
 
 
 class PlanError(ValueError):

@@ -19,13 +19,10 @@ with open(SCHEMA_PATH, encoding="utf-8") as _f:
     DOCUMENT: Dict[str, Any] = json.load(_f)
 
 CONSTANTS: Dict[str, Any] = DOCUMENT["constants"]
-#: HDRIs that ship with Blender (datafiles/studiolights/world), by file stem.
-BUILTIN_HDRIS: Tuple[str, ...] = tuple(CONSTANTS["builtin_hdris"])
 LIGHT_TYPES: Tuple[str, ...] = tuple(CONSTANTS["light_types"])
 MAX_LIGHTS: int = int(CONSTANTS["max_lights"])
 ENGINES: Tuple[str, ...] = tuple(CONSTANTS["engines"])
 MODEL_FORMATS: Tuple[str, ...] = tuple(CONSTANTS["model_formats"])
-RENDER_DEVICE_KINDS: Tuple[str, ...] = tuple(CONSTANTS["render_device_kinds"])
 SERVER_ERROR_CODES: Tuple[str, ...] = tuple(CONSTANTS["server_error_codes"])
 
 _VALIDATOR = Validator(DOCUMENT)
@@ -54,11 +51,9 @@ __all__ = [
     "SchemaError",
     "schema",
     "validate",
-    "BUILTIN_HDRIS",
     "LIGHT_TYPES",
     "MAX_LIGHTS",
     "ENGINES",
     "MODEL_FORMATS",
-    "RENDER_DEVICE_KINDS",
     "SERVER_ERROR_CODES",
 ]

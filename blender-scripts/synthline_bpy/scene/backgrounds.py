@@ -45,6 +45,10 @@ class Backgrounds:
         img = packed_image("belt_noise", tex, float_buffer=False)
 
         mat = bpy.data.materials.new("belt")
+        # While the photo is on the belt this material has no user, and the orphans purge after a
+        # model import would free it under self._belt_material: Blender (3.4 and 4.3) segfaults
+        # when it is assigned again. A fake user keeps it (belt_photo's too).
+        mat.use_fake_user = True
         mat.use_nodes = True
         nt = mat.node_tree
         bsdf = nt.nodes["Principled BSDF"]
@@ -142,6 +146,7 @@ class Backgrounds:
 
     def _build_photo_material(self) -> None:
         mat = bpy.data.materials.new("belt_photo")
+        mat.use_fake_user = True  # unused while the procedural belt is on: see _build_belt
         mat.use_nodes = True
         nt = mat.node_tree
         bsdf = nt.nodes["Principled BSDF"]

@@ -17,7 +17,6 @@ import numpy as np
 from .. import compat
 from ..core import product_fit
 from ..core.assets import BadAsset, file_key
-from ..core.plan import MODEL_FORMATS
 
 if TYPE_CHECKING:
     from ..core.plan import Source
@@ -45,12 +44,10 @@ def _new(coll, before: set) -> list:
 
 
 def import_meshes(src: Source, scene: bpy.types.Scene, name: str) -> Imported:
-    """Import src and bake its mesh objects; everything the import made is deleted again."""
-    if src.format not in MODEL_FORMATS:
-        raise BadAsset(
-            f"unsupported model format {src.format!r} of {src.path} "
-            f"(supported: {', '.join(MODEL_FORMATS)})"
-        )
+    """Import src and bake its mesh objects; everything the import made is deleted again.
+
+    src.format is one of the protocol's model formats: plans and probe sources are checked
+    against the schema before they get here."""
     file_key(src.path)
     objs_before = _ids(bpy.data.objects)
     mat_names_before = {m.name for m in bpy.data.materials}
