@@ -155,3 +155,26 @@ test("worker --doctor (the worker image's start): a machine that cannot serve ex
   assert.match(r.stderr, /this machine cannot serve as a worker: blender failed/);
   assert.doesNotMatch(r.stderr, /running; SIGTERM/, 'the worker did not start');
 });
+
+test('a worker with a bad flag or bad variables names each one and takes no work', async () => {
+  const out = await tempDir();
+  const base = { REDIS_URL: redis.url, SYNTHLINE_OUTPUT: join(out, 'jobs'), WORKER_HTTP_PORT: '0' };
+  const flag = await cli(['worker', '--slots', 'many'], base);
+  assert.equal(flag.code, 2, flag.all);
+  assert.match(flag.stderr, /--slots: "many" is not auto or a whole number/);
+  assert.doesNotMatch(flag.stderr, /WORKER_SLOTS/, 'the flag the user typed is named, not the variable behind it');
+
+  // Every bad variable the worker reads (its own, Blender's, S3's for a bucket) in one message.
+  const env = await cli(['worker'], {
+    ...base,
+    WORKER_SLOTS: 'many',
+    SYNTHLINE_PREFIX: 'has space',
+    BLENDER_MEMORY_LIMIT_MB: 'lots',
+    SYNTHLINE_OUTPUT: 's3://bucket/out',
+    SYNTHLINE_S3_PATH_STYLE: 'yes',
+  });
+  assert.equal(env.code, 1, env.all);
+  const named = [...env.stderr.matchAll(/^ {2}([A-Z0-9_]+): /gm)].map((m) => m[1]).sort();
+  assert.deepEqual(named, ['BLENDER_MEMORY_LIMIT_MB', 'SYNTHLINE_PREFIX', 'SYNTHLINE_S3_PATH_STYLE', 'WORKER_SLOTS'], env.stderr);
+  assert.doesNotMatch(env.stderr, /running; SIGTERM/, 'the worker did not start');
+});

@@ -336,3 +336,13 @@ test('background photos from the library, and held-out conditions recorded in th
     assert.ok((channels[2]?.max ?? 0) > 80 && (channels[0]?.max ?? 0) > 80, 'the photo is on the belt');
   }
 });
+
+test('--library wins over SYNTHLINE_LIBRARY, which is read (and checked) only without the flag', async () => {
+  const empty = await tempDir('synthline-emptylib-');
+  const flagged = await cli(['assets', 'scan', '--library', empty], { SYNTHLINE_LIBRARY: 'ftp://example.com/lib' });
+  assert.equal(flagged.code, 0, flagged.all);
+  assert.match(flagged.stderr, new RegExp(`scanning 0 product\\(s\\) in ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const unflagged = await cli(['assets', 'scan'], { SYNTHLINE_LIBRARY: 'ftp://example.com/lib' });
+  assert.notEqual(unflagged.code, 0, unflagged.all);
+  assert.match(unflagged.stderr, /invalid environment:\n {2}SYNTHLINE_LIBRARY: must be a folder or an s3:\/\/bucket\/prefix URL/);
+});

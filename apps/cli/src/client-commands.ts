@@ -6,15 +6,17 @@ import { ApiClient, describe, readSpecText, watchWithProgress } from './client.t
 import { formatWorkers } from './workers-table.ts';
 
 function clientFrom(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
-  const env = loadCliEnv(['SYNTHLINE_API', 'SYNTHLINE_API_KEY']);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { api: { type: 'string', default: env.SYNTHLINE_API }, 'api-key': { type: 'string' }, ...extra },
+    options: { api: { type: 'string' }, 'api-key': { type: 'string' }, ...extra },
   });
-  const key = typeof values['api-key'] === 'string' ? values['api-key'] : undefined;
+  // A flag wins over its variable, and the variable is read only when the flag is absent: a bad
+  // SYNTHLINE_API never breaks a command that names --api.
+  const api = typeof values.api === 'string' ? values.api : loadCliEnv(['SYNTHLINE_API']).SYNTHLINE_API;
+  const key = typeof values['api-key'] === 'string' ? values['api-key'] : loadCliEnv(['SYNTHLINE_API_KEY']).SYNTHLINE_API_KEY;
   return {
-    client: new ApiClient(String(values.api), key ?? env.SYNTHLINE_API_KEY),
+    client: new ApiClient(api, key),
     values: values as Record<string, string | boolean | undefined>,
     positionals,
   };

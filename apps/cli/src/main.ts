@@ -64,6 +64,11 @@ export async function loadSpecFile(path: string): Promise<JobSpec> {
   return parseSpec(json);
 }
 
+/** `--library` if given, else SYNTHLINE_LIBRARY: read only when the flag is absent, so a bad variable never breaks a flag. */
+function libraryRoot(flag: string | undefined): string {
+  return flag ?? loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY;
+}
+
 /** `A:B` -> [A, B]. */
 export function parseFrames(text: string): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(text);
@@ -82,7 +87,7 @@ async function render(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       device: { type: 'string' },
       'allow-cpu-fallback': { type: 'boolean' },
-      library: { type: 'string', default: loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY },
+      library: { type: 'string' },
     },
   });
   const specPath = positionals[0];
@@ -122,7 +127,7 @@ async function render(argv: string[]): Promise<number> {
     ...(frames ? { frames } : {}),
     slot: { threads: values.threads ? Number(values.threads) : 0 },
     onProgress: (p) => progress.update(p),
-    library: await AssetLibrary.open(values.library),
+    library: await AssetLibrary.open(libraryRoot(values.library)),
   });
   progress.end();
   const m = result.manifest;
@@ -189,13 +194,13 @@ async function assets(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { library: { type: 'string', default: loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY } },
+    options: { library: { type: 'string' } },
   });
   if (positionals[0] !== 'scan') {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const lib = await AssetLibrary.open(values.library);
+  const lib = await AssetLibrary.open(libraryRoot(values.library));
   process.stderr.write(`scanning ${lib.folders.length} product(s) in ${lib.root}\n`);
   const slot = new RenderSlot();
   let bad = 0;

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 import { verifyDataset } from '@synthline/shards';
-import { loadApiEnv, loadCliEnv, loadWorkerEnv } from '@synthline/config';
+import { SpecError } from '@synthline/spec';
+import { WorkerEnv, loadApiEnv, loadCliEnv, loadWorkerEnv } from '@synthline/config';
 import { startApi } from '@synthline/api';
 import { startWorker } from '@synthline/worker';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,13 @@ export async function serve(): Promise<number> {
   return 0;
 }
 
+/** `--slots`, checked by WORKER_SLOTS's rule but named as the flag the user typed. */
+function slotsFlag(value: string): string {
+  const r = WorkerEnv.shape.WORKER_SLOTS.safeParse(value);
+  if (!r.success) throw new SpecError([{ path: '--slots', message: r.error.issues[0]?.message ?? `"${value}" is not valid` }]);
+  return value;
+}
+
 /** `synthline worker [--slots N]`: renders batches until SIGTERM. */
 export async function worker(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' }, doctor: { type: 'boolean', default: false } } });
@@ -57,7 +65,7 @@ export async function worker(argv: string[]): Promise<number> {
     process.stderr.write(formatReport(report));
     if (!report.can_serve) return 1;
   }
-  const w = await startWorker(loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: values.slots } : {}) }));
+  const w = await startWorker(loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: slotsFlag(values.slots) } : {}) }));
   process.stderr.write(`synthline worker ${w.id} running; SIGTERM or Ctrl-C to stop\n`);
   await new Promise<void>((done) =>
     onSignals(async () => {
@@ -109,7 +117,7 @@ export async function startStack(opts: { out: string; slots: string; port: strin
     REDIS_URL: url,
     SYNTHLINE_OUTPUT: out,
     PORT: opts.port,
-    WORKER_SLOTS: opts.slots,
+    WORKER_SLOTS: slotsFlag(opts.slots),
     LOG_LEVEL: opts.logLevel,
   };
   try {

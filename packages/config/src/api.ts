@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { flag, number, parseEnv, text, wholeNumber, withDefault, type EnvSource } from './conventions.ts';
-import { SERVICE, port } from './service.ts';
+import { flag, number, parseAll, text, wholeNumber, withDefault, type EnvSource } from './conventions.ts';
+import { SERVICE, port, usesS3 } from './service.ts';
+import { S3Env } from './s3.ts';
 import { parseQuotaOverrides } from './quotas.ts';
 
 /** The API's configuration (`synthline serve`, the api image). */
@@ -69,5 +70,5 @@ export type ApiEnv = z.infer<typeof ApiEnv>;
 
 /** Reads the API's configuration; throws {@link EnvError} naming each bad variable. */
 export function loadApiEnv(env: EnvSource = process.env): ApiEnv {
-  return parseEnv(ApiEnv, env);
+  return parseAll(env, ApiEnv, ...(usesS3(env) ? [S3Env] : []));
 }

@@ -165,6 +165,25 @@ test('every bad variable is named in one error, with why', () => {
   );
 });
 
+test("one error per process: a worker's own, Blender's and S3's bad variables together", () => {
+  // A worker with its output in a bucket reads S3's settings too: every problem shows at once.
+  const env = { WORKER_SLOTS: 'many', BLENDER_MEMORY_LIMIT_MB: 'lots', SYNTHLINE_OUTPUT: 's3://b/out', SYNTHLINE_S3_PATH_STYLE: 'yes' };
+  assert.deepEqual(
+    badVariables(() => loadWorkerEnv(env)),
+    ['BLENDER_MEMORY_LIMIT_MB', 'SYNTHLINE_S3_PATH_STYLE', 'WORKER_SLOTS'],
+  );
+  // On local output S3's variables are none of its business.
+  assert.deepEqual(
+    badVariables(() => loadWorkerEnv({ ...env, SYNTHLINE_OUTPUT: '/data/jobs' })),
+    ['BLENDER_MEMORY_LIMIT_MB', 'WORKER_SLOTS'],
+  );
+  // The API the same way, for its bucket.
+  assert.deepEqual(
+    badVariables(() => loadApiEnv({ PORT: 'x', SYNTHLINE_LIBRARY: 's3://b/lib', SYNTHLINE_S3_PART_MB: '1' })),
+    ['PORT', 'SYNTHLINE_S3_PART_MB'],
+  );
+});
+
 test('numbers: whole within their range; a quota budget may be any finite number', () => {
   assert.equal(loadApiEnv({ PORT: '65535' }).PORT, 65535);
   assert.throws(() => loadApiEnv({ PORT: '65536' }), /PORT: "65536" is not a whole number from 0 to 65535/);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvError } from './env-error.ts';
+import { EnvError, type EnvProblem } from './env-error.ts';
 
 /**
  * The conventions every variable follows, in every process:
@@ -90,4 +90,27 @@ export function parseSome<S extends z.ZodRawShape, K extends keyof S & keyof z.o
 ): Pick<z.output<z.ZodObject<S>>, K> {
   const some = z.object(Object.fromEntries(names.map((n) => [n, schema.shape[n]])) as Pick<S, K>);
   return parseEnv(some, env) as Pick<z.output<z.ZodObject<S>>, K>;
+}
+
+/**
+ * Checks `env` against every schema a process will read, and throws one {@link EnvError} naming
+ * every bad variable of all of them (each once): an operator fixes them in one go, not one start
+ * at a time. Returns the parsed first schema.
+ */
+export function parseAll<S extends z.ZodType>(env: EnvSource, first: S, ...more: z.ZodType[]): z.output<S> {
+  const problems = new Map<string, EnvProblem>();
+  let out: z.output<S> | undefined;
+  for (const [i, schema] of [first, ...more].entries()) {
+    const r = schema.safeParse(env);
+    if (r.success) {
+      if (i === 0) out = r.data as z.output<S>;
+      continue;
+    }
+    for (const issue of r.error.issues) {
+      const variable = String(issue.path[0] ?? '(environment)');
+      if (!problems.has(variable)) problems.set(variable, { variable, message: issue.message });
+    }
+  }
+  if (problems.size > 0) throw new EnvError([...problems.values()]);
+  return out as z.output<S>;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { oneOf, wholeNumber, withDefault } from './conventions.ts';
+import { oneOf, wholeNumber, withDefault, type EnvSource } from './conventions.ts';
 
 /** A Redis URL. */
 export const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
@@ -29,3 +29,8 @@ export const SERVICE = {
   /** pino log level. */
   LOG_LEVEL: withDefault(logLevel, 'info'),
 } as const;
+
+/** Whether the output or the asset library is in a bucket (then S3's settings are read too). */
+export function usesS3(env: EnvSource): boolean {
+  return [env.SYNTHLINE_OUTPUT, env.SYNTHLINE_LIBRARY].some((v) => typeof v === 'string' && v.trim().startsWith('s3://'));
+}

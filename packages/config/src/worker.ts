@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEVICE_KINDS } from '@synthline/spec';
-import { flag, oneOf, parseEnv, text, wholeNumber, withDefault, type EnvSource } from './conventions.ts';
-import { SERVICE, port } from './service.ts';
+import { flag, oneOf, parseAll, text, wholeNumber, withDefault, type EnvSource } from './conventions.ts';
+import { SERVICE, port, usesS3 } from './service.ts';
+import { S3Env } from './s3.ts';
 import { BlenderEnv } from './blender.ts';
 
 /** `auto`, or a whole number >= 1. */
@@ -63,7 +64,10 @@ export const WorkerEnv = z.object({
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
-/** Reads a worker's configuration; throws {@link EnvError} naming each bad variable. */
+/**
+ * Reads a worker's configuration; throws one {@link EnvError} naming each bad variable of every
+ * setting the worker will read: its own, Blender's, and S3's when output or library is `s3://`.
+ */
 export function loadWorkerEnv(env: EnvSource = process.env): WorkerEnv {
-  return parseEnv(WorkerEnv, env);
+  return parseAll(env, WorkerEnv, BlenderEnv, ...(usesS3(env) ? [S3Env] : []));
 }
