@@ -102,7 +102,7 @@ test('cuda without fallback: DEVICE_UNAVAILABLE naming the CPU Blender found, no
   assert.equal(existsSync(join(work, 'out', 'dataset.json')), false);
   const bad = await cli(['render', specPath, '--out', join(work, 'out'), '--device', 'gpu']);
   assert.equal(bad.code, 2, bad.all);
-  assert.match(bad.stderr, /--device: expected one of auto, cpu, cuda/);
+  assert.match(bad.stderr, /--device expects one of auto, cpu, cuda/);
 });
 
 test('cuda with fallback renders on the CPU (spec field and CLI flag)', async () => {

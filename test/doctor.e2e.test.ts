@@ -173,7 +173,7 @@ test('a worker with a bad flag or bad variables names each one and takes no work
     SYNTHLINE_OUTPUT: 's3://bucket/out',
     SYNTHLINE_S3_PATH_STYLE: 'yes',
   });
-  assert.equal(env.code, 1, env.all);
+  assert.equal(env.code, 2, env.all);
   const named = [...env.stderr.matchAll(/^ {2}([A-Z0-9_]+): /gm)].map((m) => m[1]).sort();
   assert.deepEqual(named, ['BLENDER_MEMORY_LIMIT_MB', 'SYNTHLINE_PREFIX', 'SYNTHLINE_S3_PATH_STYLE', 'WORKER_SLOTS'], env.stderr);
   assert.doesNotMatch(env.stderr, /running; SIGTERM/, 'the worker did not start');

@@ -95,6 +95,6 @@ test('the CLI client: submit --wait, status, list, cancel, and a bad spec', asyn
   assert.match(bad.stderr, /render\.zoom: unknown field/);
 
   const down = await cli(['status', id, '--api', 'http://127.0.0.1:9']);
-  assert.equal(down.code, 1);
+  assert.equal(down.code, 3);
   assert.match(down.stderr, /cannot reach the synthline API/);
 });

@@ -256,7 +256,7 @@ test('a job written to s3:// completes, verifies with `synthline verify s3://...
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, new RegExp(`INVALID[\\s\\S]*${first.name}`));
     const nothing = await cli(['verify', `s3://${s3.bucket}/datasets/nope`], s3.env);
-    assert.equal(nothing.code, 1);
+    assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /nothing under s3:\/\/synthline\/datasets\/nope/);
   } finally {
     await api.close();

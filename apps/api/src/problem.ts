@@ -108,7 +108,9 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     const r = schema.safeParse(data);
     if (r.success) return { value: r.data };
     const part = PARTS[httpPart ?? 'body'] ?? `the ${httpPart}`;
-    const problems = problemsOf(r.error).map((p) => (p.path === '(spec)' && httpPart !== 'body' ? { ...p, path: `(${httpPart})` } : p));
+    const problems = problemsOf(r.error, { input: data, schema }).map((p) =>
+      p.path === '(spec)' && httpPart !== 'body' ? { ...p, path: `(${httpPart})` } : p,
+    );
     return { error: new ProblemError(400, 'invalid-request', `${part} is invalid: ${summary(problems)}`, problems) };
   };
 

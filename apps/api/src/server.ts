@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 import type { ApiEnv } from '@synthline/config';
 import type { Quota } from '@synthline/jobs';
 import { JobQueue, createRedis } from '@synthline/queue';
@@ -29,8 +29,9 @@ function quotaDefaults(env: ApiEnv): Quota {
 }
 
 /** Starts the API (configured by `loadApiEnv` of @synthline/config): Redis connection, queue, storage, app; listens on HOST:PORT. */
-export async function startApi(env: ApiEnv): Promise<RunningApi> {
-  const logger = pino({ level: env.LOG_LEVEL, name: 'synthline-api' });
+export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): Promise<RunningApi> {
+  // Logs on stderr (the process's own output, if any, is on stdout).
+  const logger = options.logger ?? pino({ level: env.LOG_LEVEL, name: 'synthline-api' }, destination(2));
   const keys = loadKeys(env);
   const dev = keys.find((k) => k.sha256 === DEV_TOKEN_SHA256);
   if (dev && !env.SYNTHLINE_ALLOW_DEV_TOKEN) {
@@ -46,7 +47,8 @@ export async function startApi(env: ApiEnv): Promise<RunningApi> {
           'Set SYNTHLINE_API_KEYS or SYNTHLINE_API_KEYS_FILE (make a key with "synthline api-key <name>"), or HOST=127.0.0.1.',
       );
     }
-    logger.warn(`no API keys configured: listening on loopback (${env.HOST}) only, without authentication`);
+    // The local default (demo, up, a laptop), not a fault: said once, at info.
+    logger.info(`no API keys configured: listening on loopback (${env.HOST}) only, without authentication`);
   }
   const storage = openStorage(env.SYNTHLINE_OUTPUT);
   await storage.check();

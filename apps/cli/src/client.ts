@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { WorkerList } from '@synthline/jobs';
 import { JobView } from '@synthline/api';
 import type { Progress } from '@synthline/pipeline';
 import { loadCliEnv } from '@synthline/config';
 import { progressReporter } from './progress.ts';
 import { readSse } from './sse.ts';
+import { UnreachableError } from './exit.ts';
 
 /** The API answered with an error (a problem+json document). */
 export class ApiError extends Error {
@@ -16,6 +16,15 @@ export class ApiError extends Error {
     const lines = (problem.errors ?? []).map((e) => `  ${e.path}: ${e.message}`);
     super([`${status} ${problem.title ?? ''}${problem.detail ? `: ${problem.detail}` : ''}`, ...lines].join('\n'));
   }
+}
+
+/** The API cannot be reached: what to start, or which flag to pass. */
+function unreachable(base: string, err: unknown): UnreachableError {
+  const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new UnreachableError(
+    `cannot reach the synthline API at ${base} (${cause}): start the service with "synthline up" (the API and a worker on this machine), ` +
+      'or point at a running one with --api URL or SYNTHLINE_API',
+  );
 }
 
 /** A small client of the synthline REST API. */
@@ -39,9 +48,7 @@ export class ApiClient {
         ...(body !== undefined ? { body } : {}),
       });
     } catch (err) {
-      throw new Error(
-        `cannot reach the synthline API at ${this.base} (${(err as Error).message}); start it with "synthline serve" or pass --api`,
-      );
+      throw unreachable(this.base, err);
     }
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : null;
@@ -93,7 +100,8 @@ export class ApiClient {
           if (ev.event === 'end') return last;
         }
       } catch (err) {
-        if (err instanceof ApiError || attempt >= 30) throw err;
+        if (err instanceof ApiError) throw err;
+        if (attempt >= 30) throw unreachable(this.base, err);
       }
       // The stream dropped (API restarted?): reconnect and carry on.
       await new Promise((r) => setTimeout(r, 1000));
@@ -131,22 +139,82 @@ export function describe(v: JobView): string {
   return lines.join('\n');
 }
 
-/** Follows a job with a progress bar on stderr; returns its final view. */
+/** How often a client waiting on a queued job checks for live workers, and repeats that there are none. */
+const NO_WORKER_CHECK_MS = 3000;
+const NO_WORKER_REPEAT_MS = 10_000;
+
+/**
+ * Follows a job with a progress bar on stderr; returns its final view. While the job waits and no
+ * live worker is registered, it says so (and which command starts one) and keeps saying so every
+ * few seconds until one is.
+ */
 export async function watchWithProgress(client: ApiClient, id: string): Promise<JobView> {
   const bar = progressReporter(process.stderr, 5);
   let status = '';
-  const v = await client.watch(id, (view) => {
-    if (view.status !== status) {
-      if (status) bar.end();
-      status = view.status;
-      process.stderr.write(`job ${id}: ${status}\n`);
-    }
-    if (view.status === 'running' || view.status === 'finalizing') bar.update(viewProgress(view));
-  });
-  bar.end();
-  return v;
+  let drawn = false;
+  const say = (line: string) => {
+    if (drawn) bar.end();
+    drawn = false;
+    process.stderr.write(`${line}\n`);
+  };
+  const noWorker = watchForWorkers(client, () => status === 'queued', say);
+  try {
+    const v = await client.watch(id, (view) => {
+      if (view.status !== status) {
+        if (status === 'queued' && noWorker.said()) say('a worker took the job');
+        status = view.status;
+        // The final state is printed by the caller (describe): only the states on the way are said here.
+        if (!TERMINAL.has(view.status)) say(`job ${id}: ${status}`);
+      }
+      if (view.status !== 'queued') {
+        bar.update(viewProgress(view));
+        drawn = true;
+      }
+    });
+    if (drawn) bar.end();
+    return v;
+  } finally {
+    noWorker.stop();
+  }
 }
 
-export async function readSpecText(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Every few seconds while `waiting()`, asks the API for its workers; with none live it says so
+ * (once, then every NO_WORKER_REPEAT_MS), and when one comes, that too. A registry it may not
+ * read (an older API, a key without access) is not the user's problem: it stays quiet then.
+ */
+function watchForWorkers(client: ApiClient, waiting: () => boolean, say: (line: string) => void) {
+  let lastSaid = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async () => {
+    if (stopped) return;
+    if (waiting()) {
+      const list = await client.workers().catch(() => undefined);
+      if (!stopped && list && waiting()) {
+        if (list.live === 0 && Date.now() - lastSaid >= NO_WORKER_REPEAT_MS) {
+          say(
+            `no live worker is connected to this API${list.lost ? ` (${list.lost} lost)` : ''}: the job waits until one starts. ` +
+              'Start one with "synthline worker" (same REDIS_URL and SYNTHLINE_PREFIX as the API), or run "synthline up" for the API and a worker together.',
+          );
+          lastSaid = Date.now();
+        } else if (list.live > 0 && lastSaid > 0) {
+          say(`${list.live} live worker(s) now: the job will start`);
+          lastSaid = 0;
+        }
+      }
+    }
+    if (!stopped) timer = setTimeout(check, NO_WORKER_CHECK_MS);
+  };
+  timer = setTimeout(check, 500);
+  return {
+    /** Whether the no-worker notice stands (said, and no worker seen since). */
+    said: () => lastSaid > 0,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

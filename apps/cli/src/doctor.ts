@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { UsageError, parseCommand } from './exit.ts';
+import { usageOf } from './usage.ts';
 import { Redis } from 'ioredis';
-import { GPU_KINDS, SpecError, parseSpec, type BlenderDevice, type RenderDeviceKind, type RenderResult } from '@synthline/spec';
+import { GPU_KINDS, parseSpec, type BlenderDevice, type RenderDeviceKind, type RenderResult } from '@synthline/spec';
 import { coerceError } from '@synthline/base';
 import { EnvError, loadWorkerEnv, type EnvSource, type WorkerEnv } from '@synthline/config';
 import { plan } from '@synthline/planner';
@@ -509,12 +510,18 @@ export function formatReport(r: DoctorReport): string {
 
 /** `synthline doctor [--json] [--render N]`: exit 0 when this machine can serve, 1 when not. */
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, render: { type: 'string' } } });
+  const { values } = parseCommand(
+    'doctor',
+    usageOf('doctor'),
+    argv,
+    { json: { type: 'boolean', default: false }, render: { type: 'string' } },
+    false,
+  );
   let renderFrames = 1;
   if (values.render !== undefined) {
     renderFrames = Number(values.render);
     if (!(Number.isInteger(renderFrames) && renderFrames >= 1 && renderFrames <= 1000)) {
-      throw new SpecError([{ path: '--render', message: `expected a whole number of frames from 1 to 1000, got "${values.render}"` }]);
+      throw new UsageError(`doctor: --render expects a whole number of frames from 1 to 1000, got "${values.render}"`, usageOf('doctor'));
     }
   }
   const report = await runDoctor({ renderFrames });

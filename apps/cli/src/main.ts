@@ -1,8 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEVICE_KINDS, SpecError, parseSpec, builtinCatalog, type JobSpec, type RenderDevice } from '@synthline/spec';
+import { DEVICE_KINDS, SpecError, suggest, builtinCatalog, type Manifest, type RenderDevice } from '@synthline/spec';
+import { EnvError } from '@synthline/config';
+import { EXIT, UnreachableError, UsageError, parseCommand } from './exit.ts';
+import { loadSpecFile } from './spec-file.ts';
+import { USAGE, USAGE_OF } from './usage.ts';
 import { BlenderError, RenderSlot } from '@synthline/blender';
 import { OutputExistsError, renderDataset } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
@@ -17,88 +20,52 @@ import * as mixCommands from './mix-commands.ts';
 /** Commands that need the service packages are loaded only when used. */
 const service = () => import('./service.ts');
 
-const USAGE = `synthline: synthetic training images of look-alike products, rendered with Blender
-
-on this machine:
-  synthline render <spec.json> --out <dir> [--frames A:B] [--overwrite] [--threads N] [--library DIR]
-                  [--device auto|cpu|cuda|optix|hip|metal] [--allow-cpu-fallback]
-  synthline assets scan [--library DIR]    probe every library product once in Blender
-  synthline verify <dir|s3://bucket/key>  a dataset or a mix
-  synthline catalog
-
-${mixCommands.MIX_USAGE}
-
-the service:
-  synthline demo [--spec F] [--out DIR]   private Redis + API + one worker; renders the quickstart
-  synthline up [--port 8080] [--out DIR]  the same service on this machine, until Ctrl-C
-  synthline serve                         the REST API (configured by environment variables)
-  synthline worker [--slots N|auto] [--doctor]
-                                          render batches from the queue until SIGTERM
-                                          (--doctor: run synthline doctor first; exit 1 if it fails)
-  synthline doctor [--json] [--render N]  can this machine serve? Blender, devices, Redis, storage,
-                                          library, and N frames on the CPU and each GPU (frames/s)
-
-client of the API (--api URL, default $SYNTHLINE_API or http://127.0.0.1:8080):
-  synthline submit <spec.json> [--wait] [--idempotency-key K]
-  synthline status <id> | watch <id> | cancel <id> | list [--status S]
-  synthline workers [--json]              the workers: live or lost, slots, devices, frames/s
-  (with --api-key TOKEN or $SYNTHLINE_API_KEY when the API has keys)
-  synthline api-key <name>                a new API key: the token, and the hashed entry for the server
-
-exit codes: 0 ok, 1 failed (frames failed, dataset invalid, Blender or API error), 2 bad usage or spec`;
-
-/** Reads and validates a spec file; throws SpecError naming each bad field. */
-export async function loadSpecFile(path: string): Promise<JobSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new SpecError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new SpecError([{ path: '(file)', message: `${path} is not valid JSON: ${(err as Error).message}` }]);
-  }
-  return parseSpec(json);
-}
-
 /** `--library` if given, else SYNTHLINE_LIBRARY: read only when the flag is absent, so a bad variable never breaks a flag. */
 function libraryRoot(flag: string | undefined): string {
   return flag ?? loadCliEnv(['SYNTHLINE_LIBRARY']).SYNTHLINE_LIBRARY;
 }
 
+/** `--out`: a folder, or a path where one can be made (not an existing file). */
+async function outFolder(path: string, command: string): Promise<string> {
+  const dir = resolve(path);
+  const st = await stat(dir).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new UsageError(`${command}: --out ${path} is a file, not a folder`, USAGE_OF.render);
+  return dir;
+}
+
 /** `A:B` -> [A, B]. */
 export function parseFrames(text: string): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m) throw new SpecError([{ path: '--frames', message: `expected A:B (frame indices, B exclusive), got "${text}"` }]);
+  if (!m) throw new UsageError(`render: --frames expects A:B (frame indices, B exclusive), got "${text}"`, USAGE_OF.render);
   return [Number(m[1]), Number(m[2])];
 }
 
+/** `9 of 32 classes`: the classes that have samples, of the spec's class space. */
+function classesPresent(m: Manifest): string {
+  const present = Object.values(m.counts.per_class).filter((n) => n > 0).length;
+  return present === m.classes.length ? `${present} classes` : `${present} of the spec's ${m.classes.length} classes`;
+}
+
 async function render(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      frames: { type: 'string' },
-      overwrite: { type: 'boolean', default: false },
-      threads: { type: 'string' },
-      device: { type: 'string' },
-      'allow-cpu-fallback': { type: 'boolean' },
-      library: { type: 'string' },
-    },
+  const { values, positionals } = parseCommand('render', USAGE_OF.render, argv, {
+    out: { type: 'string', short: 'o' },
+    frames: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    device: { type: 'string' },
+    'allow-cpu-fallback': { type: 'boolean' },
+    library: { type: 'string' },
   });
   const specPath = positionals[0];
-  if (!specPath || !values.out) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+  if (!specPath) throw new UsageError('render: missing the spec file (a JSON job spec, e.g. examples/quickstart.json)', USAGE_OF.render);
+  if (positionals.length > 1) throw new UsageError(`render: unexpected argument "${positionals[1]}"`, USAGE_OF.render);
+  if (!values.out) throw new UsageError('render: missing --out <dir> (the folder to write the dataset into)', USAGE_OF.render);
+  if (values.threads !== undefined && !/^\d+$/.test(values.threads))
+    throw new UsageError(`render: --threads expects a whole number (0: all cores), got "${values.threads}"`, USAGE_OF.render);
   let spec = await loadSpecFile(specPath);
   // --device and --allow-cpu-fallback override the spec's render.device / render.allow_cpu_fallback.
   if (values.device !== undefined && !(DEVICE_KINDS as readonly string[]).includes(values.device)) {
-    throw new SpecError([{ path: '--device', message: `expected one of ${DEVICE_KINDS.join(', ')}, got "${values.device}"` }]);
+    throw new UsageError(`render: --device expects one of ${DEVICE_KINDS.join(', ')}, got "${values.device}"`, USAGE_OF.render);
   }
   if (values.device !== undefined || values['allow-cpu-fallback'] !== undefined) {
     spec = {
@@ -112,9 +79,9 @@ async function render(argv: string[]): Promise<number> {
   }
   const frames = values.frames ? parseFrames(values.frames) : undefined;
   if (frames && !(frames[0] < frames[1] && frames[1] <= spec.count)) {
-    throw new SpecError([{ path: '--frames', message: `${values.frames} must lie within 0:${spec.count} with A < B` }]);
+    throw new UsageError(`render: --frames ${values.frames} must lie within 0:${spec.count} with A < B`, USAGE_OF.render);
   }
-  const outDir = resolve(values.out);
+  const outDir = await outFolder(values.out, 'render');
   const n = frames ? frames[1] - frames[0] : spec.count;
   process.stderr.write(
     `rendering ${n} frames of "${spec.name}" (${spec.render.resolution.join('x')}, ${spec.render.samples} samples) into ${outDir}\n`,
@@ -132,9 +99,7 @@ async function render(argv: string[]): Promise<number> {
   progress.end();
   const m = result.manifest;
   const out = process.stdout;
-  out.write(
-    `\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${m.classes.length} classes\n`,
-  );
+  out.write(`\ndone in ${result.seconds.toFixed(1)} s: ${m.counts.samples} samples in ${m.shards.length} shard(s), ${classesPresent(m)}\n`);
   out.write(`  dataset      ${outDir}\n`);
   out.write(`  manifest     ${result.manifestPath}\n`);
   out.write(`  device       ${result.device || 'unknown'}\n`);
@@ -152,21 +117,17 @@ async function render(argv: string[]): Promise<number> {
 }
 
 async function verify(argv: string[]): Promise<number> {
-  const dir = argv[0];
-  if (!dir) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+  const { positionals } = parseCommand('verify', USAGE_OF.verify, argv, {});
+  const dir = positionals[0];
+  if (!dir) throw new UsageError('verify: missing the dataset folder (the one holding dataset.json)', USAGE_OF.verify);
+  if (!dir.startsWith('s3://')) await datasetFolder(dir);
   let report;
   if (dir.startsWith('s3://')) {
     // An object store: its objects are copied to a temporary folder and verified there.
     const local = await mkdtemp(join(tmpdir(), 'synthline-verify-'));
     try {
       const n = await mirrorS3(dir, local);
-      if (n === 0) {
-        process.stderr.write(`nothing under ${dir}: no dataset there\n`);
-        return 1;
-      }
+      if (n === 0) throw new UsageError(`verify: nothing under ${dir}: no dataset there`, USAGE_OF.verify);
       report = await verifyDataset(local);
     } finally {
       await rm(local, { recursive: true, force: true });
@@ -189,18 +150,38 @@ function catalog(): number {
   return 0;
 }
 
+/** A folder that holds a dataset (its dataset.json), else a usage error saying what it is instead. */
+export async function datasetFolder(dir: string): Promise<string> {
+  const path = resolve(dir);
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new UsageError(`verify: ${dir} does not exist`, USAGE_OF.verify);
+  if (!st.isDirectory())
+    throw new UsageError(`verify: ${dir} is a file; give the dataset's folder (the one holding dataset.json)`, USAGE_OF.verify);
+  if (!(await stat(join(path, 'dataset.json')).catch(() => undefined)))
+    throw new UsageError(
+      `verify: ${dir} is not a dataset: it has no dataset.json (a dataset is the folder synthline render --out or a job's output wrote)`,
+      USAGE_OF.verify,
+    );
+  return path;
+}
+
 /** `synthline assets scan [--library DIR]`: probes each product and saves the results. */
 async function assets(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { library: { type: 'string' } },
-  });
+  const { values, positionals } = parseCommand('assets', USAGE_OF.assets, argv, { library: { type: 'string' } });
   if (positionals[0] !== 'scan') {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+    throw new UsageError(
+      positionals[0] ? `assets: unknown subcommand "${positionals[0]}"; did you mean "scan"?` : 'assets: missing the subcommand "scan"',
+      USAGE_OF.assets,
+    );
   }
-  const lib = await AssetLibrary.open(libraryRoot(values.library));
+  const root = libraryRoot(values.library);
+  if (!root.startsWith('s3://') && !(await stat(root).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(
+      `assets scan: there is no asset library at ${resolve(root)}: create it with products/<id>/ folders (a model and a product.json each; README "Bring your own products"), or pass --library DIR`,
+      USAGE_OF.assets,
+    );
+  }
+  const lib = await AssetLibrary.open(root);
   process.stderr.write(`scanning ${lib.folders.length} product(s) in ${lib.root}\n`);
   const slot = new RenderSlot();
   let bad = 0;
@@ -240,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'assets':
         return await assets(rest);
       case 'serve':
-        return await (await service()).serve();
+        return await (await service()).serve(rest);
       case 'worker':
         return await (await service()).worker(rest);
       case 'demo':
@@ -263,36 +244,51 @@ export async function main(argv: string[]): Promise<number> {
         return clientCommands.apiKey(rest);
       case 'doctor':
         return await (await import('./doctor.ts')).doctorCommand(rest);
-      case undefined:
       case '-h':
       case '--help':
       case 'help':
         process.stdout.write(`${USAGE}\n`);
-        return cmd === undefined ? 2 : 0;
-      default:
-        process.stderr.write(`unknown command "${cmd}"\n\n${USAGE}\n`);
-        return 2;
+        return EXIT.ok;
+      case undefined:
+        process.stderr.write(`synthline: missing a command\n\n${USAGE}\n`);
+        return EXIT.usage;
+      default: {
+        const near = suggest(cmd, Object.keys(USAGE_OF));
+        throw new UsageError(`unknown command "${cmd}"${near ? `; did you mean "${near}"?` : ''} (synthline --help lists them)`);
+      }
     }
   } catch (err) {
-    if (err instanceof SpecError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof ApiError) {
-      process.stderr.write(`API error: ${err.message}\n`);
-      return err.status >= 400 && err.status < 500 ? 2 : 1;
-    }
-    if (err instanceof OutputExistsError || err instanceof BlenderError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      if (err instanceof BlenderError && err.logTail.length)
-        process.stderr.write(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}\n`);
-      return 1;
-    }
-    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return reportError(err);
   }
+}
+
+/** Prints an error the way its kind calls for and returns the exit code of {@link EXIT_MEANINGS}. */
+function reportError(err: unknown): number {
+  const say = (text: string) => process.stderr.write(`${text}\n`);
+  if (err instanceof UsageError) {
+    say(`error: ${err.message}`);
+    say(err.usage ? `usage:\n${err.usage}` : 'synthline --help lists the commands');
+    return EXIT.usage;
+  }
+  if (err instanceof SpecError || err instanceof EnvError) {
+    say(err.message);
+    return EXIT.usage;
+  }
+  if (err instanceof UnreachableError) {
+    say(`error: ${err.message}`);
+    return EXIT.unreachable;
+  }
+  if (err instanceof ApiError) {
+    say(`API error: ${err.message}`);
+    // 503: the API is up but its Redis is not; other 5xx: the API failed.
+    if (err.status === 503) return EXIT.unreachable;
+    return err.status >= 400 && err.status < 500 ? EXIT.usage : EXIT.failed;
+  }
+  if (err instanceof OutputExistsError || err instanceof BlenderError) {
+    say(`error: ${err.message}`);
+    if (err instanceof BlenderError && err.logTail.length) say(`Blender's last lines:\n  ${err.logTail.slice(-10).join('\n  ')}`);
+    return EXIT.failed;
+  }
+  say(`error: ${err instanceof Error ? err.message : String(err)}`);
+  return EXIT.failed;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError, parseCommand } from './exit.ts';
+import { usageOf } from './usage.ts';
 import {
   MIX_FORMAT,
   MixError,
@@ -12,18 +13,7 @@ import {
   type RatioValue,
 } from '@synthline/mix';
 
-/** The usage lines of the commands in this file. */
-export const MIX_USAGE = `mixing with real photos:
-  synthline mix --real <dir> --synthetic <dataset-dir> --ratio R:S --out <dir>
-                [--seed N] [--shard-size N] [--best-effort] [--overwrite] [--dry-run]
-  synthline export --format imagefolder --from <dataset-or-mix-dir> --out <dir>
-                [--split-by source] [--with-labels] [--overwrite]`;
-
-/** A bad command line: printed with the usage, exit code 2. */
-function usage(message: string): number {
-  process.stderr.write(`${message}\n\n${MIX_USAGE}\n`);
-  return 2;
-}
+const MIX_USAGE_OF = { mix: usageOf('mix'), export: usageOf('export') };
 
 /** Exit code and message for a refused mix or export: 2 for a bad option, 1 otherwise. */
 function refused(err: unknown): number {
@@ -56,16 +46,21 @@ function progress(what: string, stream: NodeJS.WriteStream = process.stderr) {
   };
 }
 
-/** `1:5`, `1:4.5`: a ratio value as real:synthetic with real = 1. */
-const perReal = (r: RatioValue): string => (r.synthetic_per_real === null ? '-' : `1:${Number(r.synthetic_per_real.toFixed(3))}`);
+/** `5 synthetic per real photo`: a ratio value in words. */
+const perReal = (r: RatioValue): string =>
+  r.synthetic_per_real === null ? 'no real photos' : `${Number(r.synthetic_per_real.toFixed(3))} synthetic per real photo`;
+
+/** `1:5`, `1:4.5`: a ratio value as real:synthetic with real = 1, for the table. */
+const perRealShort = (r: RatioValue): string => (r.synthetic_per_real === null ? '-' : `1:${Number(r.synthetic_per_real.toFixed(3))}`);
 
 /** The per-class table, adjustments, exclusions and ignored files of a mix, as text. */
 export function describeMix(r: MixReport): string {
   const lines: string[] = [];
   const a = r.plan.achieved;
   lines.push(
-    `${r.dryRun ? 'would mix' : 'mixed'} ${a.real} real + ${a.synthetic} synthetic = ${a.real + a.synthetic} samples, ${r.classes.length} class(es); ` +
-      `ratio ${formatRatio(r.ratio)} requested, ${a.real}:${a.synthetic} (${perReal(a)}) achieved${r.plan.exact ? ', exact' : ''}; seed ${r.seed}`,
+    `${r.dryRun ? 'would mix' : 'mixed'} ${a.real} real + ${a.synthetic} synthetic = ${a.real + a.synthetic} samples, ${r.classes.length} class(es); seed ${r.seed}`,
+    `  ratio ${formatRatio(r.ratio)} requested; achieved ${a.real} real : ${a.synthetic} synthetic (${perReal(a)})` +
+      (r.plan.exact ? ', exactly as requested' : ', as near as whole samples allow'),
   );
   const w = Math.max(5, ...r.allocation.map((c) => c.class.length));
   lines.push(`  ${'class'.padEnd(w)}  real used/found  synthetic used/needed/found  ratio`);
@@ -73,17 +68,21 @@ export function describeMix(r: MixReport): string {
     const realCol = `${c.real_used}/${c.real_available}`.padEnd(15);
     const synthCol = `${c.synthetic_used}/${c.synthetic_needed}/${c.synthetic_available}`.padEnd(27);
     lines.push(
-      `  ${c.class.padEnd(w)}  ${realCol}  ${synthCol}  ${perReal(c.ratio)}${c.reduced ? '  (reduced)' : ''}${c.rounded ? '  (rounded)' : ''}`,
+      `  ${c.class.padEnd(w)}  ${realCol}  ${synthCol}  ${perRealShort(c.ratio)}${c.reduced ? '  (reduced)' : ''}${c.rounded ? '  (rounded)' : ''}`,
     );
   }
   if (r.plan.adjustments.length > 0) {
     lines.push(`adjustments (${r.plan.adjustments.length}):`);
     for (const x of r.plan.adjustments) lines.push(`  ${x.message}`);
   }
-  if (r.plan.excluded.length > 0) {
-    lines.push(`classes left out (${r.plan.excluded.length}):`);
-    for (const x of r.plan.excluded) lines.push(`  ${x.message}`);
+  // A class of the dataset's class space with no sample on either side is not news: counted, not listed.
+  const empty = r.plan.excluded.filter((x) => x.real_available === 0 && x.synthetic_available === 0);
+  const excluded = r.plan.excluded.filter((x) => !empty.includes(x));
+  if (excluded.length > 0) {
+    lines.push(`classes left out (${excluded.length}):`);
+    for (const x of excluded) lines.push(`  ${x.message}`);
   }
+  if (empty.length > 0) lines.push(`(${empty.length} more class(es) of the spec have no samples, real or synthetic)`);
   if (r.ignored.length > 0) {
     lines.push(`real files not used (${r.ignored.length}):`);
     for (const x of r.ignored.slice(0, 10)) lines.push(`  ${x}`);
@@ -94,24 +93,20 @@ export function describeMix(r: MixReport): string {
 
 /** `synthline mix --real <dir> --synthetic <dir> --ratio R:S --out <dir> ...` */
 export async function mix(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      real: { type: 'string' },
-      synthetic: { type: 'string' },
-      ratio: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      seed: { type: 'string' },
-      'shard-size': { type: 'string' },
-      'best-effort': { type: 'boolean', default: false },
-      overwrite: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand('mix', MIX_USAGE_OF.mix, argv, {
+    real: { type: 'string' },
+    synthetic: { type: 'string' },
+    ratio: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    seed: { type: 'string' },
+    'shard-size': { type: 'string' },
+    'best-effort': { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) return usage(`mix: unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw new UsageError(`mix: unexpected argument "${positionals[0]}"`, MIX_USAGE_OF.mix);
   const missing = (['real', 'synthetic', 'ratio', 'out'] as const).filter((k) => !values[k]);
-  if (missing.length > 0) return usage(`mix: missing ${missing.map((k) => `--${k}`).join(', ')}`);
+  if (missing.length > 0) throw new UsageError(`mix: missing ${missing.map((k) => `--${k}`).join(', ')}`, MIX_USAGE_OF.mix);
   try {
     const seed = integer(values.seed, '--seed');
     const shardSize = integer(values['shard-size'], '--shard-size');
@@ -149,24 +144,25 @@ export async function mix(argv: string[]): Promise<number> {
 
 /** `synthline export --format imagefolder --from <dir> --out <dir> [--split-by source] [--with-labels] [--overwrite]` */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      format: { type: 'string', default: 'imagefolder' },
-      from: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      'split-by': { type: 'string' },
-      'with-labels': { type: 'boolean', default: false },
-      overwrite: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand('export', MIX_USAGE_OF.export, argv, {
+    format: { type: 'string', default: 'imagefolder' },
+    from: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    'split-by': { type: 'string' },
+    'with-labels': { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) return usage(`export: unexpected argument "${positionals[0]}"`);
-  if (values.format !== 'imagefolder') return usage(`export: --format ${values.format} is not supported (imagefolder)`);
+  if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`, MIX_USAGE_OF.export);
+  if (values.format !== 'imagefolder')
+    throw new UsageError(`export: --format ${values.format} is not supported (imagefolder)`, MIX_USAGE_OF.export);
   if (!values.from || !values.out)
-    return usage(`export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`);
+    throw new UsageError(
+      `export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`,
+      MIX_USAGE_OF.export,
+    );
   const split = values['split-by'];
-  if (split !== undefined && split !== 'source') return usage(`export: --split-by ${split} is not supported (source)`);
+  if (split !== undefined && split !== 'source')
+    throw new UsageError(`export: --split-by ${split} is not supported (source)`, MIX_USAGE_OF.export);
   try {
     const bar = progress('images exported');
     const r = await exportImageFolder({

@@ -23,13 +23,16 @@ export function progressText(p: Progress, width = 30): { bar: string; line: stri
  */
 export function progressReporter(stream: NodeJS.WriteStream, everyS = 5) {
   let last = -Infinity;
+  let lastFinished = -1;
   return {
     update(p: Progress) {
       const finished = p.done + p.failed;
       const t = progressText(p);
       if (stream.isTTY) stream.write(`\r${t.bar}\x1b[K`);
-      else if (p.elapsedS - last >= everyS || finished === p.total) {
+      // A line every everyS seconds, and the last one once (not again for each update after it).
+      else if ((p.elapsedS - last >= everyS && finished !== lastFinished) || (finished === p.total && finished !== lastFinished)) {
         last = p.elapsedS;
+        lastFinished = finished;
         stream.write(`progress ${t.line}\n`);
       }
     },

@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError, parseCommand } from './exit.ts';
+import { usageOf } from './usage.ts';
 import { canAptInstall, findRedisServer, startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 import { verifyDataset } from '@synthline/shards';
-import { SpecError } from '@synthline/spec';
 import { WorkerEnv, loadApiEnv, loadCliEnv, loadWorkerEnv } from '@synthline/config';
 import { startApi } from '@synthline/api';
 import { startWorker } from '@synthline/worker';
 import { fileURLToPath } from 'node:url';
-import { ApiClient, describe, readSpecText, watchWithProgress } from './client.ts';
+import { ApiClient, describe, watchWithProgress } from './client.ts';
+import { cliLogger } from './log.ts';
+import { readSpecText } from './spec-file.ts';
 
 const QUICKSTART = fileURLToPath(new URL('../../../examples/quickstart.json', import.meta.url));
 
@@ -36,8 +38,10 @@ export function onSignals(stop: () => Promise<void>, code = 130): () => void {
 }
 
 /** `synthline serve`: the REST API, configured from the environment. */
-export async function serve(): Promise<number> {
-  const api = await startApi(loadApiEnv());
+export async function serve(argv: string[] = []): Promise<number> {
+  parseCommand('serve', usageOf('serve'), argv, {}, false);
+  const env = loadApiEnv();
+  const api = await startApi(env, { logger: cliLogger(env.LOG_LEVEL, 'synthline-api') });
   process.stderr.write(`synthline API listening on ${api.url} (docs: ${api.url}/docs)\n`);
   await new Promise<void>((done) =>
     onSignals(async () => {
@@ -51,13 +55,19 @@ export async function serve(): Promise<number> {
 /** `--slots`, checked by WORKER_SLOTS's rule but named as the flag the user typed. */
 function slotsFlag(value: string): string {
   const r = WorkerEnv.shape.WORKER_SLOTS.safeParse(value);
-  if (!r.success) throw new SpecError([{ path: '--slots', message: r.error.issues[0]?.message ?? `"${value}" is not valid` }]);
+  if (!r.success) throw new UsageError(`--slots: ${r.error.issues[0]?.message ?? `"${value}" is not valid`}`);
   return value;
 }
 
 /** `synthline worker [--slots N]`: renders batches until SIGTERM. */
 export async function worker(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { slots: { type: 'string' }, doctor: { type: 'boolean', default: false } } });
+  const { values } = parseCommand(
+    'worker',
+    usageOf('worker'),
+    argv,
+    { slots: { type: 'string' }, doctor: { type: 'boolean', default: false } },
+    false,
+  );
   if (values.doctor) {
     // The worker image starts this way: a machine that cannot serve says why and takes no work.
     const { runDoctor, formatReport } = await import('./doctor.ts');
@@ -65,7 +75,8 @@ export async function worker(argv: string[]): Promise<number> {
     process.stderr.write(formatReport(report));
     if (!report.can_serve) return 1;
   }
-  const w = await startWorker(loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: slotsFlag(values.slots) } : {}) }));
+  const env = loadWorkerEnv({ ...process.env, ...(values.slots ? { WORKER_SLOTS: slotsFlag(values.slots) } : {}) });
+  const w = await startWorker(env, { logger: cliLogger(env.LOG_LEVEL) });
   process.stderr.write(`synthline worker ${w.id} running; SIGTERM or Ctrl-C to stop\n`);
   await new Promise<void>((done) =>
     onSignals(async () => {
@@ -102,7 +113,14 @@ export interface Stack {
 }
 
 /** Starts the whole service on this machine, for `demo` and `up`. */
-export async function startStack(opts: { out: string; slots: string; port: string; logLevel: string }): Promise<Stack> {
+export async function startStack(opts: {
+  out: string;
+  slots: string;
+  port: string;
+  logLevel: string;
+  /** WORKER_HTTP_PORT when the environment does not set it (demo: 0, none, so a demo beside `up` never fights over 9464). */
+  workerHttpPort?: string;
+}): Promise<Stack> {
   let redis: PrivateRedis | undefined;
   let url = loadCliEnv(['REDIS_URL']).REDIS_URL;
   if (!url) {
@@ -119,10 +137,12 @@ export async function startStack(opts: { out: string; slots: string; port: strin
     PORT: opts.port,
     WORKER_SLOTS: slotsFlag(opts.slots),
     LOG_LEVEL: opts.logLevel,
+    ...(opts.workerHttpPort !== undefined && !process.env.WORKER_HTTP_PORT ? { WORKER_HTTP_PORT: opts.workerHttpPort } : {}),
   };
   try {
-    const api = await startApi(loadApiEnv(env));
-    const w = await startWorker(loadWorkerEnv(env)).catch(async (err: unknown) => {
+    const logger = cliLogger(opts.logLevel);
+    const api = await startApi(loadApiEnv(env), { logger: logger.child({ name: 'synthline-api' }) });
+    const w = await startWorker(loadWorkerEnv(env), { logger }).catch(async (err: unknown) => {
       await api.close();
       throw err;
     });
@@ -152,10 +172,18 @@ const STACK_OPTIONS = {
 /** `synthline up`: the service on this machine until Ctrl-C (API on port 8080 by default). */
 export async function up(argv: string[]): Promise<number> {
   const cli = loadCliEnv(['PORT', 'LOG_LEVEL']);
-  const { values } = parseArgs({ args: argv, options: { ...STACK_OPTIONS, port: { type: 'string', default: String(cli.PORT) } } });
+  const { values } = parseCommand(
+    'up',
+    usageOf('up'),
+    argv,
+    { ...STACK_OPTIONS, port: { type: 'string', default: String(cli.PORT) } },
+    false,
+  );
   const stack = await startStack({ out: values.out, slots: values.slots, port: values.port, logLevel: cli.LOG_LEVEL ?? 'info' });
-  process.stderr.write(
-    `synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n`,
+  // What the user came for, on stdout, after the start-up logs (on stderr).
+  process.stdout.write(
+    `synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n` +
+      `  submit a job:  synthline submit examples/quickstart.json --wait --api ${stack.apiUrl}\n`,
   );
   await new Promise<void>((done) =>
     onSignals(async () => {
@@ -172,15 +200,19 @@ export async function up(argv: string[]): Promise<number> {
  * the dataset and prints where it is. Ctrl-C stops everything it started.
  */
 export async function demo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...STACK_OPTIONS, spec: { type: 'string', default: QUICKSTART }, port: { type: 'string', default: '0' } },
-  });
+  const { values } = parseCommand(
+    'demo',
+    usageOf('demo'),
+    argv,
+    { ...STACK_OPTIONS, spec: { type: 'string', default: QUICKSTART }, port: { type: 'string', default: '0' } },
+    false,
+  );
   const stack = await startStack({
     out: values.out,
     slots: values.slots,
     port: values.port,
     logLevel: loadCliEnv(['LOG_LEVEL']).LOG_LEVEL ?? 'warn',
+    workerHttpPort: '0',
   });
   const unhook = onSignals(() => stack.stop());
   try {

@@ -106,9 +106,12 @@ export async function serveWorkerHttp(opts: {
     opts.log.info({ url: http.url }, 'worker metrics on /metrics, health on /healthz');
     return http;
   } catch (err) {
+    // An expected condition (two workers on one machine), not a crash: one line, no stack.
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? `port ${opts.port} is taken` : (err as Error).message;
     opts.log.warn(
-      { err, host: opts.host, port: opts.port },
-      `worker HTTP server not started (${(err as Error).message}): no /metrics or /healthz for this worker`,
+      { host: opts.host, port: opts.port, code },
+      `worker HTTP server not started (${why}): no /metrics or /healthz for this worker; set WORKER_HTTP_PORT to a free port, or 0 for none`,
     );
     return undefined;
   }

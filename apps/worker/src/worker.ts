@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 import type { WorkerEnv } from '@synthline/config';
 import { findBlender } from '@synthline/blender';
 import { JobQueue, createRedis } from '@synthline/queue';
@@ -39,7 +39,7 @@ export interface WorkerOptions {
  * down. Blender runs as child processes, so the event loop stays free to renew BullMQ's locks.
  */
 export async function startWorker(env: WorkerEnv, options: WorkerOptions = {}): Promise<RunningWorker> {
-  const log = (options.logger ?? pino({ level: env.LOG_LEVEL })).child({ worker: env.WORKER_ID });
+  const log = (options.logger ?? pino({ level: env.LOG_LEVEL }, destination(2))).child({ worker: env.WORKER_ID });
   const blender = findBlender(); // fail at start, not per frame
   const storage = openStorage(env.SYNTHLINE_OUTPUT);
   await storage.check(); // a missing bucket fails here, not on the first batch

@@ -31,8 +31,82 @@ test('an empty spec is valid too', () => {
 test('unknown fields are named by their full path', () => {
   const p = problems({ count: 1, colour: 'red', render: { sample: 3 }, camera: { distance_m: 0.4, zoom: 2 } });
   assert.equal(p.get('colour'), 'unknown field');
-  assert.equal(p.get('render.sample'), 'unknown field');
+  assert.equal(p.get('render.sample'), 'unknown field; did you mean "samples"?');
   assert.equal(p.get('camera.zoom'), 'unknown field');
+});
+
+function messages(input: unknown): string[] {
+  try {
+    parseSpec(input);
+  } catch (err) {
+    assert.ok(err instanceof SpecError);
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  assert.fail('spec was accepted');
+}
+
+test('a misspelt field, enum value, model or colour is refused with the one probably meant', () => {
+  const p = problems({
+    produts: [],
+    render: { sampels: 4, format: 'PNG', engine: 'Cycles' },
+    camera: { distance: 1, roll_deg: { choise: [1, 2] } },
+    world: { hdris: ['Studio'] },
+    output: { class_by: 'model-color' },
+    products: [
+      { asset: 'builtin:iPhone-8' },
+      { asset: 'builtin:iphone-13', colors: ['blue', 'Plaid'] },
+      { asset: 'iphone-x' },
+      { asset: 'builtin:iphone-99' },
+    ],
+  });
+  assert.equal(p.get('produts'), 'unknown field; did you mean "products"?');
+  assert.equal(p.get('render.sampels'), 'unknown field; did you mean "samples"?');
+  assert.equal(p.get('camera.distance'), 'unknown field; did you mean "distance_m"?');
+  assert.match(p.get('camera.roll_deg') ?? '', /^unknown field "choise"; did you mean "choice"\?/);
+  assert.match(p.get('render.format') ?? '', /; did you mean "png"\?$/);
+  assert.match(p.get('render.engine') ?? '', /; did you mean "cycles"\?$/);
+  assert.match(p.get('world.hdris[0]') ?? '', /; did you mean "studio"\?$/);
+  assert.match(p.get('output.class_by') ?? '', /; did you mean "model_color"\?$/);
+  assert.equal(p.get('products[0].asset'), 'unknown model "iPhone-8"; did you mean "builtin:iphone-8"?');
+  assert.equal(p.get('products[1].colors[0]'), '"blue" is not a colour of iPhone 13; did you mean "Blue"?');
+  // Nothing near: the palette, or the models, are listed instead.
+  assert.match(p.get('products[1].colors[1]') ?? '', /^"Plaid" is not a colour of iPhone 13 \(.*Blue.*\)$/);
+  assert.equal(p.get('products[2].asset'), 'expected "builtin:<model-id>" or "library:<product-id>"; did you mean "builtin:iphone-x"?');
+  assert.match(p.get('products[3].asset') ?? '', /^unknown model "iphone-99" \(builtin models: iphone-8, /);
+});
+
+test('one problem per field, in the order the document has them', () => {
+  assert.deepEqual(
+    messages({
+      count: 4,
+      produts: [],
+      render: { sampels: 4 },
+      camera: { distance: 1 },
+      products: [{ asset: 'builtin:iPhone-8', colors: ['blue'] }],
+    }),
+    [
+      'produts: unknown field; did you mean "products"?',
+      'render.sampels: unknown field; did you mean "samples"?',
+      'camera.distance: unknown field; did you mean "distance_m"?',
+      'products[0].asset: unknown model "iPhone-8"; did you mean "builtin:iphone-8"?',
+    ],
+  );
+  // Key order as written, not the schema's; a missing field after everything its parent holds.
+  assert.deepEqual(
+    messages({ output: { shard_size: 0 }, products: [{ colour: 'x' }, { asset: 'builtin:iphone-8', colors: ['gold'] }], count: 0 }),
+    [
+      'output.shard_size: Too small: expected number to be >=1',
+      'products[0].colour: unknown field; did you mean "colors"?',
+      'products[0].asset: Invalid input: expected string, received undefined',
+      'products[1].colors[0]: "gold" is not a colour of iPhone 8; did you mean "Gold"?',
+      'count: Too small: expected number to be >=1',
+    ],
+  );
+  // A product listed twice and unknown is named once.
+  assert.deepEqual(messages({ products: [{ asset: 'builtin:iphone-14-po' }, { asset: 'builtin:iphone-14-po' }] }), [
+    'products[0].asset: unknown model "iphone-14-po"; did you mean "builtin:iphone-14-pro"?',
+    'products[1].asset: unknown model "iphone-14-po"; did you mean "builtin:iphone-14-pro"?',
+  ]);
 });
 
 test('wrong types and out-of-range values name each field', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
-import { resolveProducts, type ResolvedProduct } from './products.ts';
+import { colourProblem, resolveProducts, type ResolvedProduct } from './products.ts';
+import { didYouMean, suggest } from './suggest.ts';
 import { ENGINES, LIGHT_TYPES, MAX_LIGHTS } from './frame-plan.ts';
 import type { RenderDeviceKind } from './protocol.ts';
 
@@ -32,16 +33,52 @@ export const IMAGE_TYPES = {
 } as const;
 export type ImageFormat = keyof typeof IMAGE_TYPES;
 
-export const ProductEntry = z.strictObject({
-  /** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
-  asset: z
-    .string()
-    .regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'expected "builtin:<model-id>" or "library:<product-id>"'),
-  /** Marketed colour names from the model's palette; empty or absent means all of them. */
-  colors: z.array(z.string().min(1).max(100)).max(100).default([]),
-  /** Relative frequency of this product among the frames. */
-  weight: z.number().positive().max(1e6).default(1),
-});
+const ASSET_FORMAT = 'expected "builtin:<model-id>" or "library:<product-id>"';
+
+/**
+ * A builtin asset names a model of the catalog; one that does not, or that is no asset at all,
+ * is refused with the builtin asset it was probably meant to be. (Library assets are checked
+ * against the library when the spec is resolved.)
+ */
+function checkAsset(asset: string, ctx: z.RefinementCtx): void {
+  const ids = builtinCatalog().models.map((m) => m.id);
+  const builtin = (id: string) => `builtin:${id}`;
+  if (asset.startsWith('builtin:')) {
+    const id = asset.slice('builtin:'.length);
+    if (findModel(id)) return;
+    const near = didYouMean(id, ids, builtin);
+    ctx.addIssue({ code: 'custom', message: `unknown model "${id}"${near || ` (builtin models: ${ids.join(', ')})`}` });
+  } else if (!asset.startsWith('library:')) {
+    // Not an asset reference: perhaps a model id, or a misspelt "builtin:".
+    const near = suggest(asset, ids.map(builtin)) ?? suggest(asset.replace(/^[^:]*:/, ''), ids);
+    if (near !== undefined)
+      ctx.addIssue({ code: 'custom', message: `${ASSET_FORMAT}; did you mean "${near.startsWith('builtin:') ? near : builtin(near)}"?` });
+  }
+}
+
+/** A builtin model's colours come from its palette (a library product's: when the spec is resolved). */
+function checkColours(p: { asset: string; colors: string[] }, ctx: z.RefinementCtx): void {
+  const model = p.asset.startsWith('builtin:') ? findModel(p.asset.slice('builtin:'.length)) : undefined;
+  if (!model) return;
+  const names = model.colors.map((c) => c.name);
+  p.colors.forEach((c, j) => {
+    if (!names.includes(c)) ctx.addIssue({ code: 'custom', path: ['colors', j], message: colourProblem(c, model.name, names) });
+  });
+}
+
+export const ProductEntry = z
+  .strictObject({
+    /** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
+    asset: z
+      .string()
+      .regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, ASSET_FORMAT)
+      .superRefine(checkAsset),
+    /** Marketed colour names from the model's palette; empty or absent means all of them. */
+    colors: z.array(z.string().min(1).max(100)).max(100).default([]),
+    /** Relative frequency of this product among the frames. */
+    weight: z.number().positive().max(1e6).default(1),
+  })
+  .superRefine(checkColours);
 export type ProductEntry = z.infer<typeof ProductEntry>;
 
 export const RenderSettings = z.strictObject({
@@ -210,33 +247,12 @@ export const OutputSettings = z.strictObject({
   max_failed_fraction: z.number().min(0).max(1).default(0.01),
 });
 
-/** Every product must name a builtin model once, with colours from its palette. */
+/** Every product is listed once. */
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   products.forEach((p, i) => {
     if (seen.has(p.asset)) ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `"${p.asset}" is listed twice` });
     seen.add(p.asset);
-    // Library products are checked against the library when the spec is resolved.
-    if (!p.asset.startsWith('builtin:')) return;
-    const id = p.asset.slice('builtin:'.length);
-    const model = findModel(id);
-    if (!model) {
-      const known = builtinCatalog()
-        .models.map((m) => m.id)
-        .join(', ');
-      ctx.addIssue({ code: 'custom', path: [i, 'asset'], message: `unknown model "${id}" (builtin models: ${known})` });
-      return;
-    }
-    const names = new Set(model.colors.map((c) => c.name));
-    p.colors.forEach((c, j) => {
-      if (!names.has(c)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'colors', j],
-          message: `"${c}" is not a colour of ${model.name} (${[...names].join(', ')})`,
-        });
-      }
-    });
   });
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SpecError } from './errors.ts';
-import { findModel, hexToRgb } from './catalog.ts';
+import { builtinCatalog, findModel, hexToRgb } from './catalog.ts';
+import { didYouMean } from './suggest.ts';
 import type { JobSpec } from './job-spec.ts';
 
 /** Model file formats a library product may use. */
@@ -91,8 +92,16 @@ export interface ResolvedProduct extends CatalogProduct {
 
 function builtin(id: string): CatalogProduct | { error: string } {
   const m = findModel(id);
-  if (!m) return { error: `unknown model "${id}"` };
+  if (!m) {
+    const ids = builtinCatalog().models.map((model) => model.id);
+    return { error: `unknown model "${id}"${didYouMean(id, ids, (near) => `builtin:${near}`)}` };
+  }
   return { asset: `builtin:${id}`, id, name: m.name, className: id, colors: m.colors, source: null };
+}
+
+/** `"blue" is not a colour of iPhone 13; did you mean "Blue"?`, or with the palette when nothing is near. */
+export function colourProblem(colour: string, product: string, palette: readonly string[]): string {
+  return `"${colour}" is not a colour of ${product}${didYouMean(colour, palette) || ` (${palette.join(', ')})`}`;
 }
 
 /**
@@ -112,13 +121,9 @@ export function resolveProducts(spec: JobSpec, library?: ProductIndex): Resolved
       problems.push({ path: `products[${i}].asset`, message: found.error });
       return;
     }
-    const names = new Set(found.colors.map((c) => c.name));
+    const names = found.colors.map((c) => c.name);
     p.colors.forEach((c, j) => {
-      if (!names.has(c))
-        problems.push({
-          path: `products[${i}].colors[${j}]`,
-          message: `"${c}" is not a colour of ${found.name} (${[...names].join(', ')})`,
-        });
+      if (!names.includes(c)) problems.push({ path: `products[${i}].colors[${j}]`, message: colourProblem(c, found.name, names) });
     });
     const palette = (p.colors.length === 0 ? found.colors : found.colors.filter((c) => p.colors.includes(c.name))).map((c) => ({
       ...c,
