@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { pino } from 'pino';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import rateLimit from '@fastify/rate-limit';
 import { DEFAULT_REGISTRY_POLICY, JobEvents, NO_QUOTA, type Quota, type RegistryPolicy } from '@synthline/jobs';
 import type { JobQueue } from '@synthline/queue';
@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { PROBLEM_CONTENT_TYPE, ProblemError, makeErrorHandler, notFoundHandler, pathRedactor, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey, type OpenRoutes } from './access.ts';
 import { parseJsonBody } from './json-body.ts';
+import { openapiTransformObject } from './openapi.ts';
 import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
 import { mixRoutes } from './routes/mixes.ts';
@@ -174,7 +175,8 @@ export function buildApp(opts: AppOptions): App {
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    // Each schema once, without zod's made-up safe-integer bounds (see openapi.ts).
+    transformObject: openapiTransformObject,
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
 

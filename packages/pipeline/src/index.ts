@@ -6,6 +6,15 @@ export {
   type RenderDatasetOptions,
   type RenderDatasetResult,
 } from './render-dataset.ts';
-export { contactSheet, spread, CONTACT_SHEET_TILES, type Tile } from './contact-sheet.ts';
+export {
+  contactSheet,
+  layoutCaptions,
+  textWidth,
+  spread,
+  CONTACT_SHEET_TILES,
+  MIN_CAPTION_WIDTH,
+  type CaptionLayout,
+  type Tile,
+} from './contact-sheet.ts';
 export { buildLabel } from './label.ts';
 export { DatasetAssembler, CONTACT_SHEET_FILE, TIMINGS_FILE, CREATED_BY, type FrameFailure } from './dataset-assembler.ts';
