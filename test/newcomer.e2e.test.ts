@@ -81,7 +81,7 @@ test('1, 7: a job with no worker says so until one starts; then one progress lin
   assert.match(serveOut.stderr, /^\{"level":30/m);
 });
 
-test('2: up prints its banner on stdout and logs on stderr; a taken metrics port is one warning line, no stack', async () => {
+test('2: up prints its banner on stdout and logs on stderr; a taken metrics port is one warning line, no stack; a demo beside it prints no log line', async () => {
   const taken: Server = createServer();
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
   const port = (taken.address() as { port: number }).port;
@@ -96,6 +96,14 @@ test('2: up prints its banner on stdout and logs on stderr; a taken metrics port
     assert.ok(warning, up.out.stderr);
     assert.match(warning, new RegExp(`port ${port} is taken`));
     assert.doesNotMatch(up.out.stderr, /\n\s+at /, 'no stack trace for a taken port');
+
+    // A demo beside it: human lines only (no JSON warning, no stack), its dataset verified.
+    const specPath = join(work, 'demo.json');
+    await writeFile(specPath, JSON.stringify({ ...tiny, name: 'demo', count: 2 }));
+    const demo = await cli(['demo', '--spec', specPath, '--out', join(work, 'demo-jobs')]);
+    assert.equal(demo.code, 0, demo.all);
+    assert.match(demo.stdout, /^verified: 2 samples in 1 shard\(s\) match dataset\.json$/m);
+    for (const line of demo.all.split('\n')) assert.doesNotMatch(line, /^\s*\{|^\s+at |EADDRINUSE/, `a human line: ${line}`);
     up.p.kill('SIGINT');
     assert.equal((await up.p).exitCode, 0, up.out.stderr);
   } finally {

@@ -267,7 +267,7 @@ function reportError(err: unknown): number {
   const say = (text: string) => process.stderr.write(`${text}\n`);
   if (err instanceof UsageError) {
     say(`error: ${err.message}`);
-    say(err.usage ? `usage:\n${err.usage}` : 'synthline --help lists the commands');
+    if (err.usage) say(`usage:\n${err.usage}`);
     return EXIT.usage;
   }
   if (err instanceof SpecError || err instanceof EnvError) {
