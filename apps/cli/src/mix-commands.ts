@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
+import { suggest } from '@synthline/spec';
 import { UsageError, parseCommand } from './exit.ts';
 import { usageOf } from './usage.ts';
 import {
   MIX_FORMAT,
   MixError,
   datasetFormat,
-  exportImageFolder,
+  EXPORT_FORMATS,
+  exportDataset,
+  type ExportFormatName,
   formatRatio,
   mixDatasets,
   verifyMix,
@@ -144,41 +147,58 @@ export async function mix(argv: string[]): Promise<number> {
 
 /** `synthline export --format imagefolder --from <dir> --out <dir> [--split-by source] [--with-labels] [--overwrite]` */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('export', MIX_USAGE_OF.export, argv, {
+  const usage = MIX_USAGE_OF.export;
+  const { values, positionals } = parseCommand('export', usage, argv, {
     format: { type: 'string', default: 'imagefolder' },
     from: { type: 'string' },
     out: { type: 'string', short: 'o' },
     'split-by': { type: 'string' },
     'with-labels': { type: 'boolean', default: false },
+    margin: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`, MIX_USAGE_OF.export);
-  if (values.format !== 'imagefolder')
-    throw new UsageError(`export: --format ${values.format} is not supported (imagefolder)`, MIX_USAGE_OF.export);
+  if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`, usage);
+  const formats = Object.keys(EXPORT_FORMATS);
+  const format = values.format;
+  if (!formats.includes(format)) {
+    const near = suggest(format, formats);
+    throw new UsageError(`export: --format ${format} is not one of ${formats.join(', ')}${near ? `; did you mean ${near}?` : ''}`, usage);
+  }
   if (!values.from || !values.out)
-    throw new UsageError(
-      `export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`,
-      MIX_USAGE_OF.export,
-    );
+    throw new UsageError(`export: missing ${[!values.from && '--from', !values.out && '--out'].filter(Boolean).join(', ')}`, usage);
   const split = values['split-by'];
-  if (split !== undefined && split !== 'source')
-    throw new UsageError(`export: --split-by ${split} is not supported (source)`, MIX_USAGE_OF.export);
+  if (split !== undefined && split !== 'source') throw new UsageError(`export: --split-by ${split} is not supported (source)`, usage);
+  let margin: number | undefined;
+  if (values.margin !== undefined) {
+    margin = Number(values.margin);
+    if (format !== 'crops') throw new UsageError('export: --margin applies to --format crops only', usage);
+    if (!(Number.isFinite(margin) && margin >= 0 && margin <= 2))
+      throw new UsageError(`export: --margin expects a fraction of the box from 0 to 2, got "${values.margin}"`, usage);
+  }
   try {
     const bar = progress('images exported');
-    const r = await exportImageFolder({
+    const r = await exportDataset({
       from: values.from,
       out: values.out,
+      format: format as ExportFormatName,
       ...(split ? { splitBy: split } : {}),
+      ...(margin !== undefined ? { margin } : {}),
       withLabels: values['with-labels'],
       overwrite: values.overwrite,
       onProgress: (p) => bar.update(p),
     });
     bar.end();
     const out = process.stdout;
+    const extra = Object.entries(r.counts)
+      .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
+      .join(', ');
     out.write(
-      `exported ${r.images} images${r.labels ? ` and ${r.labels} labels` : ''} of ${Object.keys(r.perClass).length} class(es) as ImageFolder\n`,
+      `exported ${r.images} images of ${Object.keys(r.perClass).length} class(es) as ${r.format}` +
+        `${r.labels && r.format === 'imagefolder' ? ` with ${r.labels} labels` : ''}${extra ? ` (${extra})` : ''}\n`,
     );
-    for (const root of r.roots) out.write(`  root         ${resolve(r.outDir, root)}\n`);
+    if (r.format === 'imagefolder') for (const root of r.roots) out.write(`  root         ${resolve(r.outDir, root)}\n`);
+    else out.write(`  folder       ${r.outDir}\n`);
+    for (const f of r.files) out.write(`  ${f.padEnd(12)} ${resolve(r.outDir, f)}\n`);
     for (const [c, n] of Object.entries(r.perClass).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.write(`  ${c}: ${n}\n`);
     out.write(`  index        ${r.indexPath}\n`);
     return 0;

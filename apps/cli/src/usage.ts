@@ -9,8 +9,8 @@ export const USAGE_OF = {
   assets: '  synthline assets scan [--library DIR]       probe every library product once in Blender',
   mix: `  synthline mix --real <dir> --synthetic <dataset-dir> --ratio R:S --out <dir>
                 [--seed N] [--shard-size N] [--best-effort] [--overwrite] [--dry-run]`,
-  export: `  synthline export --format imagefolder --from <dataset-or-mix-dir> --out <dir>
-                [--split-by source] [--with-labels] [--overwrite]`,
+  export: `  synthline export --format imagefolder|coco|yolo|crops --from <dataset-or-mix-dir> --out <dir>
+                [--split-by source] [--with-labels] [--margin F] [--overwrite]`,
   demo: `  synthline demo [--spec F] [--out DIR] [--slots N|auto] [--port P]
                         a private Redis, the API and one worker; renders and verifies the quickstart`,
   up: `  synthline up [--port 8080] [--out DIR] [--slots N|auto]

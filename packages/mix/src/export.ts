@@ -6,23 +6,28 @@ import { MANIFEST_FILE, hashFile, readTar } from '@synthline/shards';
 import { MixError } from './errors.ts';
 import { MIX_FORMAT, MixManifest } from './manifest.ts';
 import { entriesOf, within } from './out-dir.ts';
+import { EXPORT_FORMATS, type ExportFormatName } from './export-formats.ts';
 
 /** The file an export writes at the root of its folder, last: what it holds and where from. */
 export const EXPORT_FILE = 'export.json';
-/** The `format` of {@link EXPORT_FILE}. */
+/** The `format` of {@link EXPORT_FILE} for an ImageFolder export. */
 export const EXPORT_FORMAT = 'synthline.imagefolder/1';
 
-/** What {@link exportImageFolder} is asked to do. */
+/** What {@link exportDataset} is asked to do. */
 export interface ExportOptions {
-  /** A synthline dataset or a mix. */
+  /** A synthline dataset or a mix (a mix: imagefolder only). */
   from: string;
   out: string;
+  /** The layout written (default imagefolder); see {@link EXPORT_FORMATS}. */
+  format?: ExportFormatName;
   /** `source`: one ImageFolder tree per source, `<out>/<source>/<class>/<key>.<ext>`. */
   splitBy?: 'source';
   /** Also write each label as `<key>.json` beside its image. */
   withLabels?: boolean;
   /** Replace a folder that a previous export wrote. */
   overwrite?: boolean;
+  /** crops: the margin around each box, as a fraction of its width and height (default 0.1). */
+  margin?: number;
   onProgress?: (p: { done: number; total: number }) => void;
 }
 
@@ -31,16 +36,22 @@ export interface ExportReport {
   outDir: string;
   from: string;
   fromFormat: string;
+  format: ExportFormatName;
   /** The ImageFolder roots, relative to `outDir`: `.` or one per source. */
   roots: string[];
   images: number;
   labels: number;
+  /** The files a training script points at (annotations.json, data.yaml), relative to `outDir`. */
+  files: string[];
+  /** What the format counted besides images: annotations, crops, samples without a box. */
+  counts: Record<string, number>;
   perClass: Record<string, number>;
   perSource: Record<string, number>;
   indexPath: string;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9_-]+$/;
+export { EXPORT_FORMATS, type ExportFormatName };
 
 /** A class name that is one plain path segment. */
 const safeSegment = (s: string): boolean => s !== '' && s !== '.' && s !== '..' && !/[/\\\0]/.test(s);
@@ -95,14 +106,17 @@ async function openSource(dir: string): Promise<Source> {
 }
 
 /**
- * Writes a synthline dataset or mix as an ImageFolder tree, `<out>/<class>/<key>.<ext>` (or
- * `<out>/<source>/<class>/...` split by source), images copied byte for byte, then
- * `export.json`. It is built in a hidden folder beside `out` and renamed into place when
- * complete. A non-empty `out` is refused, and with `overwrite` replaced only if a previous export
- * wrote it. Torchvision's ImageFolder numbers classes by sorted folder name, which can differ
- * from the dataset's `class_index`: `export.json` lists both.
+ * Writes a synthline dataset or mix in one of {@link EXPORT_FORMATS}: images copied byte for byte
+ * (crops re-encoded), labels in the format's own files, then `export.json`. It is built in a
+ * hidden folder beside `out` and renamed into place when complete. A non-empty `out` is refused,
+ * and with `overwrite` replaced only if a previous export wrote it.
  */
-export async function exportImageFolder(opts: ExportOptions): Promise<ExportReport> {
+export async function exportDataset(opts: ExportOptions): Promise<ExportReport> {
+  const kind = opts.format ?? 'imagefolder';
+  if (!(kind in EXPORT_FORMATS)) {
+    throw new MixError('BAD_OPTION', `--format ${String(kind)} is not supported (${Object.keys(EXPORT_FORMATS).join(', ')})`);
+  }
+  if (opts.splitBy && kind !== 'imagefolder') throw new MixError('BAD_OPTION', `--split-by applies to --format imagefolder only`);
   const from = resolve(opts.from);
   const outDir = resolve(opts.out);
   if (within(outDir, from) || within(from, outDir)) {
@@ -119,6 +133,12 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
     }
   }
   const source = await openSource(from);
+  if (kind !== 'imagefolder' && source.format === MIX_FORMAT) {
+    throw new MixError(
+      'BAD_OPTION',
+      `--format ${kind} needs a rendered dataset (its boxes and masks); a mix's real photos have none: export it as imagefolder`,
+    );
+  }
   for (const s of source.shards) {
     let sum: { sha256: string; bytes: number };
     try {
@@ -138,11 +158,16 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
   await rm(stage, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
   try {
-    const made = new Set<string>();
+    const sink = EXPORT_FORMATS[kind].open(stage, {
+      outDir,
+      classes: source.classes,
+      splitBy: opts.splitBy,
+      withLabels: opts.withLabels ?? false,
+      margin: opts.margin ?? 0.1,
+    });
     const perClass: Record<string, number> = {};
     const perSource: Record<string, number> = {};
     let images = 0;
-    let labels = 0;
     const total = source.shards.reduce((n, s) => n + s.samples, 0);
     for (const shard of source.shards) {
       for await (const s of readTar(join(from, shard.name))) {
@@ -152,42 +177,33 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
         const json = s.members.find((m) => m.ext === 'json');
         if (!ext || !image || !json) throw new MixError('EXPORT_INPUT', `${where}: no image or no label`);
         if (!SAFE_KEY.test(s.key)) throw new MixError('EXPORT_INPUT', `${where}: key is not usable as a file name`);
-        const label = JSON.parse(json.data.toString('utf8')) as { class?: unknown; source?: unknown };
+        const label = JSON.parse(json.data.toString('utf8')) as Record<string, unknown>;
         const cls = label.class;
         const src = label.source ?? 'synthetic';
         if (typeof cls !== 'string' || !safeSegment(cls))
           throw new MixError('EXPORT_INPUT', `${where}: class ${JSON.stringify(cls)} is not usable as a folder name`);
         if (src !== 'real' && src !== 'synthetic') throw new MixError('EXPORT_INPUT', `${where}: unknown source ${JSON.stringify(src)}`);
-        const dir = opts.splitBy === 'source' ? join(stage, src, cls) : join(stage, cls);
-        if (!made.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          made.add(dir);
-        }
-        // `wx`: a key seen twice would silently replace an image.
-        await writeFile(join(dir, `${s.key}.${ext}`), image.data, { flag: 'wx' });
+        await sink.add({ where, key: s.key, cls, source: src, ext, image: image.data, label, labelBytes: json.data, members: s.members });
         images++;
-        if (opts.withLabels) {
-          await writeFile(join(dir, `${s.key}.json`), json.data, { flag: 'wx' });
-          labels++;
-        }
         perClass[cls] = (perClass[cls] ?? 0) + 1;
         perSource[src] = (perSource[src] ?? 0) + 1;
         opts.onProgress?.({ done: images, total });
       }
     }
+    const done = await sink.finish();
     const roots = opts.splitBy === 'source' ? Object.keys(perSource).sort() : ['.'];
     const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const index = {
-      format: EXPORT_FORMAT,
+      format: `synthline.${kind}/1`,
       from,
       from_format: source.format,
       from_manifest_sha256: source.manifestSha256,
-      layout: opts.splitBy === 'source' ? '<source>/<class>/<key>.<ext>' : '<class>/<key>.<ext>',
+      layout: done.layout,
       roots,
       with_labels: opts.withLabels ?? false,
       classes: source.classes.map((c) => ({ index: c.index, name: c.name })),
-      note: "torchvision ImageFolder numbers classes by sorted folder name; class_index in the labels is the dataset's own",
-      counts: { images, per_class: sorted(perClass), per_source: sorted(perSource) },
+      ...done.index,
+      counts: { images, per_class: sorted(perClass), per_source: sorted(perSource), ...done.counts },
     };
     await writeFile(join(stage, EXPORT_FILE), `${JSON.stringify(index, null, 2)}\n`);
     await swapIn(stage, outDir, existing.length > 0);
@@ -195,17 +211,25 @@ export async function exportImageFolder(opts: ExportOptions): Promise<ExportRepo
       outDir,
       from,
       fromFormat: source.format,
+      format: kind,
       roots,
       images,
-      labels,
+      labels: done.labels,
       perClass: sorted(perClass),
       perSource: sorted(perSource),
+      files: done.files,
+      counts: done.counts,
       indexPath: join(outDir, EXPORT_FILE),
     };
   } catch (err) {
     await rm(stage, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/** {@link exportDataset} as an ImageFolder tree (the export of earlier releases). */
+export function exportImageFolder(opts: Omit<ExportOptions, 'format'>): Promise<ExportReport> {
+  return exportDataset({ ...opts, format: 'imagefolder' });
 }
 
 /** Moves the finished export into place, replacing the previous one only after it is whole. */

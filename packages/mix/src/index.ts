@@ -1,5 +1,15 @@
 export { mixDatasets, mixKey, type MixOptions, type MixReport, type MixProgress } from './mix.ts';
-export { exportImageFolder, EXPORT_FILE, EXPORT_FORMAT, type ExportOptions, type ExportReport } from './export.ts';
+export {
+  exportDataset,
+  exportImageFolder,
+  EXPORT_FILE,
+  EXPORT_FORMAT,
+  EXPORT_FORMATS,
+  type ExportFormatName,
+  type ExportOptions,
+  type ExportReport,
+} from './export.ts';
+export { encodeRle, decodeRle, rleArea, type CocoRle } from './coco-rle.ts';
 export { verifyMix, datasetFormat } from './verify-mix.ts';
 export {
   MIX_FORMAT,
