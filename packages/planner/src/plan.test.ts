@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Stream } from '@synthline/base';
 import { builtinCatalog, parseSpec, rangeExtent } from '@synthline/spec';
-import { draw, frameKey, plan, planContext } from './plan.ts';
+import { draw, frameKey, plan, planContext, whiteBalanceGain } from './plan.ts';
 import { kelvinToRgb, jitter } from './colour.ts';
 
 const spec = parseSpec({ seed: 42, count: 5000 });
@@ -152,4 +152,21 @@ test('draw excludes a held-out interval from ranges and choice lists', () => {
     assert.ok((v >= 0 && v <= 2) || (v >= 9 && v <= 10), String(v));
     assert.ok([1, 5].includes(draw(r, { choice: [1, 3, 5] }, [2, 4])));
   }
+});
+
+test('the camera-line stages: absent from plans of specs that leave them off, drawn on their own stream when on', () => {
+  const base = parseSpec({ seed: 3, count: 5 });
+  const on = parseSpec({ seed: 3, count: 5, sensor: { vignette: [0.2, 0.4], white_balance_mired: 20, jpeg_quality: [40, 60] } });
+  for (let i = 0; i < 5; i++) {
+    const a = plan(base, i);
+    const b = plan(on, i);
+    assert.equal('vignette' in a.sensor || 'white_balance_gain' in a.sensor || 'jpeg_quality' in a.sensor, false);
+    // Everything else is the same plan: the new stages took nothing from the other streams.
+    const { vignette, white_balance_gain, jpeg_quality, ...rest } = b.sensor;
+    assert.deepEqual({ ...b, sensor: rest }, a);
+    assert.ok(vignette !== undefined && vignette >= 0.2 && vignette <= 0.4);
+    assert.ok(jpeg_quality !== undefined && jpeg_quality >= 40 && jpeg_quality <= 60);
+    assert.ok(white_balance_gain && white_balance_gain[0] > 1 && white_balance_gain[1] === 1 && white_balance_gain[2] < 1, 'warmer');
+  }
+  assert.deepEqual(whiteBalanceGain(0), [1, 1, 1]);
 });

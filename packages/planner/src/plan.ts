@@ -97,6 +97,19 @@ function tintOf(hue: number, value: number): [number, number, number] {
 }
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
+
+/**
+ * The channel gains of a camera whose white balance is off by `mired` (positive: it assumed a
+ * cooler light than the scene's, so the picture comes out warmer): the ratio of the colour of
+ * 6500 K shifted by `mired` to that of 6500 K, scaled so that green keeps its level.
+ */
+export function whiteBalanceGain(mired: number): [number, number, number] {
+  const neutral = kelvinToRgb(6500);
+  const kelvin = Math.min(40000, Math.max(1000, 1e6 / (1e6 / 6500 + mired)));
+  const shifted = kelvinToRgb(kelvin);
+  const g = (shifted[1] ?? 1) / (neutral[1] ?? 1);
+  return [0, 1, 2].map((i) => round((shifted[i] ?? 1) / (neutral[i] ?? 1) / g)) as [number, number, number];
+}
 const round3 = (v: [number, number, number]): [number, number, number] => [round(v[0]), round(v[1]), round(v[2])];
 
 /**
@@ -205,6 +218,15 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     exposure_ev: round(draw(rs, sn.exposure_ev)),
     seed: rs.nextU32(),
   };
+  // The camera-line stages draw from a stream of their own and appear only when asked for, so a
+  // spec without them plans (and renders) exactly as before.
+  const rv = s('sensor-line');
+  const vignette = round(draw(rv, sn.vignette));
+  if (vignette > 0) Object.assign(sensor, { vignette });
+  const mired = draw(rv, sn.white_balance_mired);
+  if (mired !== 0) Object.assign(sensor, { white_balance_gain: whiteBalanceGain(mired) });
+  const jpeg = Math.round(draw(rv, sn.jpeg_quality));
+  if (jpeg > 0) Object.assign(sensor, { jpeg_quality: jpeg });
 
   return {
     index,

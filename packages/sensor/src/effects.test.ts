@@ -60,3 +60,25 @@ test('encoding the same pixels gives the same bytes, in every format', async () 
     assert.ok(a.length > 50);
   }
 });
+
+test('vignetting darkens the corners by its strength and leaves the centre', async () => {
+  const flat = { data: Buffer.alloc(65 * 49 * 3, 200), width: 65, height: 49 };
+  const v = await applySensor(flat, { ...none, vignette: 0.5 });
+  const at = (x: number, y: number) => v.data[(y * 65 + x) * 3] ?? 0;
+  assert.equal(at(32, 24), 200, 'the centre keeps its value');
+  // sRGB 200 is linear 0.578; half of it is 0.289, sRGB ~146.
+  assert.ok(Math.abs(at(0, 0) - 146) <= 1, `corner ${at(0, 0)}`);
+  assert.ok(at(0, 24) > at(0, 0) && at(0, 24) < 200, 'an edge falls less than a corner');
+});
+
+test('a white-balance error scales the channels; the camera JPEG leaves its blocks, deterministically', async () => {
+  const flat = { data: Buffer.alloc(16 * 16 * 3, 128), width: 16, height: 16 };
+  const warm = await applySensor(flat, { ...none, white_balance_gain: [1.2, 1, 0.8] });
+  assert.ok((warm.data[0] ?? 0) > 128 && warm.data[1] === 128 && (warm.data[2] ?? 0) < 128);
+  const img = gradient();
+  const a = await applySensor(img, { ...none, jpeg_quality: 30 });
+  const b = await applySensor(img, { ...none, jpeg_quality: 30 });
+  assert.deepEqual(a.data, b.data);
+  assert.notDeepEqual(a.data, img.data);
+  assert.equal(a.data.length, img.data.length);
+});

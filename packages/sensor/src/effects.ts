@@ -29,8 +29,10 @@ function exposureLut(ev: number): Uint8Array {
 }
 
 /**
- * Applies the plan's sensor effects in camera order: exposure, blur (optics), grain (film-like,
- * blobs of `grain_size_px`, luminance only), read noise (per pixel and channel). Every random
+ * Applies the plan's sensor effects in camera order: exposure, blur (optics), vignetting (the
+ * lens), grain (film-like, blobs of `grain_size_px`, luminance only), read noise (per pixel and
+ * channel), then the camera's processing: a white-balance error and its JPEG compression (these
+ * three only where the plan has them). Every random
  * pattern comes from the plan's sensor seed, so the same plan gives the same pixels.
  *
  * The arithmetic is fixed: each value is a float32 (`Math.fround`) after each step, as when it
@@ -51,8 +53,51 @@ export async function applySensor(img: RawImage, s: FramePlan['sensor']): Promis
       .raw()
       .toBuffer();
   }
+  if (s.vignette) vignette(data, width, height, s.vignette);
   if (s.grain_strength > 0 || s.noise_sigma > 0) addNoise(data, width, height, s);
+  if (s.white_balance_gain) whiteBalance(data, s.white_balance_gain);
+  if (s.jpeg_quality) data = await jpegRoundTrip(data, width, height, s.jpeg_quality);
   return { data, width, height };
+}
+
+/**
+ * Lens vignetting, in linear light: a pixel's light falls with the square of its distance from
+ * the centre, by `strength` at the corners. In place; before the sensor's grain and noise, as the
+ * lens comes before the sensor.
+ */
+function vignette(data: Buffer, width: number, height: number, strength: number): void {
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  const corner = cx * cx + cy * cy || 1;
+  const lin = new Float64Array(256);
+  for (let i = 0; i < 256; i++) lin[i] = toLinear(i / 255);
+  for (let y = 0, i = 0; y < height; y++) {
+    const dy = (y - cy) * (y - cy);
+    for (let x = 0; x < width; x++, i += 3) {
+      const gain = 1 - (strength * ((x - cx) * (x - cx) + dy)) / corner;
+      for (let c = 0; c < 3; c++) data[i + c] = Math.round(clamp(toSrgb((lin[data[i + c] as number] as number) * gain), 0, 1) * 255);
+    }
+  }
+}
+
+/** A white-balance error: per-channel gains in linear light, through one lookup table per channel. In place. */
+function whiteBalance(data: Buffer, gain: [number, number, number]): void {
+  const luts = gain.map((g) => {
+    const lut = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) lut[i] = Math.round(clamp(toSrgb(toLinear(i / 255) * g), 0, 1) * 255);
+    return lut;
+  });
+  for (let i = 0; i < data.length; i += 3) {
+    for (let c = 0; c < 3; c++) data[i + c] = (luts[c] as Uint8Array)[data[i + c] as number] as number;
+  }
+}
+
+/** The camera's own JPEG compression: encoded at `quality` and decoded back (its blocks and ringing stay). */
+async function jpegRoundTrip(data: Buffer, width: number, height: number, quality: number): Promise<Buffer> {
+  const jpeg = await sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality, mozjpeg: false })
+    .toBuffer();
+  return sharp(jpeg).removeAlpha().toColourspace('srgb').raw().toBuffer();
 }
 
 /**

@@ -109,6 +109,13 @@ export const FramePlan = z.object({
     exposure_ev: z.number(),
     /** Seed of the noise and grain patterns. */
     seed: z.number().int(),
+    // Present only when the spec asks for them (absent: not applied; old plans are unchanged).
+    /** Light falloff at the corners, a fraction. */
+    vignette: z.number().min(0).max(1).optional(),
+    /** Per-channel gains of a white-balance error (green 1). */
+    white_balance_gain: vec3(0, 4).optional(),
+    /** The camera's JPEG quality, 1-100. */
+    jpeg_quality: z.number().int().min(1).max(100).optional(),
   }),
   /** Test hooks: `crash` aborts Blender on this frame; `allocate_mb` grabs that much memory first. */
   debug: z.object({ crash: z.boolean(), allocate_mb: z.number().int().min(0).max(1_000_000).optional() }),

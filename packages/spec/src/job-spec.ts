@@ -188,6 +188,16 @@ export const SensorRanges = z.strictObject({
   blur_sigma_px: range({ min: 0, max: 20 }, [0, 0.8]),
   /** Exposure change in stops. */
   exposure_ev: range({ min: -5, max: 5 }, [-0.5, 0.5]),
+  // The stages below are off by default (0), so that specs that do not name them keep their bytes.
+  /** Lens vignetting: the corners' light falls by this fraction (0 = none, 0.4 = a cheap lens). */
+  vignette: range({ min: 0, max: 1 }, 0),
+  /**
+   * White-balance error of the camera's processing, in mireds (1e6 / kelvin) away from neutral:
+   * positive renders warmer, negative cooler (0 = none; +-20 a typical auto white balance miss).
+   */
+  white_balance_mired: range({ min: -200, max: 200 }, 0),
+  /** JPEG compression by the camera, at this quality (1-100; 0 = none), before the dataset's own encoding. */
+  jpeg_quality: range({ min: 0, max: 100, int: true }, 0),
 });
 
 /** Extra members per sample, on request. */
