@@ -468,3 +468,17 @@ def apply_cycles_device(scene: Any, use: _devices.UseDevice) -> None:
     _SCENE_DEVICE = use.scene_device
     if scene is not None:
         scene.cycles.device = _SCENE_DEVICE
+
+
+def set_motion_blur(scene: Any, on: bool) -> None:
+    """Motion blur on (the shutter open for one whole frame, from its start) or off.
+
+    The shutter's position moved: scene.cycles.motion_blur_position on 3.x, scene.render's on 4.x.
+    """
+    if scene.render.use_motion_blur != on:
+        scene.render.use_motion_blur = on
+    if not on:
+        return
+    scene.render.motion_blur_shutter = 1.0
+    owner = scene.render if hasattr(scene.render, "motion_blur_position") else scene.cycles
+    owner.motion_blur_position = "START"

@@ -124,6 +124,15 @@ class Outputs:
 
 
 @dataclass(frozen=True)
+class Motion:
+    """The belt's travel while the shutter is open (motion blur along world x)."""
+
+    belt_speed_m_s: float
+    shutter_s: float
+    travel_m: float
+
+
+@dataclass(frozen=True)
 class FramePlan:
     index: int
     key: str
@@ -136,6 +145,7 @@ class FramePlan:
     outputs: Outputs
     crash: bool = _wire("debug.crash")
     allocate_mb: int = _wire("debug.allocate_mb", default=0)
+    motion: Optional[Motion] = None  # absent: a still frame
 
 
 # Plan fields the render server does not read, and why. Every other schema property must be a
@@ -227,6 +237,7 @@ def parse_plan(d: Any) -> FramePlan:
         background=build(Background, bg),
         render=build(Render, p["render"]),
         outputs=build(Outputs, out),
+        motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
     )
 
 

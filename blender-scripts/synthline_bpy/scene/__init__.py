@@ -61,6 +61,7 @@ class Scene:
         product = self.products.show(plan.product)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
+        self.rig.apply_motion(plan.motion)
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
         return product

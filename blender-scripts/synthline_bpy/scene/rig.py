@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Dict, List, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import bpy
 from mathutils import Matrix, Vector
@@ -13,7 +13,7 @@ from ..core import camera_math
 from ..core.plan import LIGHT_TYPES, MAX_LIGHTS
 
 if TYPE_CHECKING:
-    from ..core.plan import Camera, Light
+    from ..core.plan import Camera, Light, Motion
 
 
 class Rig:
@@ -94,3 +94,49 @@ class Rig:
             hide = obj.name not in active
             if obj.hide_render != hide:
                 obj.hide_render = hide
+
+    def apply_motion(self, motion: Optional[Motion]) -> None:
+        """A moving belt: everything on it travels `travel_m` along world x while the shutter is
+        open. Seen from the camera that is the camera and the lights moving back by as much
+        together (the world's HDRI, at infinity, looks the same from anywhere), so the rig is
+        animated and the belt, its products and its photos smear alike. Call after the camera and
+        the lights are placed. Frame 1 is the shutter's opening, frame 2 its closing. A still
+        frame has no animation on the rig and motion blur off, as before this existed."""
+        rig = [self.camera] + [o for o in self._light_order if not o.hide_render]
+        if motion is None or motion.travel_m <= 0:
+            for obj in [self.camera] + self._light_order:
+                if obj.animation_data is not None:
+                    obj.animation_data_clear()
+            compat.set_motion_blur(self.scene, False)
+            return
+        for obj in [self.camera] + self._light_order:
+            if obj not in rig and obj.animation_data is not None:
+                obj.animation_data_clear()
+        for obj in rig:
+            _travel(obj, motion.travel_m)
+        compat.set_motion_blur(self.scene, True)
+        self.scene.frame_set(1)
+
+
+def _travel(obj: bpy.types.Object, travel_m: float) -> None:
+    """Keys `obj` where it is at frame 1 and `travel_m` back along world x at frame 2, on an
+    action of its own made once (a fake user keeps it) and reused."""
+    start = obj.matrix_world.translation.copy()
+    name = f"{obj.name}_motion"
+    action = bpy.data.actions.get(name)
+    if action is None:
+        action = bpy.data.actions.new(name)
+        action.use_fake_user = True
+        for i in range(3):
+            action.fcurves.new("location", index=i).keyframe_points.add(2)
+    for i, curve in enumerate(action.fcurves):
+        end = start[i] - (travel_m if i == 0 else 0.0)
+        for point, (frame, value) in zip(curve.keyframe_points, ((1.0, start[i]), (2.0, end))):
+            point.co = (frame, value)
+            point.handle_left = (frame, value)
+            point.handle_right = (frame, value)
+            point.interpolation = "LINEAR"
+        curve.update()
+    if obj.animation_data is None:
+        obj.animation_data_create()
+    obj.animation_data.action = action

@@ -46,6 +46,7 @@ export function buildLabel(
     render: { ...plan.render, device: result.device },
     blender_version: result.blender_version,
   };
+  if (plan.motion) label.motion = plan.motion;
   if (timing) label.timing = timing;
   return label;
 }

@@ -228,6 +228,12 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const jpeg = Math.round(draw(rv, sn.jpeg_quality));
   if (jpeg > 0) Object.assign(sensor, { jpeg_quality: jpeg });
 
+  // The belt's travel: a stream of its own, and in the plan only when the belt moves.
+  const rm = s('motion');
+  const speed = round(draw(rm, spec.motion.belt_speed_m_s));
+  const shutter = round(draw(rm, spec.motion.shutter_s), 7);
+  const motion = speed > 0 ? { motion: { belt_speed_m_s: speed, shutter_s: shutter, travel_m: round(speed * shutter, 7) } } : {};
+
   return {
     index,
     key: frameKey(index),
@@ -253,6 +259,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
       denoise: spec.render.denoise,
     },
     sensor,
+    ...motion,
     debug: { crash: false },
   };
 }

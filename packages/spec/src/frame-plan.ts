@@ -117,6 +117,15 @@ export const FramePlan = z.object({
     /** The camera's JPEG quality, 1-100. */
     jpeg_quality: z.number().int().min(1).max(100).optional(),
   }),
+  /** The belt's travel during the exposure (motion blur along world x); absent: a still frame. */
+  motion: z
+    .object({
+      belt_speed_m_s: z.number().min(0).max(10),
+      shutter_s: z.number().min(0).max(1),
+      /** How far the belt moves while the shutter is open, metres. */
+      travel_m: z.number().min(0).max(1),
+    })
+    .optional(),
   /** Test hooks: `crash` aborts Blender on this frame; `allocate_mb` grabs that much memory first. */
   debug: z.object({ crash: z.boolean(), allocate_mb: z.number().int().min(0).max(1_000_000).optional() }),
 });

@@ -200,6 +200,17 @@ export const SensorRanges = z.strictObject({
   jpeg_quality: range({ min: 0, max: 100, int: true }, 0),
 });
 
+/**
+ * The belt's travel during the exposure: everything on the belt moves by speed x shutter along
+ * the belt (the image's x axis at azimuth 0), which smears it. Off by default (speed 0).
+ */
+export const MotionRanges = z.strictObject({
+  /** Belt speed in metres per second (0 = still; sorting lines run at 0.2-2). */
+  belt_speed_m_s: range({ min: 0, max: 5 }, 0),
+  /** Exposure time in seconds. */
+  shutter_s: range({ min: 1e-5, max: 0.1 }, 0.001),
+});
+
 /** Extra members per sample, on request. */
 export const Annotations = z.strictObject({
   /** `<key>.mask.png`: 8-bit, 255 where the product is. */
@@ -287,6 +298,7 @@ export const JobSpec = z.strictObject({
   product: ProductRanges.prefault({}),
   background: BackgroundRanges.prefault({}),
   sensor: SensorRanges.prefault({}),
+  motion: MotionRanges.prefault({}),
   output: OutputSettings.prefault({}),
   split: Split.prefault({}),
 });

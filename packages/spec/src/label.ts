@@ -40,6 +40,8 @@ export const SampleLabel = z.object({
   world: FramePlan.shape.world,
   background: FramePlan.shape.background,
   sensor: FramePlan.shape.sensor,
+  /** The belt's travel during the exposure; absent for a still frame. */
+  motion: FramePlan.shape.motion,
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
   render: FramePlan.shape.render.extend({ device: z.string().optional() }),
   blender_version: z.string(),
