@@ -83,6 +83,7 @@ class Light:
     size_m: float
     spot_angle_deg: float
     color_temperature_k: float  # informative: `rgb` (the planner's kelvinToRgb) is what renders
+    length_m: float = 0.0  # > 0: an area light this long across the belt (a line light)
 
 
 @dataclass(frozen=True)

@@ -80,12 +80,19 @@ class Rig:
                 (0.0, 0.0, 0.0), light.distance_m, light.elevation_deg, light.azimuth_deg
             )
             direction = Vector((-p[0], -p[1], -p[2]))
-            rot_q = direction.to_track_quat("-Z", "Y")
-            obj.matrix_world = Matrix.Translation(p) @ rot_q.to_matrix().to_4x4()
-            if light.type == "area":
+            if light.type == "area" and light.length_m > 0:
+                obj.matrix_world = Matrix.Translation(p) @ _across_belt(direction)
+                data.shape = "RECTANGLE"
+                data.size = max(light.size_m, 1e-4)
+                data.size_y = light.length_m
+            elif light.type == "area":
+                rot_q = direction.to_track_quat("-Z", "Y")
+                obj.matrix_world = Matrix.Translation(p) @ rot_q.to_matrix().to_4x4()
                 data.shape = "SQUARE"
                 data.size = max(light.size_m, 1e-4)
             else:
+                rot_q = direction.to_track_quat("-Z", "Y")
+                obj.matrix_world = Matrix.Translation(p) @ rot_q.to_matrix().to_4x4()
                 compat.set_light_shadow_radius(data, light.size_m / 2)
             if light.type == "spot":
                 data.spot_size = math.radians(light.spot_angle_deg)
@@ -140,3 +147,16 @@ def _travel(obj: bpy.types.Object, travel_m: float) -> None:
     if obj.animation_data is None:
         obj.animation_data_create()
     obj.animation_data.action = action
+
+
+def _across_belt(direction: Vector) -> Matrix:
+    """The rotation of a strip light shining along `direction` with its length (local Y) lying
+    across the belt: world Y, made square to the direction (world X if it shines along Y)."""
+    z = -direction.normalized()
+    y = Vector((0.0, 1.0, 0.0))
+    y = y - z * y.dot(z)
+    if y.length < 1e-6:
+        y = Vector((1.0, 0.0, 0.0)) - z * z.x
+    y.normalize()
+    x = y.cross(z)
+    return Matrix((x, y, z)).transposed().to_4x4()

@@ -156,8 +156,11 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const lightCount = Math.round(draw(rl, L.count));
   const lights = Array.from({ length: lightCount }, () => {
     const kelvin = round(draw(rl, L.color_temperature_k), 1);
-    const type = rl.pick(L.types);
-    return {
+    const kind = rl.pick(L.types);
+    // A line light is an area light drawn long; its length is drawn last, so that specs without
+    // line lights draw exactly as before.
+    const type = kind === 'line' ? 'area' : kind;
+    const light = {
       type,
       energy_w: round(draw(rl, type === 'area' ? L.area_energy_w : L.energy_w), 3),
       color_temperature_k: kelvin,
@@ -168,6 +171,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
       size_m: round(draw(rl, L.size_m)),
       spot_angle_deg: round(draw(rl, L.spot_angle_deg)),
     };
+    return kind === 'line' ? { ...light, length_m: round(draw(rl, L.line_length_m)) } : light;
   });
 
   const rw = s('world');

@@ -59,6 +59,8 @@ export const FramePlan = z.object({
         azimuth_deg: z.number(),
         size_m: z.number().min(0).max(100),
         spot_angle_deg: z.number().min(1).max(180),
+        /** An area light this long across the belt (world y), `size_m` wide: a line light. Absent: square. */
+        length_m: z.number().min(0).max(100).optional(),
       }),
     )
     .max(MAX_LIGHTS),

@@ -112,10 +112,14 @@ export const CameraRanges = z.strictObject({
 
 export const LightRanges = z.strictObject({
   count: range({ min: 0, max: MAX_LIGHTS, int: true }, [1, 3]),
+  /**
+   * Kinds to pick from: the plan's types, and `line`, the long strip across the belt that
+   * sorting lines light with (an area light `line_length_m` long; not among the defaults).
+   */
   types: z
-    .array(z.enum(LIGHT_TYPES))
+    .array(z.enum([...LIGHT_TYPES, 'line']))
     .min(1)
-    .max(LIGHT_TYPES.length * 4)
+    .max((LIGHT_TYPES.length + 1) * 4)
     .default([...LIGHT_TYPES]),
   /** Power of point and spot lights. */
   energy_w: range({ min: 0, max: 10000 }, [15, 60]),
@@ -126,6 +130,8 @@ export const LightRanges = z.strictObject({
   elevation_deg: range({ min: 5, max: 90 }, [30, 85]),
   size_m: range({ min: 0.001, max: 5 }, [0.05, 0.4]),
   spot_angle_deg: range({ min: 1, max: 180 }, [30, 80]),
+  /** Length of a `line` light, across the belt (world y); `size_m` is its width. */
+  line_length_m: range({ min: 0.05, max: 5 }, [0.6, 1.2]),
 });
 
 export const WorldRanges = z.strictObject({
