@@ -125,6 +125,18 @@ class Outputs:
 
 
 @dataclass(frozen=True)
+class Distractor:
+    """A piece of e-waste on the belt (never a class)."""
+
+    kind: str
+    offset_m: Tuple[float, float]
+    yaw_deg: float
+    scale: float
+    srgb: RGB
+    path_m: Tuple[Tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class Motion:
     """The belt's travel while the shutter is open (motion blur along world x)."""
 
@@ -147,6 +159,7 @@ class FramePlan:
     crash: bool = _wire("debug.crash")
     allocate_mb: int = _wire("debug.allocate_mb", default=0)
     motion: Optional[Motion] = None  # absent: a still frame
+    distractors: Tuple[Distractor, ...] = ()
 
 
 # Plan fields the render server does not read, and why. Every other schema property must be a
@@ -239,6 +252,7 @@ def parse_plan(d: Any) -> FramePlan:
         render=build(Render, p["render"]),
         outputs=build(Outputs, out),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
+        distractors=tuple(build(Distractor, x) for x in p.get("distractors") or ()),
     )
 
 

@@ -21,6 +21,7 @@ from ..core import annotate, catalog, pngio
 from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
+from .clutter import Clutter
 from .measure import Measurements
 from .passes import Passes
 from .products import Product, Products
@@ -51,6 +52,7 @@ class Scene:
         self.passes = Passes(self.scene)
         self.products = Products(self.scene, self.collection, self.models)
         self.measure = Measurements(self.scene, self.rig.camera, self.passes)
+        self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -64,6 +66,7 @@ class Scene:
         self.rig.apply_motion(plan.motion)
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
+        self.clutter.apply(plan.distractors)
         return product
 
     def render(self, plan: FramePlan) -> dict:

@@ -47,6 +47,7 @@ export function buildLabel(
     blender_version: result.blender_version,
   };
   if (plan.motion) label.motion = plan.motion;
+  if (plan.distractors) label.distractors = plan.distractors;
   if (timing) label.timing = timing;
   return label;
 }

@@ -238,6 +238,8 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const shutter = round(draw(rm, spec.motion.shutter_s), 7);
   const motion = speed > 0 ? { motion: { belt_speed_m_s: speed, shutter_s: shutter, travel_m: round(speed * shutter, 7) } } : {};
 
+  const distractors = planDistractors(spec, s('distractors'), offset);
+
   return {
     index,
     key: frameKey(index),
@@ -264,6 +266,77 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     },
     sensor,
     ...motion,
+    ...(distractors.length ? { distractors } : {}),
     debug: { crash: false },
   };
+}
+
+/** Nominal colours of each distractor kind (sRGB): what such things usually are. */
+const DISTRACTOR_COLOURS: Record<string, [number, number, number][]> = {
+  cable: [
+    [0.92, 0.92, 0.9],
+    [0.08, 0.08, 0.08],
+    [0.2, 0.35, 0.8],
+  ],
+  charger: [
+    [0.93, 0.93, 0.92],
+    [0.1, 0.1, 0.1],
+  ],
+  screw: [
+    [0.62, 0.63, 0.65],
+    [0.15, 0.15, 0.16],
+  ],
+  cardboard: [
+    [0.62, 0.47, 0.3],
+    [0.72, 0.6, 0.45],
+  ],
+  earbuds_case: [
+    [0.95, 0.95, 0.94],
+    [0.12, 0.12, 0.12],
+  ],
+};
+
+/**
+ * The frame's clutter: `distractors.count` things of the spec's kinds, each at a distance from
+ * the product of clearance plus a spread, a random bearing and yaw, a scale and a usual colour;
+ * a cable also gets a wiggly path. Drawn on its own stream (none when the count is 0).
+ */
+function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): NonNullable<FramePlan['distractors']> {
+  const D = spec.distractors;
+  const n = Math.round(draw(r, D.count));
+  return Array.from({ length: n }, () => {
+    const kind = r.pick(D.kinds);
+    const dist = draw(r, D.clearance_m) + draw(r, D.spread_m);
+    const bearing = r.uniform(0, 2 * Math.PI);
+    const colours = DISTRACTOR_COLOURS[kind] ?? [[0.5, 0.5, 0.5]];
+    const srgb = r.pick(colours);
+    const scale = round(draw(r, D.scale));
+    const yaw = round(r.uniform(0, 360));
+    const path_m: [number, number][] = [];
+    if (kind === 'cable') {
+      // A cable 0.25-0.45 m long, bending as it lies.
+      const length = r.uniform(0.25, 0.45) * scale;
+      let heading = r.uniform(0, 2 * Math.PI);
+      let x = 0;
+      let y = 0;
+      const points: [number, number][] = [[0, 0]];
+      for (let k = 1; k < 8; k++) {
+        heading += r.uniform(-0.9, 0.9);
+        x += (Math.cos(heading) * length) / 7;
+        y += (Math.sin(heading) * length) / 7;
+        points.push([x, y]);
+      }
+      const cx = points.reduce((a, p) => a + p[0], 0) / points.length;
+      const cy = points.reduce((a, p) => a + p[1], 0) / points.length;
+      for (const p of points) path_m.push([round(Math.max(-1, Math.min(1, p[0] - cx))), round(Math.max(-1, Math.min(1, p[1] - cy)))]);
+    }
+    return {
+      kind,
+      offset_m: [round(product[0] + Math.cos(bearing) * dist), round(product[1] + Math.sin(bearing) * dist)] as [number, number],
+      yaw_deg: yaw,
+      scale,
+      srgb: round3(srgb),
+      path_m,
+    };
+  });
 }

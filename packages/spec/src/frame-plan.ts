@@ -6,6 +6,10 @@ import { ProductSource } from './products.ts';
 export const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
 /** Most lights in one frame. */
 export const MAX_LIGHTS = 4;
+/** Kinds of procedural e-waste that ride the belt with the products (never a class). */
+export const DISTRACTOR_KINDS = ['cable', 'charger', 'screw', 'cardboard', 'earbuds_case'] as const;
+/** Most distractors in one frame. */
+export const MAX_DISTRACTORS = 12;
 /** Render engines a plan may ask for. */
 export const ENGINES = ['cycles', 'eevee'] as const;
 
@@ -119,6 +123,23 @@ export const FramePlan = z.object({
     /** The camera's JPEG quality, 1-100. */
     jpeg_quality: z.number().int().min(1).max(100).optional(),
   }),
+  /** Clutter on the belt: procedural e-waste, never a class; absent: none. */
+  distractors: z
+    .array(
+      z.object({
+        kind: z.enum(DISTRACTOR_KINDS),
+        /** Centre on the belt, metres from the origin. */
+        offset_m: vec2(-10, 10),
+        yaw_deg: z.number(),
+        /** Size relative to the kind's nominal size. */
+        scale: z.number().min(0.1).max(10),
+        srgb: Srgb,
+        /** A cable's path, points relative to its centre (metres); empty for other kinds. */
+        path_m: z.array(vec2(-1, 1)).max(16),
+      }),
+    )
+    .max(MAX_DISTRACTORS)
+    .optional(),
   /** The belt's travel during the exposure (motion blur along world x); absent: a still frame. */
   motion: z
     .object({

@@ -3,7 +3,7 @@ import { range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
 import { colourProblem, resolveProducts, type ResolvedProduct } from './products.ts';
 import { didYouMean, suggest } from './suggest.ts';
-import { ENGINES, LIGHT_TYPES, MAX_LIGHTS } from './frame-plan.ts';
+import { DISTRACTOR_KINDS, ENGINES, LIGHT_TYPES, MAX_DISTRACTORS, MAX_LIGHTS } from './frame-plan.ts';
 import type { RenderDeviceKind } from './protocol.ts';
 
 /**
@@ -206,6 +206,24 @@ export const SensorRanges = z.strictObject({
   jpeg_quality: range({ min: 0, max: 100, int: true }, 0),
 });
 
+/** E-waste riding with the products: cables, chargers, screws, cardboard, earbud cases. Off by default. */
+export const DistractorRanges = z.strictObject({
+  /** How many per frame (0 = none). */
+  count: range({ min: 0, max: MAX_DISTRACTORS, int: true }, 0),
+  /** Kinds to pick from, each equally likely (list one twice to favour it). */
+  kinds: z
+    .array(z.enum(DISTRACTOR_KINDS))
+    .min(1)
+    .max(DISTRACTOR_KINDS.length * 4)
+    .default([...DISTRACTOR_KINDS]),
+  /** Kept this far from the product's centre, metres (touching and partial cover happen near it). */
+  clearance_m: range({ min: 0, max: 1 }, 0.07),
+  /** Spread beyond the clearance, metres. */
+  spread_m: range({ min: 0.01, max: 2 }, [0.05, 0.15]),
+  /** Size relative to each kind's nominal size. */
+  scale: range({ min: 0.2, max: 5 }, [0.7, 1.3]),
+});
+
 /**
  * The belt's travel during the exposure: everything on the belt moves by speed x shutter along
  * the belt (the image's x axis at azimuth 0), which smears it. Off by default (speed 0).
@@ -305,6 +323,7 @@ export const JobSpec = z.strictObject({
   background: BackgroundRanges.prefault({}),
   sensor: SensorRanges.prefault({}),
   motion: MotionRanges.prefault({}),
+  distractors: DistractorRanges.prefault({}),
   output: OutputSettings.prefault({}),
   split: Split.prefault({}),
 });

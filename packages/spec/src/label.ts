@@ -42,6 +42,8 @@ export const SampleLabel = z.object({
   sensor: FramePlan.shape.sensor,
   /** The belt's travel during the exposure; absent for a still frame. */
   motion: FramePlan.shape.motion,
+  /** The clutter on the belt (never a class); absent when there is none. */
+  distractors: FramePlan.shape.distractors,
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
   render: FramePlan.shape.render.extend({ device: z.string().optional() }),
   blender_version: z.string(),

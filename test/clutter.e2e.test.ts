@@ -1,0 +1,76 @@
+// Clutter on the belt (issue 13, item 2, part): procedural e-waste, listed in the label, in the
+// picture but never in the product's mask; other specs render as before; a frame without
+// clutter after frames with it renders as it does alone.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { readTar } from '@synthline/shards';
+import { cli, tempDir } from './helpers.ts';
+
+interface Sample {
+  label: { index: number; bbox: number[] | null; distractors?: { kind: string }[] };
+  png: Buffer;
+  mask: Buffer;
+}
+
+async function render(dir: string, name: string, distractors: Record<string, unknown>, frames?: string): Promise<Sample[]> {
+  const spec = join(dir, `${name}.json`);
+  await writeFile(
+    spec,
+    JSON.stringify({
+      name: 'clutter',
+      seed: 31,
+      count: 4,
+      render: { resolution: [128, 96], samples: 4 },
+      camera: { distance_m: 0.45, elevation_deg: 90 },
+      output: { annotations: { mask: true } },
+      distractors,
+    }),
+  );
+  const out = join(dir, name);
+  const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : [])]);
+  assert.equal(r.code, 0, r.all);
+  const m = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
+  const all: Sample[] = [];
+  for (const s of m.shards)
+    for await (const x of readTar(join(out, s.name))) {
+      const get = (ext: string) => x.members.find((mm) => mm.ext === ext)?.data ?? Buffer.alloc(0);
+      all.push({ label: JSON.parse(get('json').toString('utf8')), png: get('png'), mask: get('mask.png') });
+    }
+  return all;
+}
+
+test('clutter: listed in the label, in the picture around the product, never in its mask', async () => {
+  const dir = await tempDir('synthline-clutter-');
+  const bare = await render(dir, 'bare', {});
+  const busy = await render(dir, 'busy', { count: 6 });
+  for (let i = 0; i < bare.length; i++) {
+    const a = bare[i];
+    const b = busy[i];
+    assert.ok(a && b);
+    assert.equal(a.label.distractors, undefined);
+    assert.equal(b.label.distractors?.length, 6);
+    for (const d of b.label.distractors ?? []) assert.ok(['cable', 'charger', 'screw', 'cardboard', 'earbuds_case'].includes(d.kind));
+    // Outside the product's mask the picture changed: the clutter is there.
+    const [pa, pb, mb] = await Promise.all([a.png, b.png, b.mask].map((p) => sharp(p).removeAlpha().raw().toBuffer()));
+    assert.ok(pa && pb && mb);
+    let changed = 0;
+    for (let p = 0; p < pa.length; p += 3) if ((mb[p] ?? 0) === 0 && Math.abs((pa[p] ?? 0) - (pb[p] ?? 0)) > 40) changed++;
+    assert.ok(changed > 50, `frame ${i}: ${changed} pixels of clutter`);
+    // The mask holds only the product: no more pixels than without clutter (clutter may cover it).
+    const count = async (png: Buffer) => (await sharp(png).raw().toBuffer()).reduce((n, v) => n + (v > 127 ? 1 : 0), 0);
+    assert.ok((await count(b.mask)) <= (await count(a.mask)), `frame ${i}: the mask is the product's only`);
+  }
+});
+
+test('a frame without clutter after frames with it renders as it does alone', async () => {
+  const dir = await tempDir('synthline-clutter-mixed-');
+  const all = await render(dir, 'mixed', { count: { choice: [0, 5] } });
+  const idx = all.findIndex((s, i) => i > 0 && !s.label.distractors && all.slice(0, i).some((p) => p.label.distractors));
+  assert.ok(idx > 0, `the seed gives a bare frame after a cluttered one: ${all.map((s) => s.label.distractors?.length ?? 0)}`);
+  const i = all[idx]?.label.index ?? 0;
+  const [alone] = await render(dir, `alone-${i}`, { count: { choice: [0, 5] } }, `${i}:${i + 1}`);
+  assert.ok(alone?.png.equals(all[idx]?.png ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
+});
