@@ -1,12 +1,11 @@
 // The camera-line sensor stages (issue 13, item 4, part) through `synthline render`: recorded in
 // every label, applied where the label says, and absent from datasets that do not ask for them.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { readTar } from '@synthline/shards';
-import { cli, tempDir } from './helpers.ts';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 async function render(dir: string, sensor: Record<string, unknown>) {
   const spec = join(dir, `${Object.keys(sensor).join('-') || 'plain'}.json`);
@@ -18,16 +17,12 @@ async function render(dir: string, sensor: Record<string, unknown>) {
   const out = join(dir, `out-${Object.keys(sensor).join('-') || 'plain'}`);
   const r = await cli(['render', spec, '--out', out]);
   assert.equal(r.code, 0, r.all);
-  const m = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
   const samples: { label: { sensor: Record<string, unknown> }; pixels: Buffer }[] = [];
-  for (const s of m.shards)
-    for await (const x of readTar(join(out, s.name))) {
-      const png = x.members.find((mm) => mm.ext === 'png')?.data ?? Buffer.alloc(0);
-      samples.push({
-        label: JSON.parse(x.members.find((mm) => mm.ext === 'json')?.data.toString('utf8') ?? '{}'),
-        pixels: await sharp(png).removeAlpha().raw().toBuffer(),
-      });
-    }
+  for (const x of await datasetSamples(out))
+    samples.push({
+      label: x.label as unknown as { sensor: Record<string, unknown> },
+      pixels: await sharp(x.member('png')).removeAlpha().raw().toBuffer(),
+    });
   return samples;
 }
 

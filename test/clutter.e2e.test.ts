@@ -2,12 +2,11 @@
 // picture but never in the product's mask; other specs render as before; a frame without
 // clutter after frames with it renders as it does alone.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { readTar } from '@synthline/shards';
-import { cli, tempDir } from './helpers.ts';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 interface Sample {
   label: { index: number; bbox: number[] | null; distractors?: { kind: string }[] };
@@ -32,13 +31,11 @@ async function render(dir: string, name: string, distractors: Record<string, unk
   const out = join(dir, name);
   const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : [])]);
   assert.equal(r.code, 0, r.all);
-  const m = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
-  const all: Sample[] = [];
-  for (const s of m.shards)
-    for await (const x of readTar(join(out, s.name))) {
-      const get = (ext: string) => x.members.find((mm) => mm.ext === ext)?.data ?? Buffer.alloc(0);
-      all.push({ label: JSON.parse(get('json').toString('utf8')), png: get('png'), mask: get('mask.png') });
-    }
+  const all: Sample[] = (await datasetSamples(out)).map((x) => ({
+    label: x.label as unknown as Sample['label'],
+    png: x.member('png'),
+    mask: x.member('mask.png'),
+  }));
   return all;
 }
 

@@ -5,9 +5,8 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
-import { readTar } from '@synthline/shards';
 import { type CocoRle, decodeRle } from '@synthline/mix';
-import { cli, tempDir } from './helpers.ts';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 let work: string;
 let dataset: string;
@@ -36,17 +35,13 @@ before(async () => {
   const r = await cli(['render', spec, '--out', dataset]);
   assert.equal(r.code, 0, r.all);
   const manifest = JSON.parse(await readFile(join(dataset, 'dataset.json'), 'utf8')) as {
-    shards: { name: string }[];
     classes: { index: number; name: string }[];
   };
   classes = manifest.classes;
-  for (const shard of manifest.shards) {
-    for await (const s of readTar(join(dataset, shard.name))) {
-      const get = (ext: string) => s.members.find((m) => m.ext === ext)?.data ?? Buffer.alloc(0);
-      const { data, info } = await sharp(get('mask.png')).raw().toBuffer({ resolveWithObject: true });
-      const mask = Uint8Array.from({ length: info.width * info.height }, (_, i) => ((data[i * info.channels] ?? 0) > 127 ? 1 : 0));
-      samples.set(s.key, { label: JSON.parse(get('json').toString('utf8')), mask, image: get('png') });
-    }
+  for (const x of await datasetSamples(dataset)) {
+    const { data, info } = await sharp(x.member('mask.png')).raw().toBuffer({ resolveWithObject: true });
+    const mask = Uint8Array.from({ length: info.width * info.height }, (_, i) => ((data[i * info.channels] ?? 0) > 127 ? 1 : 0));
+    samples.set(x.key, { label: x.label as unknown as Sample['label'], mask, image: x.member('png') });
   }
   assert.equal(samples.size, 6);
 });

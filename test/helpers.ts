@@ -1,8 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { readTar } from '@synthline/shards';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(ROOT, 'apps/cli/bin/synthline.js');
@@ -52,4 +53,24 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** One sample of a rendered dataset: its label and its members by extension (`png`, `mask.png`, ...). */
+export interface DatasetSample {
+  key: string;
+  label: Record<string, unknown> & { index: number };
+  member(ext: string): Buffer;
+}
+
+/** Every sample of the dataset in `dir`, shard by shard, in order. */
+export async function datasetSamples(dir: string): Promise<DatasetSample[]> {
+  const m = JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
+  const out: DatasetSample[] = [];
+  for (const shard of m.shards) {
+    for await (const s of readTar(join(dir, shard.name))) {
+      const member = (ext: string) => s.members.find((x) => x.ext === ext)?.data ?? Buffer.alloc(0);
+      out.push({ key: s.key, label: JSON.parse(member('json').toString('utf8')), member });
+    }
+  }
+  return out;
 }

@@ -2,26 +2,20 @@
 // long streak across the travel; the label records its length; mixed with square area lights in
 // one process, every frame renders as it does alone.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { readTar } from '@synthline/shards';
-import { cli, tempDir } from './helpers.ts';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 const W = 128;
 const H = 96;
 
 async function samples(out: string) {
-  const m = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
-  const all: { label: { index: number; lights: { type: string; length_m?: number }[] }; png: Buffer }[] = [];
-  for (const s of m.shards)
-    for await (const x of readTar(join(out, s.name)))
-      all.push({
-        label: JSON.parse(x.members.find((mm) => mm.ext === 'json')?.data.toString('utf8') ?? '{}'),
-        png: x.members.find((mm) => mm.ext === 'png')?.data ?? Buffer.alloc(0),
-      });
-  return all;
+  return (await datasetSamples(out)).map((x) => ({
+    label: x.label as unknown as { index: number; lights: { type: string; length_m?: number }[] },
+    png: x.member('png'),
+  }));
 }
 
 async function render(dir: string, name: string, types: string[], count = 2, frames?: string) {

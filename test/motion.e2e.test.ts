@@ -1,12 +1,11 @@
 // A moving belt (issue 13, item 4, part): the frame smears along the belt's travel and not across
 // it, the label records the motion, and a still spec renders as it always did.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { readTar } from '@synthline/shards';
-import { cli, tempDir } from './helpers.ts';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 const W = 64;
 const H = 48;
@@ -33,17 +32,10 @@ async function render(dir: string, name: string, motion: Record<string, unknown>
   const out = join(dir, name);
   const r = await cli(['render', spec, '--out', out]);
   assert.equal(r.code, 0, r.all);
-  const m = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
   const frames: { label: Record<string, unknown>; grey: Buffer }[] = [];
-  for (const s of m.shards)
-    for await (const x of readTar(join(out, s.name))) {
-      const png = x.members.find((mm) => mm.ext === 'png')?.data ?? Buffer.alloc(0);
-      frames.push({
-        label: JSON.parse(x.members.find((mm) => mm.ext === 'json')?.data.toString('utf8') ?? '{}'),
-        // Averaged down 2x: less of the render's sampling noise, its edges kept.
-        grey: await sharp(png).greyscale().resize(W, H, { kernel: 'cubic' }).raw().toBuffer(),
-      });
-    }
+  // Averaged down 2x: less of the render's sampling noise, its edges kept.
+  for (const x of await datasetSamples(out))
+    frames.push({ label: x.label, grey: await sharp(x.member('png')).greyscale().resize(W, H, { kernel: 'cubic' }).raw().toBuffer() });
   return frames;
 }
 
@@ -110,18 +102,7 @@ test('a still frame after moving ones renders as it does alone: nothing of the m
   const all = join(dir, 'all');
   assert.equal((await cli(['render', spec, '--out', all])).code, 0);
   const samples = new Map<number, { moving: boolean; bytes: Buffer }>();
-  const m = JSON.parse(await readFile(join(all, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
-  for (const s of m.shards)
-    for await (const x of readTar(join(all, s.name))) {
-      const label = JSON.parse(x.members.find((mm) => mm.ext === 'json')?.data.toString('utf8') ?? '{}') as {
-        index: number;
-        motion?: unknown;
-      };
-      samples.set(label.index, {
-        moving: label.motion !== undefined,
-        bytes: x.members.find((mm) => mm.ext === 'png')?.data ?? Buffer.alloc(0),
-      });
-    }
+  for (const x of await datasetSamples(all)) samples.set(x.label.index, { moving: x.label.motion !== undefined, bytes: x.member('png') });
   const stillAfterMoving = [...samples.keys()].filter(
     (i) => !samples.get(i)?.moving && [...samples.keys()].some((j) => j < i && samples.get(j)?.moving),
   );
@@ -132,12 +113,7 @@ test('a still frame after moving ones renders as it does alone: nothing of the m
   for (const i of stillAfterMoving) {
     const alone = join(dir, `alone-${i}`);
     assert.equal((await cli(['render', spec, '--out', alone, '--frames', `${i}:${i + 1}`])).code, 0);
-    const ma = JSON.parse(await readFile(join(alone, 'dataset.json'), 'utf8')) as { shards: { name: string }[] };
-    for await (const x of readTar(join(alone, ma.shards[0]?.name ?? ''))) {
-      assert.ok(
-        x.members.find((mm) => mm.ext === 'png')?.data.equals(samples.get(i)?.bytes ?? Buffer.alloc(0)),
-        `frame ${i}: the same bytes alone`,
-      );
-    }
+    const [one] = await datasetSamples(alone);
+    assert.ok(one?.member('png').equals(samples.get(i)?.bytes ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
   }
 });
