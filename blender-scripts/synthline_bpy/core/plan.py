@@ -59,6 +59,8 @@ class Product:
     yaw_deg: float = _wire("yaw_deg")
     offset_m: Tuple[float, float] = _wire("offset_m")
     source: Optional[Source] = None  # library products only
+    case_kind: Optional[str] = _wire("condition.case.kind", default=None)  # None: no case
+    case_srgb: Optional[RGB] = _wire("condition.case.srgb", default=None)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,11 @@ from ..core import annotate, catalog, pngio
 from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
+from .cases import Cases
 from .clutter import Clutter
 from .measure import Measurements
 from .passes import Passes
+from . import phones
 from .products import Product, Products
 from .render import render_still
 from .rig import Rig
@@ -53,6 +55,7 @@ class Scene:
         self.products = Products(self.scene, self.collection, self.models)
         self.measure = Measurements(self.scene, self.rig.camera, self.passes)
         self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
+        self.cases = Cases()  # makes nothing until a plan has a case
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -61,6 +64,7 @@ class Scene:
         self.settings.apply(plan.render)
         self.passes.set_depth(plan.outputs.depth is not None)
         product = self.products.show(plan.product)
+        self.cases.apply(product if isinstance(product, phones.BuiltPhone) else None, plan.product)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
         self.rig.apply_motion(plan.motion)

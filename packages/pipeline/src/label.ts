@@ -33,6 +33,7 @@ export function buildLabel(
       dimensions_m: result.product.dimensions_m,
     },
     color: plan.product.color,
+    ...(plan.product.condition ? { condition: plan.product.condition } : {}),
     camera: {
       K: result.camera.K,
       world_to_camera: result.camera.world_to_camera,

@@ -135,6 +135,8 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const yaw = draw(rp, spec.product.yaw_deg);
   const offset: [number, number] = [draw(rp, spec.product.offset_m), draw(rp, spec.product.offset_m)];
 
+  const condition = planCondition(spec, s('condition'), entry.source === null);
+
   const rc = s('camera');
   const cam = spec.camera;
   const camera = {
@@ -251,6 +253,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
       side_up: sideUp,
       yaw_deg: round(yaw),
       offset_m: [round(offset[0]), round(offset[1])],
+      ...(condition ? { condition } : {}),
     },
     camera,
     lights,
@@ -339,4 +342,31 @@ function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): N
       path_m,
     };
   });
+}
+
+/** Case colours by kind (sRGB): silicone in the usual colours, a clear one, leathers. */
+const CASE_COLOURS: Record<string, [number, number, number][]> = {
+  silicone: [
+    [0.12, 0.2, 0.55],
+    [0.08, 0.08, 0.09],
+    [0.7, 0.1, 0.12],
+    [0.9, 0.62, 0.68],
+    [0.25, 0.45, 0.3],
+    [0.92, 0.9, 0.86],
+    [0.95, 0.55, 0.15],
+  ],
+  clear: [[0.96, 0.96, 0.96]],
+  leather: [
+    [0.35, 0.2, 0.1],
+    [0.09, 0.07, 0.06],
+    [0.6, 0.42, 0.25],
+  ],
+};
+
+/** The phone's condition: a case with `case_probability` (builtin phones), drawn on its own stream. */
+function planCondition(spec: JobSpec, r: Stream, builtin: boolean): NonNullable<FramePlan['product']['condition']> | undefined {
+  const c = spec.product.condition;
+  if (!builtin || c.case_probability <= 0 || !r.chance(c.case_probability)) return undefined;
+  const kind = r.pick(c.case_kinds);
+  return { case: { kind, srgb: round3(r.pick(CASE_COLOURS[kind] ?? [[0.5, 0.5, 0.5]])) } };
 }

@@ -41,6 +41,8 @@ export const FramePlan = z.object({
     source: ProductSource.nullable(),
     yaw_deg: z.number(),
     offset_m: vec2(-10, 10),
+    /** What has become of the phone; absent: as new, no case. */
+    condition: z.object({ case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }) }).optional(),
   }),
   camera: z.object({
     distance_m: z.number().min(1e-3).max(1e3),

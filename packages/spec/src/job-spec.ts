@@ -152,6 +152,21 @@ export const ColorJitter = z.strictObject({
   value_scale: range({ min: 0, max: 4 }, [0.85, 1.15]),
 });
 
+/** Kinds of phone case (builtin phones only). */
+export const CASE_KINDS = ['silicone', 'clear', 'leather'] as const;
+
+/** What has become of a phone before it reached the belt. Off by default. */
+export const Condition = z.strictObject({
+  /** Chance that a builtin phone is in a case (0 = never). */
+  case_probability: z.number().min(0).max(1).default(0),
+  /** Kinds of case to pick from, each equally likely. */
+  case_kinds: z
+    .array(z.enum(CASE_KINDS))
+    .min(1)
+    .max(12)
+    .default([...CASE_KINDS]),
+});
+
 export const ProductRanges = z.strictObject({
   yaw_deg: range({ min: -360, max: 360 }, [0, 360]),
   /** Probability that the screen faces the belt (the back is up). */
@@ -159,6 +174,8 @@ export const ProductRanges = z.strictObject({
   /** Offset of the product on the belt, per axis. */
   offset_m: range({ min: -1, max: 1 }, [-0.03, 0.03]),
   color_jitter: ColorJitter.prefault({}),
+  /** Cases (more of the phone's wear to come). */
+  condition: Condition.prefault({}),
 });
 
 /** A background photo: a file name in the library's backgrounds/ (never a path). */

@@ -30,6 +30,8 @@ export const SampleLabel = z.object({
     dimensions_m: z.tuple([z.number(), z.number(), z.number()]),
   }),
   color: FramePlan.shape.product.shape.color,
+  /** What has become of the phone (a case); absent: as new. */
+  condition: FramePlan.shape.product.shape.condition,
   camera: z.object({
     K: z.array(z.array(z.number())),
     world_to_camera: z.array(z.array(z.number())),

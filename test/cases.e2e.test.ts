@@ -1,0 +1,80 @@
+// Phone cases (issue 13, item 3, part): the label says which case, the pixels change where the
+// phone is and nowhere far from it, a bare phone after cased ones renders as it does alone.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
+
+const W = 128;
+const H = 96;
+
+async function render(dir: string, name: string, condition: Record<string, unknown>, frames?: string) {
+  const spec = join(dir, `${name}.json`);
+  await writeFile(
+    spec,
+    JSON.stringify({
+      name: 'cases',
+      seed: 41,
+      count: 4,
+      render: { resolution: [W, H], samples: 4 },
+      products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-8' }],
+      product: { condition },
+      output: { annotations: { mask: true } },
+    }),
+  );
+  const out = join(dir, name);
+  const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : [])]);
+  assert.equal(r.code, 0, r.all);
+  return Promise.all(
+    (await datasetSamples(out)).map(async (x) => ({
+      label: x.label as unknown as { index: number; bbox: [number, number, number, number]; condition?: { case: { kind: string } } },
+      png: x.member('png'),
+      rgb: await sharp(x.member('png')).removeAlpha().raw().toBuffer(),
+    })),
+  );
+}
+
+test('a case: in the label, changing the pixels around the phone and nowhere far from it', async () => {
+  const dir = await tempDir('synthline-cases-');
+  const bare = await render(dir, 'bare', {});
+  const cased = await render(dir, 'cased', { case_probability: 1, case_kinds: ['silicone'] });
+  for (let i = 0; i < bare.length; i++) {
+    const a = bare[i];
+    const b = cased[i];
+    assert.ok(a && b);
+    assert.equal(a.label.condition, undefined);
+    assert.equal(b.label.condition?.case.kind, 'silicone');
+    // Where the bare phone's box, grown by a few pixels for the case's wall, is, the pixels change;
+    // beyond it they are the same render.
+    const [x, y, w, h] = a.label.bbox;
+    const near = (px: number, py: number) => px >= x - 4 && px < x + w + 4 && py >= y - 4 && py < y + h + 4;
+    let inside = 0;
+    let outside = 0;
+    for (let py = 0; py < H; py++)
+      for (let px = 0; px < W; px++) {
+        const k = (py * W + px) * 3;
+        const d =
+          Math.abs((a.rgb[k] ?? 0) - (b.rgb[k] ?? 0)) +
+          Math.abs((a.rgb[k + 1] ?? 0) - (b.rgb[k + 1] ?? 0)) +
+          Math.abs((a.rgb[k + 2] ?? 0) - (b.rgb[k + 2] ?? 0));
+        if (d > 30) {
+          if (near(px, py)) inside++;
+          else outside++;
+        }
+      }
+    assert.ok(inside > 100, `frame ${i}: the case changed ${inside} pixels at the phone`);
+    assert.ok(outside < inside / 10, `frame ${i}: ${outside} pixels changed away from the phone (shadow and bounce light only)`);
+  }
+});
+
+test('a bare phone after cased ones renders as it does alone', async () => {
+  const dir = await tempDir('synthline-cases-mixed-');
+  const all = await render(dir, 'mixed', { case_probability: 0.5 });
+  const idx = all.findIndex((s, i) => i > 0 && !s.label.condition && all.slice(0, i).some((p) => p.label.condition));
+  assert.ok(idx > 0, `the seed gives a bare phone after a cased one: ${all.map((s) => s.label.condition?.case.kind ?? '-')}`);
+  const i = all[idx]?.label.index ?? 0;
+  const [alone] = await render(dir, `alone-${i}`, { case_probability: 0.5 }, `${i}:${i + 1}`);
+  assert.ok(alone?.png.equals(all[idx]?.png ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
+});
