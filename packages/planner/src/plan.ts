@@ -1,6 +1,9 @@
 import {
   KEY_DIGITS,
+  MAX_PRODUCTS_PER_FRAME,
   SpecError,
+  findModel,
+  rangeExtent,
   resolveProducts,
   type FramePlan,
   type JobSpec,
@@ -97,6 +100,91 @@ function tintOf(hue: number, value: number): [number, number, number] {
 }
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
+
+/** Footprint of a library product whose size is not declared (a phone's, roughly). */
+const UNKNOWN_FOOTPRINT_M: [number, number] = [0.08, 0.16];
+/** Places tried for each further product before it is dropped. */
+export const PLACEMENT_TRIES = 200;
+
+/**
+ * Radius of the circle a product's footprint fits in (half its diagonal on the belt), in metres:
+ * builtin phones from the catalog's body, library products from their declared dimensions.
+ */
+export function footprintRadius(p: ResolvedProduct): number {
+  let w: number;
+  let h: number;
+  const model = p.source === null ? findModel(p.id) : undefined;
+  if (model) [w, h] = [model.body.width_mm / 1000, model.body.height_mm / 1000];
+  else if (p.source?.dimensions_m) [w, h] = [p.source.dimensions_m[0], p.source.dimensions_m[1]];
+  else [w, h] = UNKNOWN_FOOTPRINT_M;
+  return Math.hypot(w, h) / 2;
+}
+
+type PlanProduct = FramePlan['product'];
+type OtherProduct = NonNullable<FramePlan['others']>[number];
+
+/** One product drawn from `r`: which (by weight), its colour, jitter, side and yaw. */
+function drawProduct(spec: JobSpec, ctx: PlanContext, r: Stream) {
+  const hold = spec.split.hold_out;
+  const entry = ctx.products[r.weighted(ctx.products.map((p) => p.weight))];
+  if (!entry) throw new Error('spec has no products');
+  const colour = r.pick(entry.palette.filter((c) => !hold.colors.includes(c.name)));
+  const nominal = colour.rgb;
+  const cj = spec.product.color_jitter;
+  const srgb = jitter(nominal, draw(r, cj.hue), draw(r, cj.saturation_scale), draw(r, cj.value_scale));
+  const sideUp: 'front' | 'back' = r.chance(spec.product.face_down_probability) ? 'back' : 'front';
+  const yaw = draw(r, spec.product.yaw_deg);
+  return { entry, colour, srgb, nominal, sideUp, yaw };
+}
+
+/**
+ * The further products of a frame (`layout`), all drawn from the `layout` stream: their number,
+ * then each product like the first, placed by rejection sampling so that the circles around
+ * any two footprints keep `min_gap_m` apart, in a square around the offset range widened to fit
+ * them all. One that finds no place in {@link PLACEMENT_TRIES} tries is dropped.
+ */
+function drawOthers(
+  spec: JobSpec,
+  ctx: PlanContext,
+  r: Stream,
+  first: { entry: ResolvedProduct; offset: [number, number] },
+): OtherProduct[] {
+  const layout = spec.layout;
+  if (!layout) return [];
+  const n = Math.min(MAX_PRODUCTS_PER_FRAME, Math.max(1, Math.round(draw(r, layout.products_per_frame))));
+  if (n <= 1) return [];
+  const gap = layout.min_gap_m;
+  const drawn = Array.from({ length: n - 1 }, () => drawProduct(spec, ctx, r));
+  const radii = [first.entry, ...drawn.map((d) => d.entry)].map(footprintRadius);
+  const [lo, hi] = rangeExtent(spec.product.offset_m);
+  const centre = (lo + hi) / 2;
+  const half = Math.max(hi - lo, Math.sqrt(n) * (2 * Math.max(...radii) + gap) * 1.2) / 2;
+  const placed: { at: [number, number]; r: number }[] = [{ at: first.offset, r: radii[0] ?? 0 }];
+  const others: OtherProduct[] = [];
+  drawn.forEach((d, j) => {
+    const radius = radii[j + 1] ?? 0;
+    for (let t = 0; t < PLACEMENT_TRIES; t++) {
+      const at: [number, number] = [round(r.uniform(centre - half, centre + half)), round(r.uniform(centre - half, centre + half))];
+      if (placed.some((q) => Math.hypot(at[0] - q.at[0], at[1] - q.at[1]) < q.r + radius + gap)) continue;
+      placed.push({ at, r: radius });
+      others.push({ id: others.length + 2, ...productOf(d, at) });
+      return;
+    }
+  });
+  return others;
+}
+
+function productOf(d: ReturnType<typeof drawProduct>, offset: [number, number]): PlanProduct {
+  return {
+    asset: d.entry.asset,
+    model: d.entry.id,
+    source: d.entry.source,
+    color: { name: d.colour.name, srgb: round3(d.srgb), nominal_srgb: round3(d.nominal) },
+    side_up: d.sideUp,
+    yaw_deg: round(d.yaw),
+    offset_m: [round(offset[0]), round(offset[1])],
+  };
+}
 const round3 = (v: [number, number, number]): [number, number, number] => [round(v[0]), round(v[1]), round(v[2])];
 
 /**
@@ -112,15 +200,16 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
 
   const hold = spec.split.hold_out;
   const rp = s('product');
-  const entry = ctx.products[rp.weighted(ctx.products.map((p) => p.weight))];
-  if (!entry) throw new Error('spec has no products');
-  const colour = rp.pick(entry.palette.filter((c) => !hold.colors.includes(c.name)));
-  const nominal = colour.rgb;
-  const cj = spec.product.color_jitter;
-  const srgb = jitter(nominal, draw(rp, cj.hue), draw(rp, cj.saturation_scale), draw(rp, cj.value_scale));
-  const sideUp = rp.chance(spec.product.face_down_probability) ? 'back' : 'front';
-  const yaw = draw(rp, spec.product.yaw_deg);
+  const first = drawProduct(spec, ctx, rp);
   const offset: [number, number] = [draw(rp, spec.product.offset_m), draw(rp, spec.product.offset_m)];
+  const product = productOf(first, offset);
+  // Several products: everything about them from their own stream, so specs without `layout`
+  // (or with one product per frame) keep their plans.
+  const others = drawOthers(spec, ctx, s('layout'), { entry: first.entry, offset: product.offset_m });
+  // The camera looks at the middle of the products (with several).
+  const all = [product, ...others];
+  const aim: [number, number] =
+    others.length === 0 ? offset : ([0, 1].map((k) => all.reduce((a, p) => a + (p.offset_m[k] ?? 0), 0) / all.length) as [number, number]);
 
   const rc = s('camera');
   const cam = spec.camera;
@@ -132,8 +221,8 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     focal_length_mm: round(draw(rc, cam.focal_length_mm, hold.camera.focal_length_mm)),
     sensor_width_mm: round(draw(rc, cam.sensor_width_mm)),
     look_at_m: [
-      round(offset[0] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
-      round(offset[1] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
+      round(aim[0] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
+      round(aim[1] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
       0,
     ] as [number, number, number],
   };
@@ -209,15 +298,8 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   return {
     index,
     key: frameKey(index),
-    product: {
-      asset: entry.asset,
-      model: entry.id,
-      source: entry.source,
-      color: { name: colour.name, srgb: round3(srgb), nominal_srgb: round3(nominal) },
-      side_up: sideUp,
-      yaw_deg: round(yaw),
-      offset_m: [round(offset[0]), round(offset[1])],
-    },
+    product,
+    ...(others.length > 0 ? { others } : {}),
     camera,
     lights,
     world,

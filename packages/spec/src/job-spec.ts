@@ -3,7 +3,7 @@ import { range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
 import { colourProblem, resolveProducts, type ResolvedProduct } from './products.ts';
 import { didYouMean, suggest } from './suggest.ts';
-import { ENGINES, LIGHT_TYPES, MAX_LIGHTS } from './frame-plan.ts';
+import { ENGINES, LIGHT_TYPES, MAX_INSTANCES, MAX_LIGHTS } from './frame-plan.ts';
 import type { RenderDeviceKind } from './protocol.ts';
 
 /**
@@ -196,6 +196,12 @@ export const Annotations = z.strictObject({
   mask: z.boolean().default(false),
   /** `<key>.depth.png`: 16-bit, camera-space depth (OpenCV z) in millimetres, 0 = nothing hit. */
   depth: z.boolean().default(false),
+  /**
+   * `<key>.inst.png`: 16-bit, the instance id of each pixel (0 = nothing, k = instance k), and
+   * per-instance boxes in the label. Default false (left out of the parsed spec when not given,
+   * so specs without it keep their bytes).
+   */
+  instances: z.boolean().optional(),
 });
 
 const Interval = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'interval [min, max] needs min <= max' });
@@ -247,6 +253,28 @@ export const OutputSettings = z.strictObject({
   max_failed_fraction: z.number().min(0).max(1).default(0.01),
 });
 
+/** Most products in one frame (the plan's product and up to five `others`). */
+export const MAX_PRODUCTS_PER_FRAME = MAX_INSTANCES;
+/** Ways of laying several products out on the belt ('scatter' only, for now). */
+export const LAYOUT_MODES = ['scatter'] as const;
+
+/**
+ * Several products per frame. Absent: one product per frame, exactly as before the section
+ * existed (its defaults are not written into the parsed spec).
+ */
+export const LayoutSettings = z.strictObject({
+  /** `scatter`: each product placed apart from the others, at least `min_gap_m` between them. */
+  mode: z.enum(LAYOUT_MODES).default('scatter'),
+  /** Products per frame, rounded; fewer where they do not fit. */
+  products_per_frame: range({ min: 1, max: MAX_PRODUCTS_PER_FRAME }, 1),
+  /**
+   * Least gap between the circles around two products' footprints (radius: half the
+   * footprint's diagonal); negative lets them touch or overlap a little.
+   */
+  min_gap_m: z.number().min(-0.05).max(1).default(0.01),
+});
+export type LayoutSettings = z.infer<typeof LayoutSettings>;
+
 /** Every product is listed once. */
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -279,6 +307,8 @@ export const JobSpec = z.strictObject({
   sensor: SensorRanges.prefault({}),
   output: OutputSettings.prefault({}),
   split: Split.prefault({}),
+  /** Several products per frame (optional: absent = one product, as before). */
+  layout: LayoutSettings.optional(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 /** A spec as a user writes it: every field optional. */
