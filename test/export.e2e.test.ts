@@ -144,3 +144,51 @@ test('crops: one image per product, the box and its margin, in its class folder;
   assert.equal(margin.code, 2);
   assert.match(margin.stderr, /--margin applies to --format crops only/);
 });
+
+test('coco from frames of several products: one annotation per instance, its RLE its id in the instance map', async () => {
+  const dir = await tempDir('synthline-export-multi-');
+  const spec = join(dir, 'spec.json');
+  await writeFile(
+    spec,
+    JSON.stringify({
+      name: 'multi',
+      seed: 3,
+      count: 3,
+      render: { resolution: [128, 96], samples: 4 },
+      layout: { products_per_frame: 3 },
+      output: { annotations: { instances: true } },
+    }),
+  );
+  const ds = join(dir, 'ds');
+  assert.equal((await cli(['render', spec, '--out', ds])).code, 0);
+  const byKey = new Map<string, { ids: Uint16Array; instances: { id: number; class_index: number; bbox: number[] | null }[] }>();
+  let expected = 0;
+  for (const x of await datasetSamples(ds)) {
+    const { data, info } = await sharp(x.member('inst.png')).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const all = new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+    const ids = Uint16Array.from({ length: info.width * info.height }, (_, i) => all[i * info.channels] ?? 0);
+    const instances = (x.label.instances ?? []) as { id: number; class_index: number; bbox: number[] | null }[];
+    expected += instances.filter((i) => i.bbox !== null).length;
+    byKey.set(x.key, { ids, instances });
+  }
+  assert.ok(expected > 3, `several products per frame: ${expected} instances in 3 frames`);
+  const out = join(dir, 'coco');
+  const r = await cli(['export', '--format', 'coco', '--from', ds, '--out', out]);
+  assert.equal(r.code, 0, r.all);
+  const doc = JSON.parse(await readFile(join(out, 'annotations.json'), 'utf8')) as {
+    images: { id: number; synthline_key: string }[];
+    annotations: { image_id: number; category_id: number; bbox: number[]; segmentation: CocoRle; synthline_instance: number }[];
+  };
+  assert.equal(doc.annotations.length, expected);
+  for (const a of doc.annotations) {
+    const key = doc.images.find((i) => i.id === a.image_id)?.synthline_key ?? '';
+    const frame = byKey.get(key);
+    assert.ok(frame);
+    const inst = frame.instances.find((i) => i.id === a.synthline_instance);
+    assert.ok(inst);
+    assert.equal(a.category_id, inst.class_index + 1);
+    assert.deepEqual(a.bbox, inst.bbox);
+    const want = Buffer.from(Uint8Array.from(frame.ids, (v) => (v === inst.id ? 1 : 0)));
+    assert.ok(Buffer.from(decodeRle(a.segmentation)).equals(want), `${key} instance ${inst.id}: RLE = its id in the map`);
+  }
+});

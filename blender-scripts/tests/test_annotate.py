@@ -98,3 +98,34 @@ class MaskTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InstanceTest(unittest.TestCase):
+    @staticmethod
+    def square(x0, y0, x1, y1):
+        """A pixel-space square (two triangles) in front of the camera."""
+        uvz = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x1, y1, 1.0], [x0, y1, 1.0]])
+        return uvz, np.array([[0, 1, 2], [0, 2, 3]])
+
+    def test_silhouette_covers_pixel_centres_inside(self):
+        uvz, tris = self.square(1.5, 2.5, 4.5, 5.5)  # pixels 2..4 x 3..5
+        sil = annotate.silhouette_mask(uvz, tris, 8, 8)
+        self.assertEqual(annotate.mask_bbox(sil), ([2, 3, 3, 3], 9))
+
+    def test_silhouette_clipped_at_the_image_and_behind_camera(self):
+        uvz, tris = self.square(-10.5, -10.5, 1.5, 1.5)
+        self.assertEqual(int(annotate.silhouette_mask(uvz, tris, 4, 4).sum()), 4)
+        uvz[:, 2] = -1.0
+        self.assertFalse(annotate.silhouette_mask(uvz, tris, 4, 4).any())
+
+    def test_instance_stats_with_an_occluder(self):
+        ids = np.zeros((6, 6), dtype=np.int64)
+        ids[1:5, 1:5] = 1
+        ids[1:3, 1:5] = 2  # instance 2 covers the top half of 1
+        sil = np.zeros((6, 6), dtype=bool)
+        sil[1:5, 1:5] = True
+        bbox, visible, frac, occ = annotate.instance_stats(ids, 1, sil, 1.0)
+        self.assertEqual((bbox, visible, occ), ([1, 3, 4, 2], 8, [2]))
+        self.assertAlmostEqual(frac, 0.5)
+        bbox, visible, frac, occ = annotate.instance_stats(ids, 3, np.zeros_like(sil), 1.0)
+        self.assertEqual((bbox, visible, frac, occ), (None, 0, 0.0, []))

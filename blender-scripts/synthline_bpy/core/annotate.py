@@ -134,23 +134,7 @@ def visible_fraction(
     # Triangle corners in grid units; cell (i, j) has its centre at (i + 0.5, j + 0.5).
     gx = (pu - x0) / cell
     gy = (pv - y0) / cell
-    i0 = np.clip(np.ceil(gx.min(axis=1) - 0.5), 0, gw - 1).astype(np.int64)
-    i1 = np.clip(np.floor(gx.max(axis=1) - 0.5), -1, gw - 1).astype(np.int64)
-    j0 = np.clip(np.ceil(gy.min(axis=1) - 0.5), 0, gh - 1).astype(np.int64)
-    j1 = np.clip(np.floor(gy.max(axis=1) - 0.5), -1, gh - 1).astype(np.int64)
-    counts = np.maximum(i1 - i0 + 1, 0) * np.maximum(j1 - j0 + 1, 0)
-    covered = np.zeros(gh * gw, dtype=bool)
-    # Candidate cells of all triangles at once, in chunks of about CHUNK cells (a few long
-    # slivers across the grid must not allocate grid^2 cells each in one go).
-    idx = np.nonzero(counts)[0]
-    csum = np.cumsum(counts[idx])
-    lo = 0
-    while lo < idx.size:
-        base = csum[lo - 1] if lo else 0
-        hi = max(lo + 1, int(np.searchsorted(csum, base + CHUNK, side="right")))
-        sel = idx[lo:hi]
-        _cover(covered, gw, gx[sel], gy[sel], i0[sel], i1[sel], j0[sel], counts[sel])
-        lo = hi
+    covered = _raster(gx, gy, gw, gh)
     covered = covered.reshape(gh, gw)
     total = int(covered.sum())
     if total == 0:  # silhouette smaller than a cell: count vertices instead
@@ -162,6 +146,65 @@ def visible_fraction(
     in_y = (cys >= lo_y) & (cys <= hi_y)
     inside_img = int(covered[np.ix_(in_y, in_x)].sum())
     return inside_img / total
+
+
+def _raster(gx: np.ndarray, gy: np.ndarray, gw: int, gh: int) -> np.ndarray:
+    """Flat (gh * gw) boolean array of the grid cells whose centres lie in any triangle
+    (corners (T, 3) in grid units; cell (i, j) has its centre at (i + 0.5, j + 0.5))."""
+    covered = np.zeros(gh * gw, dtype=bool)
+    if gx.size == 0:
+        return covered
+    i0 = np.clip(np.ceil(gx.min(axis=1) - 0.5), 0, gw - 1).astype(np.int64)
+    i1 = np.clip(np.floor(gx.max(axis=1) - 0.5), -1, gw - 1).astype(np.int64)
+    j0 = np.clip(np.ceil(gy.min(axis=1) - 0.5), 0, gh - 1).astype(np.int64)
+    j1 = np.clip(np.floor(gy.max(axis=1) - 0.5), -1, gh - 1).astype(np.int64)
+    counts = np.maximum(i1 - i0 + 1, 0) * np.maximum(j1 - j0 + 1, 0)
+    # Candidate cells of all triangles at once, in chunks of about CHUNK cells (a few long
+    # slivers across the grid must not allocate grid^2 cells each in one go).
+    idx = np.nonzero(counts)[0]
+    csum = np.cumsum(counts[idx])
+    lo = 0
+    while lo < idx.size:
+        base = csum[lo - 1] if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(csum, base + CHUNK, side="right")))
+        sel = idx[lo:hi]
+        _cover(covered, gw, gx[sel], gy[sel], i0[sel], i1[sel], j0[sel], counts[sel])
+        lo = hi
+    return covered
+
+
+def silhouette_mask(uvz: np.ndarray, tris: np.ndarray, W: int, H: int) -> np.ndarray:
+    """Boolean H x W mask (row 0 = top) of the pixels whose centre lies in one of the projected
+    triangles: a product's whole silhouette in the image, ignoring anything in front of it.
+    Triangles with a vertex behind the camera are left out."""
+    front = uvz[:, 2] > 1e-6
+    t = tris[front[tris].all(axis=1)] if tris.size else tris
+    if t.size == 0:
+        return np.zeros((H, W), dtype=bool)
+    # Grid cells are pixels: cell i's centre (i + 0.5) is pixel centre i.
+    gx = uvz[:, 0][t] + 0.5
+    gy = uvz[:, 1][t] + 0.5
+    return _raster(gx, gy, W, H).reshape(H, W)
+
+
+def instance_stats(
+    ids: np.ndarray, iid: int, silhouette: np.ndarray, in_image: float
+) -> Tuple[Optional[List[int]], int, float, List[int]]:
+    """(bbox, visible pixels, visible fraction, occluded_by) of instance `iid` in an id map.
+
+    visible fraction = visible pixels / pixels of its silhouette in the image (at most 1), times
+    the share of its silhouette inside the image (`in_image`, from visible_fraction): what is
+    left of it after occlusion and the image's edges. occluded_by: the other ids found on its
+    silhouette's pixels, ascending."""
+    bbox, visible = mask_bbox(ids == iid)
+    sil = int(silhouette.sum())
+    if sil == 0:
+        frac = in_image if visible else 0.0
+    else:
+        frac = min(1.0, visible / sil) * in_image
+    others = np.unique(ids[silhouette])
+    occluded_by = [int(j) for j in others if j != 0 and j != iid]
+    return bbox, visible, float(frac), occluded_by
 
 
 def _cover(

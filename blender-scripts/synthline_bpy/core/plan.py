@@ -64,6 +64,13 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Other(Product):
+    """A further product of the frame (`others`): instance id 2, 3, ..."""
+
+    id: int = 0
+
+
+@dataclass(frozen=True)
 class Camera:
     distance_m: float
     elevation_deg: float
@@ -124,6 +131,7 @@ class Outputs:
     image: str
     mask: Optional[str] = None
     depth: Optional[str] = None
+    instances: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ class FramePlan:
     outputs: Outputs
     crash: bool = _wire("debug.crash")
     allocate_mb: int = _wire("debug.allocate_mb", default=0)
+    others: Tuple[Other, ...] = ()  # instance ids 2, 3, ...
     motion: Optional[Motion] = None  # absent: a still frame
     distractors: Tuple[Distractor, ...] = ()
 
@@ -168,6 +177,7 @@ class FramePlan:
 # dataclass field (tests/test_plan_schema.py).
 NOT_READ: Dict[str, str] = {
     "product.color.nominal_srgb": "the palette colour before jitter: for labels",
+    "others.color.nominal_srgb": "the palette colour before jitter: for labels",
     "background.name": "the photo's file name: for labels (`image` is its path)",
     "sensor": "sensor effects are applied in TypeScript after the render",
 }
@@ -226,12 +236,12 @@ def parse_plan(d: Any) -> FramePlan:
         raise PlanError(e.path, e.message) from None
 
     prod = p["product"]
-    source = None
-    if prod["asset"].startswith("library:"):
-        # Which assets need a source is not in the schema (it allows null for any).
-        if prod["source"] is None:
-            raise PlanError("product.source", "expected an object (a library product's source)")
-        source = _source(prod["source"], "product.source")
+    source = _product_source(prod, "product")
+    others = []
+    for i, o in enumerate(p.get("others") or ()):
+        if o["id"] != i + 2:
+            raise PlanError(f"others[{i}].id", f"expected {i + 2}, got {o['id']}")
+        others.append(build(Other, o, source=_product_source(o, f"others[{i}]")))
     bg = p["background"]
     if bg["kind"] == "image":
         _abs_path(bg["image"], "background.image")
@@ -239,7 +249,7 @@ def parse_plan(d: Any) -> FramePlan:
         if not (u1 > u0 and v1 > v0):
             raise PlanError("background.crop", f"expected u0 < u1 and v0 < v1, got {bg['crop']}")
     out = p["outputs"]
-    for key in ("image", "mask", "depth"):
+    for key in ("image", "mask", "depth", "instances"):
         if out.get(key) is not None:
             _abs_path(out[key], f"outputs.{key}")
 
@@ -253,9 +263,19 @@ def parse_plan(d: Any) -> FramePlan:
         background=build(Background, bg),
         render=build(Render, p["render"]),
         outputs=build(Outputs, out),
+        others=tuple(others),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
         distractors=tuple(build(Distractor, x) for x in p.get("distractors") or ()),
     )
+
+
+def _product_source(prod: Dict[str, Any], path: str) -> Optional[Source]:
+    if not prod["asset"].startswith("library:"):
+        return None
+    # Which assets need a source is not in the schema (it allows null for any).
+    if prod["source"] is None:
+        raise PlanError(f"{path}.source", "expected an object (a library product's source)")
+    return _source(prod["source"], f"{path}.source")
 
 
 def _source(s: Dict[str, Any], path: str) -> Source:
@@ -274,14 +294,14 @@ def parse_source(s: Any, path: str = "source") -> Source:
     return _source(v, path)
 
 
-def model_from_asset(product: Product) -> str:
+def model_from_asset(product: Product, where: str = "product") -> str:
     """The catalog id a builtin product refers to."""
     if not product.asset.startswith("builtin:"):
-        raise PlanError("product.asset", f"unknown asset library in {product.asset!r}")
+        raise PlanError(f"{where}.asset", f"unknown asset library in {product.asset!r}")
     aid = product.asset[len("builtin:") :]
     if aid != product.model:
         raise PlanError(
-            "product.model", f"{product.model!r} does not match asset {product.asset!r}"
+            f"{where}.model", f"{product.model!r} does not match asset {product.asset!r}"
         )
     return aid
 
@@ -291,10 +311,13 @@ def is_library(product: Product) -> bool:
 
 
 def check_known(plan: FramePlan, models: Sequence[str], hdris: Sequence[str]) -> None:
-    if not is_library(plan.product):
-        mid = model_from_asset(plan.product)
-        if mid not in models:
-            raise PlanError("product.model", f"unknown model {mid!r}")
+    for where, product in [("product", plan.product)] + [
+        (f"others[{i}]", o) for i, o in enumerate(plan.others)
+    ]:
+        if not is_library(product):
+            mid = model_from_asset(product, where)
+            if mid not in models:
+                raise PlanError(f"{where}.model", f"unknown model {mid!r}")
     if plan.world.hdri not in hdris:
         raise PlanError(
             "world.hdri",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import bpy
 import numpy as np
@@ -59,36 +59,44 @@ class Scene:
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
-    def apply(self, plan: FramePlan) -> Product:
+    def apply(self, plan: FramePlan) -> List[Tuple[int, Product]]:
+        """Set the scene up for the plan; the products shown, (instance id, product), the
+        plan's product (id 1) first."""
         check_known(plan, list(self.models), list(self.hdris))
         self.settings.apply(plan.render)
         self.passes.set_depth(plan.outputs.depth is not None)
-        product = self.products.show(plan.product)
-        self.cases.apply(product if isinstance(product, phones.BuiltPhone) else None, plan.product)
+        shown = self.products.show_all([(1, plan.product)] + [(o.id, o) for o in plan.others])
+        first = shown[0][1]
+        self.cases.apply(first if isinstance(first, phones.BuiltPhone) else None, plan.product)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
         self.rig.apply_motion(plan.motion)
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
         self.clutter.apply(plan.distractors)
-        return product
+        return shown
 
     def render(self, plan: FramePlan) -> dict:
         t0 = time.perf_counter()
-        product = self.apply(plan)
+        shown = self.apply(plan)
+        product = shown[0][1]
         render_still(self.scene, plan.outputs.image)
 
         W, H = plan.render.resolution
-        mask = self.measure.product_mask(product, W, H)
-        bbox, visible = annotate.mask_bbox(mask)
+        ids = self.measure.id_map(shown, W, H)
+        # The mask is every product's pixels; bbox and visible pixels are the plan's product's.
+        mask = ids > 0
+        bbox, visible = annotate.mask_bbox(ids == 1)
         if plan.outputs.mask:
             os.makedirs(os.path.dirname(plan.outputs.mask), exist_ok=True)
             pngio.write(plan.outputs.mask, W, H, 1, (mask.astype(np.uint8) * 255).tobytes())
         camera = self.measure.camera(W, H)
         if plan.outputs.depth:
             self.measure.write_depth(plan.outputs.depth, W, H, camera["K"])
+        if plan.outputs.instances:
+            self.measure.write_ids(plan.outputs.instances, ids)
 
-        return {
+        result = {
             "index": plan.index,
             "image": plan.outputs.image,
             "mask": plan.outputs.mask,
@@ -103,6 +111,9 @@ class Scene:
             "blender_version": compat.version_string(),
             "rss_bytes": rss_bytes(),
         }
+        if plan.others or plan.outputs.instances:
+            result["instances"] = self.measure.instances(shown, ids, camera, W, H)
+        return result
 
     def purge(self) -> int:
         return compat.purge_orphans()

@@ -47,6 +47,13 @@ class LibraryProduct:
     visible: bool = True
     dimensions: Tuple[float, float, float] = (0.0, 0.0, 0.0)
 
+    def set_pass_index(self, index: int) -> None:
+        """The object index of the root and every part (the instance id in the index pass)."""
+        if self.root.pass_index == index:
+            return
+        for o in [self.root] + list(self.parts):
+            o.pass_index = index
+
     def set_visible(self, visible: bool) -> None:
         if visible == self.visible:
             return
@@ -106,15 +113,18 @@ class Library:
         self.products: Dict[str, LibraryProduct] = {}
         self._serial = 0
 
-    def product(self, model_id: str, src: Source) -> LibraryProduct:
+    def product(self, model_id: str, src: Source, copy: int = 0) -> LibraryProduct:
+        """The product of this file; `copy` k > 0: its k-th further copy (an import of its own,
+        for frames that show the same product more than once)."""
         key = file_key(src.path)
-        p = self.products.get(src.path)
+        cache = src.path if copy == 0 else f"{src.path}\0{copy}"
+        p = self.products.get(cache)
         if p is not None and p.key != key:  # the file changed since: import it again
-            self._drop(p)
+            self._drop(p, cache)
             p = None
         if p is None:
             p = self._build(model_id, src, key)
-            self.products[src.path] = p
+            self.products[cache] = p
         if p.colour_slots != src.color_slots:
             self._setup_colour(p, src.color_slots)
         try:
@@ -178,10 +188,10 @@ class Library:
             p.recolour.extend(_colour_targets(imp.materials[i]))
         p.colour_slots = slots
 
-    def _drop(self, p: LibraryProduct) -> None:
+    def _drop(self, p: LibraryProduct, cache: str) -> None:
         for o in p.parts + [p.root]:
             bpy.data.objects.remove(o, do_unlink=True)
-        self.products.pop(p.key[0], None)
+        self.products.pop(cache, None)
         compat.purge_orphans()
 
 

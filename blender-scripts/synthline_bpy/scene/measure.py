@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Dict, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import bpy
 import numpy as np
@@ -27,11 +27,55 @@ class Measurements:
         self.passes = passes
         self._geometry: Dict[int, tuple] = {}  # id(product) -> (scale, verts, tris, product)
 
-    def product_mask(self, product: Product, W: int, H: int) -> np.ndarray:
-        """Boolean HxW array (row 0 = top) of product pixels."""
-        if self.scene.render.engine != "CYCLES":
-            return self._projected_mask(product, W, H)
-        return self.passes.read_index(W, H)
+    def id_map(self, shown: Sequence[Tuple[int, Product]], W: int, H: int) -> np.ndarray:
+        """HxW int array (row 0 = top): 0 = no product, k = instance k."""
+        if self.scene.render.engine == "CYCLES":
+            return self.passes.read_ids(W, H)
+        # EEVEE: projected hulls, the farthest from the camera first (nearer ones cover it).
+        ids = np.zeros((H, W), dtype=np.int64)
+        cam = np.array(self.camera_obj.matrix_world.translation)
+        order = sorted(
+            shown, key=lambda x: -float(np.linalg.norm(np.array(x[1].root.location) - cam))
+        )
+        for iid, product in order:
+            ids[self._projected_mask(product, W, H)] = iid
+        return ids
+
+    def instances(
+        self, shown: Sequence[Tuple[int, Product]], ids: np.ndarray, camera: dict, W: int, H: int
+    ) -> List[dict]:
+        """Each instance's box, visible pixels and fraction, occluders and pose."""
+        out = []
+        for iid, product in shown:
+            V, T = self._product_geometry(product)
+            m = np.array(product.root.matrix_world)
+            uvz = annotate.project(
+                V @ m[:3, :3].T + m[:3, 3], camera["K"], camera["world_to_camera"]
+            )
+            sil = annotate.silhouette_mask(uvz, T, W, H)
+            in_image = annotate.visible_fraction(uvz, T, W, H) if V.size else 0.0
+            bbox, visible, frac, occluded_by = annotate.instance_stats(ids, iid, sil, in_image)
+            pose = self.product(product)
+            out.append(
+                {
+                    "id": iid,
+                    "bbox": bbox,
+                    "visible_pixels": visible,
+                    "visible_fraction": round(frac, 6),
+                    "occluded_by": occluded_by,
+                    "location_m": pose["location_m"],
+                    "rotation_euler_deg": pose["rotation_euler_deg"],
+                    "dimensions_m": pose["dimensions_m"],
+                    "matrix_world": pose["matrix_world"],
+                }
+            )
+        return out
+
+    def write_ids(self, path: str, ids: np.ndarray) -> None:
+        """The id map as a 16-bit grey PNG."""
+        H, W = ids.shape
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        pngio.write(path, W, H, 1, ids.astype(">u2").tobytes(), bit_depth=16)
 
     def _projected_mask(self, product: Product, W: int, H: int) -> np.ndarray:
         """EEVEE has no object-index pass: rasterise the convex hull of the projected product."""

@@ -31,13 +31,16 @@ class Passes:
         fo = tree.nodes.new("CompositorNodeOutputFile")
         fo.base_path = self._dir
         fo.file_slots[0].path = "index_"
+        # A float file (written without the view transform): each pixel holds its object's
+        # pass index exactly (Cycles writes the pass from the first sample: no blending), so
+        # several products are told apart (instance k has pass index k).
         fmt = fo.format
-        fmt.file_format = "PNG"
-        fmt.color_mode = "BW"
-        fmt.color_depth = "8"
-        fmt.compression = 0
+        fmt.file_format = "OPEN_EXR"
+        fmt.color_mode = "RGB"
+        fmt.color_depth = "16"
+        fmt.exr_codec = "NONE"
         tree.links.new(compat.render_layers_output(rl, "IndexOB"), fo.inputs[0])
-        self._index_file = os.path.join(self._dir, "index_%04d.png" % scene.frame_current)
+        self._index_file = os.path.join(self._dir, "index_%04d.exr" % scene.frame_current)
         self._index_image: Optional[bpy.types.Image] = None
         # Depth: the Z pass as 32-bit float EXR (float files are written without the view
         # transform; a 16-bit PNG would get the sRGB curve and the exposure). Linked and the
@@ -73,14 +76,15 @@ class Passes:
         node.mute = not on
         self._depth_on = on
 
-    def read_index(self, W: int, H: int) -> np.ndarray:
-        """Boolean HxW array (row 0 = top) of product pixels from the object-index pass."""
+    def read_ids(self, W: int, H: int) -> np.ndarray:
+        """HxW int array (row 0 = top) of object pass indices from the object-index pass:
+        0 = no product, k = the product with pass index k."""
         if not os.path.isfile(self._index_file):
             raise RuntimeError(f"object-index pass was not written to {self._index_file}")
         img = self._index_image
         if img is None:
             img = bpy.data.images.load(self._index_file, check_existing=False)
-            img.colorspace_settings.name = "Non-Color"
+            img.colorspace_settings.name = compat.linear_colorspace()
             img.use_fake_user = True
             self._index_image = img
         else:
@@ -90,8 +94,11 @@ class Passes:
         buf = np.empty(W * H * 4, dtype=np.float32)
         img.pixels.foreach_get(buf)
         os.remove(self._index_file)  # a stale pass must never be read for the next frame
-        # 8-bit PNG of the index pass: product pixels are 1.0 (255), everything else 0.
-        return buf[0::4].reshape(H, W)[::-1] > 0.5
+        return np.rint(buf[0::4].reshape(H, W)[::-1]).astype(np.int64)
+
+    def read_index(self, W: int, H: int) -> np.ndarray:
+        """Boolean HxW array (row 0 = top) of product pixels (any product)."""
+        return self.read_ids(W, H) > 0
 
     def read_depth(self, W: int, H: int) -> np.ndarray:
         """The Z pass (HxW, row 0 = top, metres) from the EXR the compositor wrote."""

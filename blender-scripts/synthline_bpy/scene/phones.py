@@ -30,6 +30,13 @@ class BuiltPhone:
     materials: Dict[str, Tuple[bpy.types.Material, bpy.types.Node]] = field(default_factory=dict)
     visible: bool = True
 
+    def set_pass_index(self, index: int) -> None:
+        """The object index of the root and every part (the instance id in the index pass)."""
+        if self.root.pass_index == index:
+            return
+        for o in [self.root] + list(self.parts):
+            o.pass_index = index
+
     def set_visible(self, visible: bool) -> None:
         if visible == self.visible:
             return

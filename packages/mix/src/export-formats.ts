@@ -56,10 +56,26 @@ export interface Instance {
 const isBox = (b: unknown): b is [number, number, number, number] =>
   Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
 
+/** An image decoded to one value a pixel: the first channel, 8- or 16-bit as stored. */
+async function channel0(png: Buffer, where: string, width: number, height: number): Promise<Uint16Array | Uint8Array> {
+  const img = sharp(png);
+  const meta = await img.metadata();
+  const sixteen = meta.depth === 'ushort';
+  const { data, info } = await img.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.width !== width || info.height !== height) {
+    throw new MixError('EXPORT_INPUT', `${where}: an annotation is ${info.width}x${info.height}, the image ${width}x${height}`);
+  }
+  const all = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : data;
+  const out = sixteen ? new Uint16Array(width * height) : new Uint8Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = all[i * info.channels] ?? 0;
+  return out;
+}
+
 /**
- * The instances of a rendered sample and the image size: today's labels hold one product (its
- * `bbox`, `class_index`, and `mask.png` when masks were asked for); a product out of view (no
- * box, or no visible pixels) is no instance.
+ * The instances of a rendered sample and the image size. A label with `instances` (several
+ * products, or `annotations.instances`) lists them, and its `inst.png` (16-bit ids) gives each
+ * one's pixels; a label without holds one product (its `bbox`, `class_index`, and `mask.png` when
+ * masks were asked for). A product out of view (no box, or no visible pixels) is no instance.
  */
 export async function instancesOf(s: ExportSample): Promise<{ width: number; height: number; instances: Instance[] }> {
   const img = s.label.image as { width?: unknown; height?: unknown } | undefined;
@@ -68,24 +84,60 @@ export async function instancesOf(s: ExportSample): Promise<{ width: number; hei
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
     throw new MixError('EXPORT_INPUT', `${s.where}: the label has no image size`);
   }
+  const checkBox = (bbox: unknown): bbox is [number, number, number, number] => {
+    if (!isBox(bbox) || bbox[0] + bbox[2] > width || bbox[1] + bbox[3] > height) {
+      throw new MixError('EXPORT_INPUT', `${s.where}: bbox ${JSON.stringify(bbox)} is not a box inside the ${width}x${height} image`);
+    }
+    return true;
+  };
+  const listed = s.label.instances;
+  if (Array.isArray(listed)) {
+    const map = s.members.find((x) => x.ext === 'inst.png');
+    const ids = map ? await channel0(map.data, s.where, width, height) : undefined;
+    const instances: Instance[] = [];
+    for (const raw of listed as Record<string, unknown>[]) {
+      if (raw.bbox === null || raw.visible_pixels === 0) continue;
+      checkBox(raw.bbox);
+      if (typeof raw.id !== 'number' || typeof raw.class !== 'string' || typeof raw.class_index !== 'number') {
+        throw new MixError('EXPORT_INPUT', `${s.where}: an instance without id, class or class_index`);
+      }
+      let mask: Uint8Array | undefined;
+      if (ids) {
+        mask = new Uint8Array(width * height);
+        for (let i = 0; i < mask.length; i++) mask[i] = ids[i] === raw.id ? 1 : 0;
+      }
+      instances.push({
+        id: raw.id,
+        cls: raw.class,
+        classIndex: raw.class_index,
+        bbox: raw.bbox as [number, number, number, number],
+        ...(mask ? { mask } : {}),
+        attributes: raw.attributes,
+      });
+    }
+    return { width, height, instances };
+  }
   const bbox = s.label.bbox;
   const classIndex = s.label.class_index;
   if (bbox === null || bbox === undefined || s.label.visible_pixels === 0) return { width, height, instances: [] };
-  if (!isBox(bbox) || bbox[0] + bbox[2] > width || bbox[1] + bbox[3] > height) {
-    throw new MixError('EXPORT_INPUT', `${s.where}: bbox ${JSON.stringify(bbox)} is not a box inside the ${width}x${height} image`);
-  }
+  checkBox(bbox);
   if (typeof classIndex !== 'number') throw new MixError('EXPORT_INPUT', `${s.where}: the label has no class_index`);
-  let mask: Uint8Array | undefined;
   const m = s.members.find((x) => x.ext === 'mask.png');
-  if (m) {
-    const { data, info } = await sharp(m.data).raw().toBuffer({ resolveWithObject: true });
-    if (info.width !== width || info.height !== height) {
-      throw new MixError('EXPORT_INPUT', `${s.where}: mask.png is ${info.width}x${info.height}, the image ${width}x${height}`);
-    }
-    mask = new Uint8Array(width * height);
-    for (let i = 0; i < mask.length; i++) mask[i] = (data[i * info.channels] ?? 0) > 127 ? 1 : 0;
-  }
-  return { width, height, instances: [{ id: 1, cls: s.cls, classIndex, bbox, ...(mask ? { mask } : {}), attributes: s.label.attributes }] };
+  const mask = m ? Uint8Array.from(await channel0(m.data, s.where, width, height), (v) => (v > 127 ? 1 : 0)) : undefined;
+  return {
+    width,
+    height,
+    instances: [
+      {
+        id: 1,
+        cls: s.cls,
+        classIndex,
+        bbox: bbox as [number, number, number, number],
+        ...(mask ? { mask } : {}),
+        attributes: s.label.attributes,
+      },
+    ],
+  };
 }
 
 /** A split name usable as a folder (`train`, `val`, ...), else `train`. */

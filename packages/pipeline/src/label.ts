@@ -1,6 +1,46 @@
 import type { ClassEntry, FramePlan, RenderResult, SampleLabel } from '@synthline/spec';
 
-/** A frame's label: what the plan decided plus what Blender measured. */
+type Instance = NonNullable<SampleLabel['instances']>[number];
+
+/**
+ * Each instance of a multi-product frame (or of any frame that asked for instances): the plan's
+ * product (id 1) and its `others`, with Blender's measurements and the class of each.
+ */
+function instancesOf(plan: FramePlan, result: RenderResult, classOf: (p: FramePlan['product']) => ClassEntry): Instance[] | undefined {
+  if (!result.instances) return undefined;
+  const byId = new Map<number, FramePlan['product']>([[1, plan.product], ...(plan.others ?? []).map((o) => [o.id, o] as const)]);
+  return result.instances.map((m) => {
+    const p = byId.get(m.id);
+    if (!p) throw new Error(`Blender measured instance ${m.id}, which the plan does not have`);
+    const c = classOf(p);
+    return {
+      id: m.id,
+      class: c.name,
+      class_index: c.index,
+      attributes: { model: p.model, color: p.color.name, side: p.side_up },
+      asset: p.asset,
+      color: p.color,
+      pose: {
+        side_up: p.side_up,
+        yaw_deg: p.yaw_deg,
+        offset_m: p.offset_m,
+        location_m: m.location_m,
+        rotation_euler_deg: m.rotation_euler_deg,
+        matrix_world: m.matrix_world,
+        dimensions_m: m.dimensions_m,
+      },
+      bbox: m.bbox,
+      visible_pixels: m.visible_pixels,
+      visible_fraction: m.visible_fraction,
+      occluded_by: m.occluded_by,
+    };
+  });
+}
+
+/**
+ * A frame's label: what the plan decided plus what Blender measured. `classOf` gives the class
+ * of each further product (the same scheme as `cls`, the plan's product's).
+ */
 export function buildLabel(
   plan: FramePlan,
   result: RenderResult,
@@ -8,6 +48,7 @@ export function buildLabel(
   image: SampleLabel['image'],
   extra: { split: string; annotations: SampleLabel['annotations'] },
   timing?: SampleLabel['timing'],
+  classOf?: (p: FramePlan['product']) => ClassEntry,
 ): SampleLabel {
   const label: SampleLabel = {
     key: plan.key,
@@ -49,6 +90,8 @@ export function buildLabel(
   };
   if (plan.motion) label.motion = plan.motion;
   if (plan.distractors) label.distractors = plan.distractors;
+  const instances = instancesOf(plan, result, classOf ?? (() => cls));
+  if (instances) label.instances = instances;
   if (timing) label.timing = timing;
   return label;
 }

@@ -66,7 +66,9 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
   const annotations: SampleLabel['annotations'] = {
     ...(want.mask ? { mask: 'mask.png' } : {}),
     ...(want.depth ? { depth: 'depth.png', depth_units: 'mm' as const } : {}),
+    ...(want.instances ? { instances: 'inst.png' } : {}),
   };
+  const classOf = (p: FramePlan['product']) => classFor(classes, p.model, p.color.name, p.side_up);
   const depth = Math.max(1, opts.depth ?? 2);
   const work = await mkdtemp(join(tmpdir(), 'synthline-frames-'));
   const iter = opts.indices[Symbol.iterator]();
@@ -80,11 +82,18 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
       const imagePath = join(work, `${plan.key}.png`);
       const maskPath = want.mask ? join(work, `${plan.key}.mask.png`) : null;
       const depthPath = want.depth ? join(work, `${plan.key}.depth.png`) : null;
-      const result = await slot.render(plan, { image: imagePath, mask: maskPath, depth: depthPath });
+      const instPath = want.instances ? join(work, `${plan.key}.inst.png`) : null;
+      const result = await slot.render(plan, {
+        image: imagePath,
+        mask: maskPath,
+        depth: depthPath,
+        ...(instPath ? { instances: instPath } : {}),
+      });
       const extras: { ext: string; data: Buffer }[] = [];
       for (const [ext, path] of [
         ['mask.png', maskPath],
         ['depth.png', depthPath],
+        ['inst.png', instPath],
       ] as const) {
         if (!path) continue;
         try {
@@ -114,7 +123,7 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
       }
       const image = processed.image;
       const timing = { render_s: result.seconds, total_s: (performance.now() - t0) / 1000 };
-      const cls = classFor(classes, plan.product.model, plan.product.color.name, plan.product.side_up);
+      const cls = classOf(plan.product);
       const label = buildLabel(
         plan,
         result,
@@ -122,6 +131,7 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
         { format: spec.render.format, width: processed.width, height: processed.height },
         { split: spec.split.name, annotations },
         spec.output.label_timing ? timing : undefined,
+        classOf,
       );
       const sample: Sample = {
         key: plan.key,

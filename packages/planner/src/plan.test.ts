@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Stream } from '@synthline/base';
 import { builtinCatalog, parseSpec, rangeExtent } from '@synthline/spec';
-import { draw, frameKey, plan, planContext, whiteBalanceGain } from './plan.ts';
+import { draw, footprintRadius, frameKey, plan, planContext, whiteBalanceGain } from './plan.ts';
 import { kelvinToRgb, jitter } from './colour.ts';
 
 const spec = parseSpec({ seed: 42, count: 5000 });
@@ -169,4 +169,51 @@ test('the camera-line stages: absent from plans of specs that leave them off, dr
     assert.ok(white_balance_gain && white_balance_gain[0] > 1 && white_balance_gain[1] === 1 && white_balance_gain[2] < 1, 'warmer');
   }
   assert.deepEqual(whiteBalanceGain(0), [1, 1, 1]);
+});
+
+test('without layout, or with its defaults, plans are what they always were', () => {
+  for (const seed of [0, 42]) {
+    const plain = parseSpec({ seed, count: 200 });
+    const withLayout = parseSpec({ seed, count: 200, layout: {} });
+    const one = parseSpec({ seed, count: 200, layout: { products_per_frame: 1 } });
+    assert.equal('layout' in plain, false, 'the parsed spec gains no layout section');
+    for (let i = 0; i < 200; i++) {
+      const p = plan(plain, i);
+      assert.equal('others' in p, false);
+      assert.deepEqual(plan(withLayout, i), p);
+      assert.deepEqual(plan(one, i), p);
+    }
+  }
+});
+
+test('several products: the first is unchanged, the others keep their gap and ids', () => {
+  const gap = 0.02;
+  const multi = parseSpec({ seed: 9, count: 300, layout: { products_per_frame: [2, 6], min_gap_m: gap } });
+  const single = parseSpec({ seed: 9, count: 300 });
+  const ctx = planContext(multi);
+  const radius = new Map(ctx.products.map((p) => [p.asset, footprintRadius(p)]));
+  let placed = 0;
+  for (let i = 0; i < 300; i++) {
+    const p = plan(multi, i, ctx);
+    const s = plan(single, i);
+    assert.deepEqual(p.product, s.product, 'instance 1 is the product a single-product spec gets');
+    const others = p.others ?? [];
+    placed += others.length;
+    assert.ok(others.length <= 5);
+    assert.deepEqual(
+      others.map((o) => o.id),
+      others.map((_, j) => j + 2),
+    );
+    const all = [p.product, ...others];
+    for (let a = 0; a < all.length; a++) {
+      for (let b = a + 1; b < all.length; b++) {
+        const [pa, pb] = [all[a], all[b]] as [(typeof all)[number], (typeof all)[number]];
+        const d = Math.hypot(pa.offset_m[0] - pb.offset_m[0], pa.offset_m[1] - pb.offset_m[1]);
+        assert.ok(d >= (radius.get(pa.asset) ?? 0) + (radius.get(pb.asset) ?? 0) + gap - 1e-9, `frame ${i}: ${d}`);
+      }
+    }
+  }
+  assert.ok(placed > 300, `most further products are placed (${placed})`);
+  // Deterministic: the same frame twice gives the same plan.
+  assert.deepEqual(plan(multi, 17, ctx), plan(multi, 17));
 });

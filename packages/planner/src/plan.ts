@@ -1,6 +1,9 @@
 import {
   KEY_DIGITS,
+  MAX_PRODUCTS_PER_FRAME,
   SpecError,
+  findModel,
+  rangeExtent,
   resolveProducts,
   type FramePlan,
   type JobSpec,
@@ -98,6 +101,17 @@ function tintOf(hue: number, value: number): [number, number, number] {
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
 
+/** A line light's length when the spec does not say (`lights.line_length_m`). */
+const DEFAULT_LINE_LENGTH_M: [number, number] = [0.6, 1.2];
+
+/** The belt's travel during the exposure, when the spec's `motion` moves it (its own stream). */
+function planMotion(spec: JobSpec, r: Stream): { motion?: NonNullable<FramePlan['motion']> } {
+  if (!spec.motion) return {};
+  const speed = round(draw(r, spec.motion.belt_speed_m_s));
+  const shutter = round(draw(r, spec.motion.shutter_s), 7);
+  return speed > 0 ? { motion: { belt_speed_m_s: speed, shutter_s: shutter, travel_m: round(speed * shutter, 7) } } : {};
+}
+
 /**
  * The channel gains of a camera whose white balance is off by `mired` (positive: it assumed a
  * cooler light than the scene's, so the picture comes out warmer): the ratio of the colour of
@@ -109,6 +123,91 @@ export function whiteBalanceGain(mired: number): [number, number, number] {
   const shifted = kelvinToRgb(kelvin);
   const g = (shifted[1] ?? 1) / (neutral[1] ?? 1);
   return [0, 1, 2].map((i) => round((shifted[i] ?? 1) / (neutral[i] ?? 1) / g)) as [number, number, number];
+}
+
+/** Footprint of a library product whose size is not declared (a phone's, roughly). */
+const UNKNOWN_FOOTPRINT_M: [number, number] = [0.08, 0.16];
+/** Places tried for each further product before it is dropped. */
+export const PLACEMENT_TRIES = 200;
+
+/**
+ * Radius of the circle a product's footprint fits in (half its diagonal on the belt), in metres:
+ * builtin phones from the catalog's body, library products from their declared dimensions.
+ */
+export function footprintRadius(p: ResolvedProduct): number {
+  let w: number;
+  let h: number;
+  const model = p.source === null ? findModel(p.id) : undefined;
+  if (model) [w, h] = [model.body.width_mm / 1000, model.body.height_mm / 1000];
+  else if (p.source?.dimensions_m) [w, h] = [p.source.dimensions_m[0], p.source.dimensions_m[1]];
+  else [w, h] = UNKNOWN_FOOTPRINT_M;
+  return Math.hypot(w, h) / 2;
+}
+
+type PlanProduct = FramePlan['product'];
+type OtherProduct = NonNullable<FramePlan['others']>[number];
+
+/** One product drawn from `r`: which (by weight), its colour, jitter, side and yaw. */
+function drawProduct(spec: JobSpec, ctx: PlanContext, r: Stream) {
+  const hold = spec.split.hold_out;
+  const entry = ctx.products[r.weighted(ctx.products.map((p) => p.weight))];
+  if (!entry) throw new Error('spec has no products');
+  const colour = r.pick(entry.palette.filter((c) => !hold.colors.includes(c.name)));
+  const nominal = colour.rgb;
+  const cj = spec.product.color_jitter;
+  const srgb = jitter(nominal, draw(r, cj.hue), draw(r, cj.saturation_scale), draw(r, cj.value_scale));
+  const sideUp: 'front' | 'back' = r.chance(spec.product.face_down_probability) ? 'back' : 'front';
+  const yaw = draw(r, spec.product.yaw_deg);
+  return { entry, colour, srgb, nominal, sideUp, yaw };
+}
+
+/**
+ * The further products of a frame (`layout`), all drawn from the `layout` stream: their number,
+ * then each product like the first, placed by rejection sampling so that the circles around
+ * any two footprints keep `min_gap_m` apart, in a square around the offset range widened to fit
+ * them all. One that finds no place in {@link PLACEMENT_TRIES} tries is dropped.
+ */
+function drawOthers(
+  spec: JobSpec,
+  ctx: PlanContext,
+  r: Stream,
+  first: { entry: ResolvedProduct; offset: [number, number] },
+): OtherProduct[] {
+  const layout = spec.layout;
+  if (!layout) return [];
+  const n = Math.min(MAX_PRODUCTS_PER_FRAME, Math.max(1, Math.round(draw(r, layout.products_per_frame))));
+  if (n <= 1) return [];
+  const gap = layout.min_gap_m;
+  const drawn = Array.from({ length: n - 1 }, () => drawProduct(spec, ctx, r));
+  const radii = [first.entry, ...drawn.map((d) => d.entry)].map(footprintRadius);
+  const [lo, hi] = rangeExtent(spec.product.offset_m);
+  const centre = (lo + hi) / 2;
+  const half = Math.max(hi - lo, Math.sqrt(n) * (2 * Math.max(...radii) + gap) * 1.2) / 2;
+  const placed: { at: [number, number]; r: number }[] = [{ at: first.offset, r: radii[0] ?? 0 }];
+  const others: OtherProduct[] = [];
+  drawn.forEach((d, j) => {
+    const radius = radii[j + 1] ?? 0;
+    for (let t = 0; t < PLACEMENT_TRIES; t++) {
+      const at: [number, number] = [round(r.uniform(centre - half, centre + half)), round(r.uniform(centre - half, centre + half))];
+      if (placed.some((q) => Math.hypot(at[0] - q.at[0], at[1] - q.at[1]) < q.r + radius + gap)) continue;
+      placed.push({ at, r: radius });
+      others.push({ id: others.length + 2, ...productOf(d, at) });
+      return;
+    }
+  });
+  return others;
+}
+
+function productOf(d: ReturnType<typeof drawProduct>, offset: [number, number]): PlanProduct {
+  return {
+    asset: d.entry.asset,
+    model: d.entry.id,
+    source: d.entry.source,
+    color: { name: d.colour.name, srgb: round3(d.srgb), nominal_srgb: round3(d.nominal) },
+    side_up: d.sideUp,
+    yaw_deg: round(d.yaw),
+    offset_m: [round(offset[0]), round(offset[1])],
+  };
 }
 const round3 = (v: [number, number, number]): [number, number, number] => [round(v[0]), round(v[1]), round(v[2])];
 
@@ -125,17 +224,18 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
 
   const hold = spec.split.hold_out;
   const rp = s('product');
-  const entry = ctx.products[rp.weighted(ctx.products.map((p) => p.weight))];
-  if (!entry) throw new Error('spec has no products');
-  const colour = rp.pick(entry.palette.filter((c) => !hold.colors.includes(c.name)));
-  const nominal = colour.rgb;
-  const cj = spec.product.color_jitter;
-  const srgb = jitter(nominal, draw(rp, cj.hue), draw(rp, cj.saturation_scale), draw(rp, cj.value_scale));
-  const sideUp = rp.chance(spec.product.face_down_probability) ? 'back' : 'front';
-  const yaw = draw(rp, spec.product.yaw_deg);
+  const first = drawProduct(spec, ctx, rp);
   const offset: [number, number] = [draw(rp, spec.product.offset_m), draw(rp, spec.product.offset_m)];
+  const product = productOf(first, offset);
+  // Several products: everything about them from their own stream, so specs without `layout`
+  // (or with one product per frame) keep their plans.
+  const others = drawOthers(spec, ctx, s('layout'), { entry: first.entry, offset: product.offset_m });
+  // The camera looks at the middle of the products (with several).
+  const all = [product, ...others];
+  const aim: [number, number] =
+    others.length === 0 ? offset : ([0, 1].map((k) => all.reduce((a, p) => a + (p.offset_m[k] ?? 0), 0) / all.length) as [number, number]);
 
-  const condition = planCondition(spec, s('condition'), entry.source === null);
+  const condition = planCondition(spec, s('condition'), first.entry.source === null);
 
   const rc = s('camera');
   const cam = spec.camera;
@@ -147,8 +247,8 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     focal_length_mm: round(draw(rc, cam.focal_length_mm, hold.camera.focal_length_mm)),
     sensor_width_mm: round(draw(rc, cam.sensor_width_mm)),
     look_at_m: [
-      round(offset[0] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
-      round(offset[1] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
+      round(aim[0] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
+      round(aim[1] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
       0,
     ] as [number, number, number],
   };
@@ -173,7 +273,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
       size_m: round(draw(rl, L.size_m)),
       spot_angle_deg: round(draw(rl, L.spot_angle_deg)),
     };
-    return kind === 'line' ? { ...light, length_m: round(draw(rl, L.line_length_m)) } : light;
+    return kind === 'line' ? { ...light, length_m: round(draw(rl, L.line_length_m ?? DEFAULT_LINE_LENGTH_M)) } : light;
   });
 
   const rw = s('world');
@@ -227,34 +327,23 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   // The camera-line stages draw from a stream of their own and appear only when asked for, so a
   // spec without them plans (and renders) exactly as before.
   const rv = s('sensor-line');
-  const vignette = round(draw(rv, sn.vignette));
+  const vignette = sn.vignette === undefined ? 0 : round(draw(rv, sn.vignette));
   if (vignette > 0) Object.assign(sensor, { vignette });
-  const mired = draw(rv, sn.white_balance_mired);
+  const mired = sn.white_balance_mired === undefined ? 0 : draw(rv, sn.white_balance_mired);
   if (mired !== 0) Object.assign(sensor, { white_balance_gain: whiteBalanceGain(mired) });
-  const jpeg = Math.round(draw(rv, sn.jpeg_quality));
+  const jpeg = sn.jpeg_quality === undefined ? 0 : Math.round(draw(rv, sn.jpeg_quality));
   if (jpeg > 0) Object.assign(sensor, { jpeg_quality: jpeg });
 
   // The belt's travel: a stream of its own, and in the plan only when the belt moves.
-  const rm = s('motion');
-  const speed = round(draw(rm, spec.motion.belt_speed_m_s));
-  const shutter = round(draw(rm, spec.motion.shutter_s), 7);
-  const motion = speed > 0 ? { motion: { belt_speed_m_s: speed, shutter_s: shutter, travel_m: round(speed * shutter, 7) } } : {};
+  const motion = planMotion(spec, s('motion'));
 
   const distractors = planDistractors(spec, s('distractors'), offset);
 
   return {
     index,
     key: frameKey(index),
-    product: {
-      asset: entry.asset,
-      model: entry.id,
-      source: entry.source,
-      color: { name: colour.name, srgb: round3(srgb), nominal_srgb: round3(nominal) },
-      side_up: sideUp,
-      yaw_deg: round(yaw),
-      offset_m: [round(offset[0]), round(offset[1])],
-      ...(condition ? { condition } : {}),
-    },
+    product: condition ? { ...product, condition } : product,
+    ...(others.length > 0 ? { others } : {}),
     camera,
     lights,
     world,
@@ -306,6 +395,7 @@ const DISTRACTOR_COLOURS: Record<string, [number, number, number][]> = {
  */
 function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): NonNullable<FramePlan['distractors']> {
   const D = spec.distractors;
+  if (!D) return [];
   const n = Math.round(draw(r, D.count));
   return Array.from({ length: n }, () => {
     const kind = r.pick(D.kinds);
@@ -366,7 +456,7 @@ const CASE_COLOURS: Record<string, [number, number, number][]> = {
 /** The phone's condition: a case with `case_probability` (builtin phones), drawn on its own stream. */
 function planCondition(spec: JobSpec, r: Stream, builtin: boolean): NonNullable<FramePlan['product']['condition']> | undefined {
   const c = spec.product.condition;
-  if (!builtin || c.case_probability <= 0 || !r.chance(c.case_probability)) return undefined;
+  if (!c || !builtin || c.case_probability <= 0 || !r.chance(c.case_probability)) return undefined;
   const kind = r.pick(c.case_kinds);
   return { case: { kind, srgb: round3(r.pick(CASE_COLOURS[kind] ?? [[0.5, 0.5, 0.5]])) } };
 }

@@ -105,9 +105,18 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
       if (meta.width !== label.image.width || meta.height !== label.image.height) {
         problem(`${where}: image is ${meta.width}x${meta.height}, label says ${label.image.width}x${label.image.height}`);
       }
-      const b = label.bbox;
-      if (b && (b[0] < 0 || b[1] < 0 || b[2] <= 0 || b[3] <= 0 || b[0] + b[2] > label.image.width || b[1] + b[3] > label.image.height)) {
-        problem(`${where}: bbox ${JSON.stringify(b)} is outside the image`);
+      const outside = (b: [number, number, number, number] | null) =>
+        b !== null &&
+        (b[0] < 0 || b[1] < 0 || b[2] <= 0 || b[3] <= 0 || b[0] + b[2] > label.image.width || b[1] + b[3] > label.image.height);
+      if (outside(label.bbox)) problem(`${where}: bbox ${JSON.stringify(label.bbox)} is outside the image`);
+      for (const inst of label.instances ?? []) {
+        if (outside(inst.bbox)) problem(`${where}: instance ${inst.id} bbox ${JSON.stringify(inst.bbox)} is outside the image`);
+        const ci = classes.get(inst.class_index);
+        if (!ci || ci.name !== inst.class)
+          problem(`${where}: instance ${inst.id} class ${inst.class_index} "${inst.class}" is not in the manifest`);
+      }
+      if (label.annotations.instances && !byExt.has(label.annotations.instances)) {
+        problem(`${where}: label names ${label.annotations.instances}, which the sample lacks`);
       }
     } catch (err) {
       problem(`${where}: image does not decode: ${(err as Error).message}`);

@@ -21,6 +21,23 @@ const vec3 = (lo: number, hi: number) => z.tuple([z.number().min(lo).max(hi), z.
 /** An sRGB colour as floats in [0, 1]. */
 const Srgb = vec3(0, 1);
 
+/** Most products (instances) in one frame: `product` and up to five `others`. */
+export const MAX_INSTANCES = 6;
+
+/** One product of a frame: what it is, its colour and its pose on the belt. */
+const PlanProduct = z.object({
+  asset: z.string().min(1),
+  model: z.string().min(1),
+  color: z.object({ name: z.string().min(1), srgb: Srgb, nominal_srgb: Vec3 }),
+  side_up: z.enum(['front', 'back']),
+  /** Where Blender finds a library product's model; null for builtin phones. */
+  source: ProductSource.nullable(),
+  yaw_deg: z.number(),
+  offset_m: vec2(-10, 10),
+  /** What has become of the phone; absent: as new, no case. */
+  condition: z.object({ case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }) }).optional(),
+});
+
 // The limits below are what Blender can render, not what a spec may ask for (the spec's ranges are
 // narrower): they travel into the JSON Schema that the render server checks every plan against.
 
@@ -32,18 +49,15 @@ const Srgb = vec3(0, 1);
 export const FramePlan = z.object({
   index: z.number().int().min(0),
   key: z.string().min(1),
-  product: z.object({
-    asset: z.string().min(1),
-    model: z.string().min(1),
-    color: z.object({ name: z.string().min(1), srgb: Srgb, nominal_srgb: Vec3 }),
-    side_up: z.enum(['front', 'back']),
-    /** Where Blender finds a library product's model; null for builtin phones. */
-    source: ProductSource.nullable(),
-    yaw_deg: z.number(),
-    offset_m: vec2(-10, 10),
-    /** What has become of the phone; absent: as new, no case. */
-    condition: z.object({ case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }) }).optional(),
-  }),
+  product: PlanProduct,
+  /**
+   * The frame's other products (`layout.products_per_frame` > 1), instance ids 2, 3, ... in
+   * order; absent on single-product frames. The plan's `product` is instance 1.
+   */
+  others: z
+    .array(PlanProduct.extend({ id: z.number().int().min(2).max(MAX_INSTANCES) }))
+    .max(MAX_INSTANCES - 1)
+    .optional(),
   camera: z.object({
     distance_m: z.number().min(1e-3).max(1e3),
     elevation_deg: z.number().min(-90).max(90),
@@ -164,6 +178,8 @@ export const FrameOutputs = z.object({
   image: PngPath,
   mask: z.string().nullable().optional(),
   depth: PngPath.nullable().optional(),
+  /** The instance-id map: 16-bit grey, 0 = nothing, k = instance k (the product is 1). */
+  instances: PngPath.nullable().optional(),
 });
 export type FrameOutputs = z.infer<typeof FrameOutputs>;
 
@@ -189,6 +205,28 @@ export const RenderResult = z.object({
     /** Largest relative disagreement of a library product's declared and scaled size; null when not declared. */
     scale_residual: z.number().nullable().optional(),
   }),
+  /**
+   * Every instance (the product is id 1, then `others`), measured from the object-index pass;
+   * present only when the plan has `others` or asks for `outputs.instances`.
+   */
+  instances: z
+    .array(
+      z.object({
+        id: z.number().int().min(1),
+        /** [x, y, w, h] of its visible pixels; null when none is visible. */
+        bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+        visible_pixels: z.number(),
+        /** Visible pixels / pixels of its whole silhouette (without occlusion, inside the image). */
+        visible_fraction: z.number(),
+        /** Ids of the instances whose pixels cover part of its silhouette. */
+        occluded_by: z.array(z.number().int()),
+        location_m: Vec3,
+        rotation_euler_deg: Vec3,
+        dimensions_m: Vec3,
+        matrix_world: Mat,
+      }),
+    )
+    .optional(),
   seconds: z.number(),
   blender_version: z.string(),
   rss_bytes: z.number(),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { range } from './range.ts';
+import { optionalRange, range } from './range.ts';
 import { BUILTIN_HDRIS, builtinCatalog, findModel, slug } from './catalog.ts';
 import { colourProblem, resolveProducts, type ResolvedProduct } from './products.ts';
 import { didYouMean, suggest } from './suggest.ts';
-import { DISTRACTOR_KINDS, ENGINES, LIGHT_TYPES, MAX_DISTRACTORS, MAX_LIGHTS } from './frame-plan.ts';
+import { DISTRACTOR_KINDS, ENGINES, LIGHT_TYPES, MAX_DISTRACTORS, MAX_INSTANCES, MAX_LIGHTS } from './frame-plan.ts';
 import type { RenderDeviceKind } from './protocol.ts';
 
 /**
@@ -130,8 +130,8 @@ export const LightRanges = z.strictObject({
   elevation_deg: range({ min: 5, max: 90 }, [30, 85]),
   size_m: range({ min: 0.001, max: 5 }, [0.05, 0.4]),
   spot_angle_deg: range({ min: 1, max: 180 }, [30, 80]),
-  /** Length of a `line` light, across the belt (world y); `size_m` is its width. */
-  line_length_m: range({ min: 0.05, max: 5 }, [0.6, 1.2]),
+  /** Length of a `line` light, across the belt (world y); `size_m` is its width. Absent: [0.6, 1.2]. */
+  line_length_m: optionalRange({ min: 0.05, max: 5 }),
 });
 
 export const WorldRanges = z.strictObject({
@@ -175,7 +175,7 @@ export const ProductRanges = z.strictObject({
   offset_m: range({ min: -1, max: 1 }, [-0.03, 0.03]),
   color_jitter: ColorJitter.prefault({}),
   /** Cases (more of the phone's wear to come). */
-  condition: Condition.prefault({}),
+  condition: Condition.optional(),
 });
 
 /** A background photo: a file name in the library's backgrounds/ (never a path). */
@@ -211,16 +211,17 @@ export const SensorRanges = z.strictObject({
   blur_sigma_px: range({ min: 0, max: 20 }, [0, 0.8]),
   /** Exposure change in stops. */
   exposure_ev: range({ min: -5, max: 5 }, [-0.5, 0.5]),
-  // The stages below are off by default (0), so that specs that do not name them keep their bytes.
+  // The stages below are off when absent (0), and absent from specs that do not name them, so
+  // that those specs' manifests keep their bytes.
   /** Lens vignetting: the corners' light falls by this fraction (0 = none, 0.4 = a cheap lens). */
-  vignette: range({ min: 0, max: 1 }, 0),
+  vignette: optionalRange({ min: 0, max: 1 }),
   /**
    * White-balance error of the camera's processing, in mireds (1e6 / kelvin) away from neutral:
    * positive renders warmer, negative cooler (0 = none; +-20 a typical auto white balance miss).
    */
-  white_balance_mired: range({ min: -200, max: 200 }, 0),
+  white_balance_mired: optionalRange({ min: -200, max: 200 }),
   /** JPEG compression by the camera, at this quality (1-100; 0 = none), before the dataset's own encoding. */
-  jpeg_quality: range({ min: 0, max: 100, int: true }, 0),
+  jpeg_quality: optionalRange({ min: 0, max: 100, int: true }),
 });
 
 /** E-waste riding with the products: cables, chargers, screws, cardboard, earbud cases. Off by default. */
@@ -258,6 +259,12 @@ export const Annotations = z.strictObject({
   mask: z.boolean().default(false),
   /** `<key>.depth.png`: 16-bit, camera-space depth (OpenCV z) in millimetres, 0 = nothing hit. */
   depth: z.boolean().default(false),
+  /**
+   * `<key>.inst.png`: 16-bit, the instance id of each pixel (0 = nothing, k = instance k), and
+   * per-instance boxes in the label. Default false (left out of the parsed spec when not given,
+   * so specs without it keep their bytes).
+   */
+  instances: z.boolean().optional(),
 });
 
 const Interval = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, { message: 'interval [min, max] needs min <= max' });
@@ -309,6 +316,28 @@ export const OutputSettings = z.strictObject({
   max_failed_fraction: z.number().min(0).max(1).default(0.01),
 });
 
+/** Most products in one frame (the plan's product and up to five `others`). */
+export const MAX_PRODUCTS_PER_FRAME = MAX_INSTANCES;
+/** Ways of laying several products out on the belt ('scatter' only, for now). */
+export const LAYOUT_MODES = ['scatter'] as const;
+
+/**
+ * Several products per frame. Absent: one product per frame, exactly as before the section
+ * existed (its defaults are not written into the parsed spec).
+ */
+export const LayoutSettings = z.strictObject({
+  /** `scatter`: each product placed apart from the others, at least `min_gap_m` between them. */
+  mode: z.enum(LAYOUT_MODES).default('scatter'),
+  /** Products per frame, rounded; fewer where they do not fit. */
+  products_per_frame: range({ min: 1, max: MAX_PRODUCTS_PER_FRAME }, 1),
+  /**
+   * Least gap between the circles around two products' footprints (radius: half the
+   * footprint's diagonal); negative lets them touch or overlap a little.
+   */
+  min_gap_m: z.number().min(-0.05).max(1).default(0.01),
+});
+export type LayoutSettings = z.infer<typeof LayoutSettings>;
+
 /** Every product is listed once. */
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -339,10 +368,12 @@ export const JobSpec = z.strictObject({
   product: ProductRanges.prefault({}),
   background: BackgroundRanges.prefault({}),
   sensor: SensorRanges.prefault({}),
-  motion: MotionRanges.prefault({}),
-  distractors: DistractorRanges.prefault({}),
+  motion: MotionRanges.optional(),
+  distractors: DistractorRanges.optional(),
   output: OutputSettings.prefault({}),
   split: Split.prefault({}),
+  /** Several products per frame (optional: absent = one product, as before). */
+  layout: LayoutSettings.optional(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 /** A spec as a user writes it: every field optional. */

@@ -1,34 +1,46 @@
 import { z } from 'zod';
 import { FramePlan, RenderResult } from './frame-plan.ts';
 
+const Bbox = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+const Attributes = z.object({ model: z.string(), color: z.string(), side: z.enum(['front', 'back']) });
+const Pose = z.object({
+  side_up: z.enum(['front', 'back']),
+  yaw_deg: z.number(),
+  offset_m: z.tuple([z.number(), z.number()]),
+  location_m: z.tuple([z.number(), z.number(), z.number()]),
+  rotation_euler_deg: z.tuple([z.number(), z.number(), z.number()]),
+  matrix_world: z.array(z.array(z.number())),
+  dimensions_m: z.tuple([z.number(), z.number(), z.number()]),
+});
+
 /** The label of one sample, stored as `<key>.json` beside its image. */
 export const SampleLabel = z.object({
   key: z.string(),
   index: z.number().int(),
   class: z.string(),
   class_index: z.number().int(),
-  attributes: z.object({ model: z.string(), color: z.string(), side: z.enum(['front', 'back']) }),
+  attributes: Attributes,
   source: z.literal('synthetic'),
   asset: z.string(),
   image: z.object({ format: z.string(), width: z.number().int(), height: z.number().int() }),
   /** [x, y, w, h] in pixels, origin top-left, measured from the render; null if not visible. */
-  bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+  bbox: Bbox.nullable(),
   visible_pixels: z.number(),
   /** Fraction of the product's silhouette inside the image (1 = wholly in frame). */
   visible_fraction: z.number(),
   /** The split this sample belongs to (spec `split.name`). */
   split: z.string(),
-  /** Extra members of this sample: `mask` (8-bit, 255 = product), `depth` (16-bit, millimetres). */
-  annotations: z.object({ mask: z.string().optional(), depth: z.string().optional(), depth_units: z.literal('mm').optional() }),
-  pose: z.object({
-    side_up: z.enum(['front', 'back']),
-    yaw_deg: z.number(),
-    offset_m: z.tuple([z.number(), z.number()]),
-    location_m: z.tuple([z.number(), z.number(), z.number()]),
-    rotation_euler_deg: z.tuple([z.number(), z.number(), z.number()]),
-    matrix_world: z.array(z.array(z.number())),
-    dimensions_m: z.tuple([z.number(), z.number(), z.number()]),
+  /**
+   * Extra members of this sample: `mask` (8-bit, 255 = any product), `depth` (16-bit,
+   * millimetres), `instances` (16-bit, 0 = nothing, k = instance k).
+   */
+  annotations: z.object({
+    mask: z.string().optional(),
+    depth: z.string().optional(),
+    depth_units: z.literal('mm').optional(),
+    instances: z.string().optional(),
   }),
+  pose: Pose,
   color: FramePlan.shape.product.shape.color,
   /** What has become of the phone (a case); absent: as new. */
   condition: FramePlan.shape.product.shape.condition,
@@ -49,6 +61,30 @@ export const SampleLabel = z.object({
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
   render: FramePlan.shape.render.extend({ device: z.string().optional() }),
   blender_version: z.string(),
+  /**
+   * Every product in the frame (the one above is id 1), present only when the frame has more
+   * than one product or `output.annotations.instances` is on.
+   */
+  instances: z
+    .array(
+      z.object({
+        id: z.number().int().min(1),
+        class: z.string(),
+        class_index: z.number().int(),
+        attributes: Attributes,
+        asset: z.string(),
+        color: FramePlan.shape.product.shape.color,
+        pose: Pose,
+        /** [x, y, w, h] of its visible pixels (its id in the instance map); null if none. */
+        bbox: Bbox.nullable(),
+        visible_pixels: z.number(),
+        /** Visible share of it after occlusion and the image's edges. */
+        visible_fraction: z.number(),
+        /** Ids of the instances that hide part of it. */
+        occluded_by: z.array(z.number().int()),
+      }),
+    )
+    .optional(),
   /** Present only with `output.label_timing`. */
   timing: z.object({ render_s: z.number(), total_s: z.number() }).optional(),
 });

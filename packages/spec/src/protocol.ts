@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BUILTIN_HDRIS } from './catalog.ts';
-import { ENGINES, FrameOutputs, FramePlan, LIGHT_TYPES, MAX_LIGHTS, RenderResult } from './frame-plan.ts';
+import { ENGINES, FrameOutputs, FramePlan, LIGHT_TYPES, MAX_INSTANCES, MAX_LIGHTS, RenderResult } from './frame-plan.ts';
 import { MODEL_FORMATS, ProbeResult, ProductSource } from './products.ts';
 
 /*
@@ -181,6 +181,7 @@ export const PROTOCOL_CONSTANTS = {
   builtin_hdris: BUILTIN_HDRIS,
   light_types: LIGHT_TYPES,
   max_lights: MAX_LIGHTS,
+  max_instances: MAX_INSTANCES,
   engines: ENGINES,
   model_formats: MODEL_FORMATS,
   gpu_kinds: GPU_KINDS,

@@ -25,6 +25,19 @@ export function range(bounds: RangeBounds, fallback: NumericRange) {
   return z.union([value, interval, choice]).default(fallback);
 }
 
+/**
+ * A {@link range} with no default, for settings added after datasets were made: absent from a
+ * parsed spec that does not name it, so that spec's manifest keeps its bytes; the reader applies
+ * the documented default.
+ */
+export function optionalRange(bounds: RangeBounds) {
+  let value = z.number().min(bounds.min).max(bounds.max);
+  if (bounds.int) value = value.int();
+  const interval = z.tuple([value, value]).refine(([lo, hi]) => lo <= hi, { message: 'range [min, max] needs min <= max' });
+  const choice = z.strictObject({ choice: z.array(value).min(1).max(1000) });
+  return z.union([value, interval, choice]).optional();
+}
+
 /** Smallest and largest value a range can produce. */
 export function rangeExtent(r: NumericRange): [number, number] {
   if (typeof r === 'number') return [r, r];
