@@ -143,6 +143,13 @@ test("3: one table of exit codes: the README's and --help's are the same, and ea
   assert.match(down.stderr, /start the service with "synthline up"/);
   const both = [await cli(['submit', missing, '--api', apiUrl]), await cli(['render', missing, '--out', join(work, 'o')])];
   for (const r of both) assert.match(r.stderr, /cannot read the spec file .*missing\.json: no such file/);
+  // A spec the API refuses: each problem once, no summary line repeating them.
+  const badSpec = join(work, 'bad.json');
+  await writeFile(badSpec, JSON.stringify({ count: 2, render: { sampels: 4 } }));
+  const refused = await cli(['submit', badSpec, '--api', apiUrl]);
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stderr.match(/sampels/g)?.length, 1, refused.stderr);
+  assert.match(refused.stderr, /^ {2}render\.sampels: unknown field; did you mean "samples"\?$/m);
   const cancel = await cli(['cancel', completedJob, '--api', apiUrl]);
   assert.match(cancel.stderr, new RegExp(`nothing cancelled: job ${completedJob} had already completed`));
 });

@@ -14,7 +14,10 @@ export class ApiError extends Error {
     readonly problem: { title?: string; detail?: string; errors?: { path: string; message: string }[] },
   ) {
     const lines = (problem.errors ?? []).map((e) => `  ${e.path}: ${e.message}`);
-    super([`${status} ${problem.title ?? ''}${problem.detail ? `: ${problem.detail}` : ''}`, ...lines].join('\n'));
+    // With a list of problems the detail only summarises it: the list alone, each line once.
+    const head =
+      lines.length > 0 || !problem.detail ? `${status} ${problem.title ?? ''}` : `${status} ${problem.title ?? ''}: ${problem.detail}`;
+    super([head, ...lines].join('\n'));
   }
 }
 
