@@ -349,9 +349,8 @@ async function childMain(): Promise<void> {
   const result = values.stages
     ? await measureStages(size, standIn)
     : await runPipeline(size, wholes(values.slots, 'slots')[0] as number, wholes(values.frames, 'frames')[0] as number, standIn);
+  // Slots are closed and the sensor pool's threads are unref'd: the child ends when this is out.
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  // The sensor pool's threads are unref'd, but exit at once rather than wait on anything else.
-  process.exit(0);
 }
 
 const f1 = (n: number | null | undefined) => (n === null || n === undefined ? '-' : n.toFixed(1));

@@ -29,10 +29,8 @@ const argv = process.argv.slice(process.argv.indexOf('--') + 1);
 const fdArg = (name) => {
   const i = argv.indexOf(name);
   const fd = i >= 0 ? Number(argv[i + 1]) : Number.NaN;
-  if (!Number.isInteger(fd)) {
-    process.stderr.write(`stand-in-blender: expected ${name} <fd> after "--" (as RenderServer passes it)\n`);
-    process.exit(2);
-  }
+  // A bad command line throws: Node prints it and exits 1, as a Blender that cannot start would.
+  if (!Number.isInteger(fd)) throw new Error(`stand-in-blender: expected ${name} <fd> after "--" (as RenderServer passes it)`);
   return fd;
 };
 const input = createReadStream('', { fd: fdArg('--in-fd') });
@@ -172,14 +170,16 @@ async function serve() {
         break;
       case 'shutdown':
         send({ id, ok: true, result: { rss_bytes: process.memoryUsage.rss() } });
-        output.end(() => process.exit(0));
+        // Both pipes closed, nothing is left to wait on: the process ends with exit code 0.
+        output.end();
+        input.destroy();
         return;
       default:
         error(id, 'BAD_REQUEST', `unknown op ${JSON.stringify(req.op)}`);
     }
   }
-  // EOF: the driver closed the pipe or died.
-  output.end(() => process.exit(0));
+  // EOF: the driver closed the pipe or died; closing ours lets the process end.
+  output.end();
 }
 
 await serve();

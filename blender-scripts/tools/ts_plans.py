@@ -31,7 +31,7 @@ try {
   process.stdout.write(JSON.stringify(useDeviceRequest(choice)));
 } catch (e) {
   process.stderr.write(`${e.code ? `${e.code}: ` : ''}${e.message}`);
-  process.exit(1);
+  process.exitCode = 1;
 }
 """
 
