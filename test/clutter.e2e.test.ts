@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DISTRACTOR_KINDS } from '@synthline/spec';
 import sharp from 'sharp';
 import { cli, datasetSamples, tempDir } from './helpers.ts';
 
 interface Sample {
-  label: { index: number; bbox: number[] | null; distractors?: { kind: string }[] };
+  label: { index: number; bbox: number[] | null; distractors?: { kind: string; screen_up?: boolean }[] };
   png: Buffer;
   mask: Buffer;
 }
@@ -49,7 +50,7 @@ test('clutter: listed in the label, in the picture around the product, never in 
     assert.ok(a && b);
     assert.equal(a.label.distractors, undefined);
     assert.equal(b.label.distractors?.length, 6);
-    for (const d of b.label.distractors ?? []) assert.ok(['cable', 'charger', 'screw', 'cardboard', 'earbuds_case'].includes(d.kind));
+    for (const d of b.label.distractors ?? []) assert.ok((DISTRACTOR_KINDS as readonly string[]).includes(d.kind), d.kind);
     // Outside the product's mask the picture changed: the clutter is there.
     const [pa, pb, mb] = await Promise.all([a.png, b.png, b.mask].map((p) => sharp(p).removeAlpha().raw().toBuffer()));
     assert.ok(pa && pb && mb);
@@ -60,6 +61,35 @@ test('clutter: listed in the label, in the picture around the product, never in 
     const count = async (png: Buffer) => (await sharp(png).raw().toBuffer()).reduce((n, v) => n + (v > 127 ? 1 : 0), 0);
     assert.ok((await count(b.mask)) <= (await count(a.mask)), `frame ${i}: the mask is the product's only`);
   }
+});
+
+test("other makers' phones: lying screen up or down, in the picture, never in the mask", async () => {
+  const dir = await tempDir('synthline-clutter-phones-');
+  const bare = await render(dir, 'bare', {});
+  const phones = await render(dir, 'phones', { count: 3, kinds: ['generic_phone'], clearance_m: 0.1, spread_m: [0.01, 0.03] });
+  const sides = new Set<boolean>();
+  for (let i = 0; i < bare.length; i++) {
+    const a = bare[i];
+    const b = phones[i];
+    assert.ok(a && b);
+    for (const d of b.label.distractors ?? []) {
+      assert.equal(d.kind, 'generic_phone');
+      assert.equal(typeof d.screen_up, 'boolean');
+      sides.add(d.screen_up ?? false);
+    }
+    const [pa, pb, ma, mb] = await Promise.all([a.png, b.png, a.mask, b.mask].map((p) => sharp(p).removeAlpha().raw().toBuffer()));
+    assert.ok(pa && pb && ma && mb);
+    let changed = 0;
+    const d = (p: number) =>
+      Math.abs((pa[p] ?? 0) - (pb[p] ?? 0)) + Math.abs((pa[p + 1] ?? 0) - (pb[p + 1] ?? 0)) + Math.abs((pa[p + 2] ?? 0) - (pb[p + 2] ?? 0));
+    for (let p = 0; p < pa.length; p += 3) if ((mb[p] ?? 0) === 0 && d(p) > 30) changed++;
+    assert.ok(changed > 100, `frame ${i}: ${changed} pixels of other phones`);
+    // Never in the product's mask: they may cover some of it, they never add to it.
+    let added = 0;
+    for (let p = 0; p < ma.length; p++) if ((mb[p] ?? 0) > 127 && (ma[p] ?? 0) <= 127) added++;
+    assert.ok(added < 5, `frame ${i}: ${added} mask pixels where only other phones are`);
+  }
+  assert.equal(sides.size, 2, 'both sides up among 12 phones');
 });
 
 test('a frame without clutter after frames with it renders as it does alone', async () => {

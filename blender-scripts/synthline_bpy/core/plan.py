@@ -144,6 +144,7 @@ class Distractor:
     scale: float
     srgb: RGB
     path_m: Tuple[Tuple[float, float], ...]
+    screen_up: bool = False  # generic_phone only
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Clutter on the belt: procedural e-waste (cables, chargers, screws, cardboard scraps, earbud
-cases) placed from a frame's plan. Never a class, never in the product's mask (object index 0).
+cases, other makers' phones) placed from a frame's plan. Never a class, never in the product's
+mask (object index 0).
 
 Objects are made on first use, per kind, as many as a frame has asked for so far, and then
 reused; a frame hides those it does not use. A process that never renders clutter makes none, so
@@ -23,7 +24,10 @@ _SIZES = {
     "screw": (0.012, 0.004, 0.004, 0.3, 1.0),
     "cardboard": (0.09, 0.06, 0.002, 0.9, 0.0),
     "earbuds_case": (0.06, 0.05, 0.024, 0.25, 0.0),
+    "generic_phone": (0.074, 0.158, 0.0085, 0.35, 0.0),
 }
+# A generic phone's screen: black glass over the top face (material slot 1).
+_GLASS_SRGB = (0.015, 0.015, 0.018)
 CABLE_RADIUS_M = 0.0022
 
 
@@ -62,12 +66,16 @@ class Clutter:
             ]
             mesh.from_pydata(verts, [], faces)
             mesh.materials.append(mat)
+            if kind == "generic_phone":
+                mesh.materials.append(_glass(name))
+                mesh.polygons[1].material_index = 1  # the top face (z = 1)
             obj = bpy.data.objects.new(name, mesh)
             if kind != "cardboard":  # a scrap keeps its torn square edges
                 bevel = obj.modifiers.new("bevel", "BEVEL")
                 bevel.segments = 3
                 bevel.offset_type = "PERCENT"
-                bevel.width_pct = 25 if kind in ("charger", "earbuds_case") else 45
+                widths = {"charger": 25, "earbuds_case": 25, "generic_phone": 8}
+                bevel.width_pct = widths.get(kind, 45)
             _, _, _, rough, metal = _SIZES[kind]
             bsdf.inputs["Roughness"].default_value = rough
             bsdf.inputs["Metallic"].default_value = metal
@@ -110,3 +118,17 @@ class Clutter:
         k = d.scale
         obj.scale = (sx * k, sy * k, sz * k if d.kind != "cardboard" else sz)
         obj.location = (d.offset_m[0], d.offset_m[1], 0.0)
+        if d.kind == "generic_phone" and not d.screen_up:
+            # Face down: turned over about its long axis, lifted by its thickness onto the belt.
+            obj.rotation_euler = (0.0, math.pi, math.radians(d.yaw_deg))
+            obj.location = (d.offset_m[0], d.offset_m[1], sz * k)
+
+
+def _glass(name: str) -> bpy.types.Material:
+    mat = bpy.data.materials.new(f"{name}_glass")
+    mat.use_fake_user = True
+    mat.use_nodes = True
+    bsdf = mat.node_tree.nodes["Principled BSDF"]
+    bsdf.inputs["Base Color"].default_value = (*colour.srgb3_to_linear(_GLASS_SRGB), 1.0)
+    bsdf.inputs["Roughness"].default_value = 0.08
+    return mat

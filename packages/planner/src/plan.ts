@@ -386,6 +386,14 @@ const DISTRACTOR_COLOURS: Record<string, [number, number, number][]> = {
     [0.95, 0.95, 0.94],
     [0.12, 0.12, 0.12],
   ],
+  // Other makers' phones: the backs they usually come in.
+  generic_phone: [
+    [0.1, 0.1, 0.11],
+    [0.85, 0.86, 0.88],
+    [0.15, 0.25, 0.5],
+    [0.35, 0.55, 0.45],
+    [0.55, 0.2, 0.25],
+  ],
 };
 
 /**
@@ -430,6 +438,7 @@ function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): N
       scale,
       srgb: round3(srgb),
       path_m,
+      ...(kind === 'generic_phone' ? { screen_up: r.chance(0.5) } : {}),
     };
   });
 }

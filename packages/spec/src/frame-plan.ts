@@ -7,7 +7,7 @@ export const LIGHT_TYPES = ['point', 'area', 'spot'] as const;
 /** Most lights in one frame. */
 export const MAX_LIGHTS = 4;
 /** Kinds of procedural e-waste that ride the belt with the products (never a class). */
-export const DISTRACTOR_KINDS = ['cable', 'charger', 'screw', 'cardboard', 'earbuds_case'] as const;
+export const DISTRACTOR_KINDS = ['cable', 'charger', 'screw', 'cardboard', 'earbuds_case', 'generic_phone'] as const;
 /** Most distractors in one frame. */
 export const MAX_DISTRACTORS = 12;
 /** Render engines a plan may ask for. */
@@ -152,6 +152,8 @@ export const FramePlan = z.object({
         srgb: Srgb,
         /** A cable's path, points relative to its centre (metres); empty for other kinds. */
         path_m: z.array(vec2(-1, 1)).max(16),
+        /** A generic phone lying screen up (its black glass shows); absent for other kinds. */
+        screen_up: z.boolean().optional(),
       }),
     )
     .max(MAX_DISTRACTORS)

@@ -224,7 +224,7 @@ export const SensorRanges = z.strictObject({
   jpeg_quality: optionalRange({ min: 0, max: 100, int: true }),
 });
 
-/** E-waste riding with the products: cables, chargers, screws, cardboard, earbud cases. Off by default. */
+/** E-waste riding with the products: cables, chargers, screws, cardboard, earbud cases, other makers' phones. Off by default. */
 export const DistractorRanges = z.strictObject({
   /** How many per frame (0 = none). */
   count: range({ min: 0, max: MAX_DISTRACTORS, int: true }, 0),
