@@ -2,20 +2,31 @@
 // picture but never in the product's mask; other specs render as before; a frame without
 // clutter after frames with it renders as it does alone.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DISTRACTOR_KINDS } from '@synthline/spec';
 import sharp from 'sharp';
-import { cli, datasetSamples, tempDir } from './helpers.ts';
+import { ROOT, cli, datasetSamples, tempDir } from './helpers.ts';
 
 interface Sample {
-  label: { index: number; bbox: number[] | null; distractors?: { kind: string; screen_up?: boolean }[] };
+  label: {
+    index: number;
+    bbox: number[] | null;
+    distractors?: { kind: string; screen_up?: boolean; product?: { asset: string; color: { name: string }; source?: unknown } }[];
+    instances?: { id: number }[];
+  };
   png: Buffer;
   mask: Buffer;
 }
 
-async function render(dir: string, name: string, distractors: Record<string, unknown>, frames?: string): Promise<Sample[]> {
+async function render(
+  dir: string,
+  name: string,
+  distractors: Record<string, unknown>,
+  frames?: string,
+  extra: { library?: string; output?: Record<string, unknown> } = {},
+): Promise<Sample[]> {
   const spec = join(dir, `${name}.json`);
   await writeFile(
     spec,
@@ -25,12 +36,13 @@ async function render(dir: string, name: string, distractors: Record<string, unk
       count: 4,
       render: { resolution: [128, 96], samples: 4 },
       camera: { distance_m: 0.45, elevation_deg: 90 },
-      output: { annotations: { mask: true } },
+      output: extra.output ?? { annotations: { mask: true } },
       distractors,
     }),
   );
   const out = join(dir, name);
-  const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : [])]);
+  const lib = extra.library ? ['--library', extra.library] : [];
+  const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : []), ...lib]);
   assert.equal(r.code, 0, r.all);
   const all: Sample[] = (await datasetSamples(out)).map((x) => ({
     label: x.label as unknown as Sample['label'],
@@ -90,6 +102,62 @@ test("other makers' phones: lying screen up or down, in the picture, never in th
     assert.ok(added < 5, `frame ${i}: ${added} mask pixels where only other phones are`);
   }
   assert.equal(sides.size, 2, 'both sides up among 12 phones');
+});
+
+test('a library product riding as clutter: in the picture, never a class, never in the mask or the instance map', async () => {
+  const dir = await tempDir('synthline-clutter-library-');
+  const lib = join(dir, 'lib');
+  await mkdir(join(lib, 'products', 'box'), { recursive: true });
+  await copyFile(join(ROOT, 'test', 'fixtures', 'khronos', 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
+  await writeFile(
+    join(lib, 'products', 'box', 'product.json'),
+    JSON.stringify({
+      name: 'Box',
+      dimensions_mm: [60, 60, 40],
+      color_slots: ['Material_0'],
+      colors: [{ name: 'Signal Red', srgb: '#D01818' }],
+    }),
+  );
+  assert.equal((await cli(['assets', 'scan', '--library', lib])).code, 0);
+  const output = { annotations: { mask: true, instances: true } };
+  const bare = await render(dir, 'bare', {}, undefined, { library: lib, output });
+  const boxes = await render(
+    dir,
+    'boxes',
+    { count: 2, kinds: ['screw'], products: ['library:box'], clearance_m: 0.1, spread_m: [0.01, 0.03] },
+    undefined,
+    { library: lib, output },
+  );
+  let seen = 0;
+  for (let i = 0; i < bare.length; i++) {
+    const a = bare[i];
+    const b = boxes[i];
+    assert.ok(a && b);
+    const riding = (b.label.distractors ?? []).filter((d) => d.kind === 'product');
+    for (const d of riding) {
+      assert.equal(d.product?.asset, 'library:box');
+      assert.equal(d.product?.color.name, 'Signal Red');
+      assert.equal(d.product?.source, undefined, "the label does not carry the server's path");
+    }
+    seen += riding.length;
+    assert.deepEqual(
+      b.label.instances?.map((x) => x.id),
+      [1],
+      'the riding product is no instance',
+    );
+    const [pa, pb, ma, mb] = await Promise.all([a.png, b.png, a.mask, b.mask].map((p) => sharp(p).removeAlpha().raw().toBuffer()));
+    assert.ok(pa && pb && ma && mb);
+    let red = 0;
+    for (let p = 0; p < pb.length; p += 3) {
+      const isRed = (pb[p] ?? 0) > 90 && (pb[p] ?? 0) > 2 * (pb[p + 1] ?? 0) && (pb[p] ?? 0) > 2 * (pb[p + 2] ?? 0);
+      if (isRed && (mb[p] ?? 0) === 0 && !((pa[p] ?? 0) > 90 && (pa[p] ?? 0) > 2 * (pa[p + 1] ?? 0))) red++;
+    }
+    if (riding.length) assert.ok(red > 30, `frame ${i}: ${red} red pixels of the riding box`);
+    let added = 0;
+    for (let p = 0; p < ma.length; p++) if ((mb[p] ?? 0) > 127 && (ma[p] ?? 0) <= 127) added++;
+    assert.ok(added < 5, `frame ${i}: ${added} mask pixels where only the riding box is`);
+  }
+  assert.ok(seen >= 2, `the seed puts the box on the belt at least twice in 4 frames (${seen})`);
 });
 
 test('a frame without clutter after frames with it renders as it does alone', async () => {

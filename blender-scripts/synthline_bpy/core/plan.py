@@ -145,6 +145,7 @@ class Distractor:
     srgb: RGB
     path_m: Tuple[Tuple[float, float], ...]
     screen_up: bool = False  # generic_phone only
+    product: Optional[Product] = None  # kind "product": a product riding as clutter
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class FramePlan:
 NOT_READ: Dict[str, str] = {
     "product.color.nominal_srgb": "the palette colour before jitter: for labels",
     "others.color.nominal_srgb": "the palette colour before jitter: for labels",
+    "distractors.product.color.nominal_srgb": "the palette colour before jitter: for labels",
     "background.name": "the photo's file name: for labels (`image` is its path)",
     "sensor": "sensor effects are applied in TypeScript after the render",
 }
@@ -230,6 +232,16 @@ def _abs_path(v: str, path: str) -> str:
     return v
 
 
+def _distractor(d: Any, path: str) -> Distractor:
+    prod = d.get("product")
+    if (prod is None) != (d["kind"] != "product"):
+        raise PlanError(f"{path}.product", "a distractor of kind product needs one, others none")
+    if prod is None:
+        return build(Distractor, d)
+    product = build(Product, prod, source=_product_source(prod, f"{path}.product"))
+    return build(Distractor, d, product=product)
+
+
 def parse_plan(d: Any) -> FramePlan:
     try:
         p = protocol.validate("FramePlan", d, label="plan")
@@ -266,7 +278,9 @@ def parse_plan(d: Any) -> FramePlan:
         outputs=build(Outputs, out),
         others=tuple(others),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
-        distractors=tuple(build(Distractor, x) for x in p.get("distractors") or ()),
+        distractors=tuple(
+            _distractor(x, f"distractors[{i}]") for i, x in enumerate(p.get("distractors") or ())
+        ),
     )
 
 
@@ -312,9 +326,13 @@ def is_library(product: Product) -> bool:
 
 
 def check_known(plan: FramePlan, models: Sequence[str], hdris: Sequence[str]) -> None:
-    for where, product in [("product", plan.product)] + [
-        (f"others[{i}]", o) for i, o in enumerate(plan.others)
-    ]:
+    for where, product in (
+        [("product", plan.product)]
+        + [(f"others[{i}]", o) for i, o in enumerate(plan.others)]
+        + [(f"distractors[{i}].product", d.product) for i, d in enumerate(plan.distractors)]
+    ):
+        if product is None:
+            continue
         if not is_library(product):
             mid = model_from_asset(product, where)
             if mid not in models:

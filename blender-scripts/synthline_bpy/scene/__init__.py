@@ -65,7 +65,12 @@ class Scene:
         check_known(plan, list(self.models), list(self.hdris))
         self.settings.apply(plan.render)
         self.passes.set_depth(plan.outputs.depth is not None)
-        shown = self.products.show_all([(1, plan.product)] + [(o.id, o) for o in plan.others])
+        # Products riding as clutter are shown and posed like products, with object index 0.
+        riding = [(0, d.product) for d in plan.distractors if d.product is not None]
+        shown = self.products.show_all(
+            [(1, plan.product)] + [(o.id, o) for o in plan.others] + riding
+        )
+        shown = [x for x in shown if x[0] > 0]
         first = shown[0][1]
         self.cases.apply(first if isinstance(first, phones.BuiltPhone) else None, plan.product)
         self.rig.apply_camera(plan.camera)

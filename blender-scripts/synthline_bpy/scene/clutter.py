@@ -89,6 +89,8 @@ class Clutter:
         used: Dict[str, int] = {}
         shown = set()
         for d in distractors:
+            if d.product is not None:  # shown by scene/products.py
+                continue
             k = used.get(d.kind, 0)
             used[d.kind] = k + 1
             objs = self.pool.get(d.kind, [])

@@ -89,7 +89,12 @@ export function buildLabel(
     blender_version: result.blender_version,
   };
   if (plan.motion) label.motion = plan.motion;
-  if (plan.distractors) label.distractors = plan.distractors;
+  if (plan.distractors)
+    label.distractors = plan.distractors.map((d) => {
+      if (!d.product) return d;
+      const { source: _source, ...product } = d.product;
+      return { ...d, product };
+    });
   const instances = instancesOf(plan, result, classOf ?? (() => cls));
   if (instances) label.instances = instances;
   if (timing) label.timing = timing;

@@ -4,6 +4,7 @@ import {
   SpecError,
   findModel,
   rangeExtent,
+  resolveDistractorProducts,
   resolveProducts,
   type FramePlan,
   type JobSpec,
@@ -44,6 +45,8 @@ export function draw(r: Stream, range: NumericRange, hold?: [number, number]): n
 /** What a plan needs beside the spec: its products resolved and the library's backgrounds. */
 export interface PlanContext {
   products: ResolvedProduct[];
+  /** `distractors.products`, resolved (empty when the spec names none). */
+  distractorProducts?: ResolvedProduct[];
   backgrounds: { name: string; path: string }[];
 }
 
@@ -53,6 +56,7 @@ export interface PlanContext {
  */
 export function planContext(spec: JobSpec, library?: ProductIndex): PlanContext {
   const products = resolveProducts(spec, library);
+  const distractorProducts = resolveDistractorProducts(spec, library);
   const hold = spec.split.hold_out;
   const problems: { path: string; message: string }[] = [];
   products.forEach((p, i) => {
@@ -90,7 +94,7 @@ export function planContext(spec: JobSpec, library?: ProductIndex): PlanContext 
     if (covered) problems.push({ path: `split.hold_out.camera.${key}`, message: `holds out all of camera.${key} [${lo}, ${hi}]` });
   }
   if (problems.length) throw new SpecError(problems);
-  return { products, backgrounds };
+  return { products, backgrounds, ...(distractorProducts.length ? { distractorProducts } : {}) };
 }
 
 /** The multiplier of a photo's tint: a hue (turns, its size sets the saturation) at a brightness. */
@@ -337,7 +341,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   // The belt's travel: a stream of its own, and in the plan only when the belt moves.
   const motion = planMotion(spec, s('motion'));
 
-  const distractors = planDistractors(spec, s('distractors'), offset);
+  const distractors = planDistractors(spec, ctx, s('distractors'), offset);
 
   return {
     index,
@@ -401,15 +405,41 @@ const DISTRACTOR_COLOURS: Record<string, [number, number, number][]> = {
  * the product of clearance plus a spread, a random bearing and yaw, a scale and a usual colour;
  * a cable also gets a wiggly path. Drawn on its own stream (none when the count is 0).
  */
-function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): NonNullable<FramePlan['distractors']> {
+function planDistractors(spec: JobSpec, ctx: PlanContext, r: Stream, product: [number, number]): NonNullable<FramePlan['distractors']> {
   const D = spec.distractors;
   if (!D) return [];
   const n = Math.round(draw(r, D.count));
+  const extra = ctx.distractorProducts ?? [];
   return Array.from({ length: n }, () => {
-    const kind = r.pick(D.kinds);
+    // The spec's products join the kinds (the pick is the same as before when it names none).
+    const k = extra.length ? Math.floor(r.uniform(0, D.kinds.length + extra.length)) : -1;
+    const entry = k >= D.kinds.length ? extra[k - D.kinds.length] : undefined;
+    const kind: (typeof D.kinds)[number] = k >= 0 ? (D.kinds[Math.min(k, D.kinds.length - 1)] ?? 'cable') : r.pick(D.kinds);
     const dist = draw(r, D.clearance_m) + draw(r, D.spread_m);
     const bearing = r.uniform(0, 2 * Math.PI);
-    const colours = DISTRACTOR_COLOURS[kind] ?? [[0.5, 0.5, 0.5]];
+    const at: [number, number] = [round(product[0] + Math.cos(bearing) * dist), round(product[1] + Math.sin(bearing) * dist)];
+    if (entry) {
+      const c = r.pick(entry.palette);
+      const yaw = round(r.uniform(0, 360));
+      return {
+        kind: 'product' as const,
+        offset_m: at,
+        yaw_deg: yaw,
+        scale: 1,
+        srgb: round3(c.rgb),
+        path_m: [],
+        product: {
+          asset: entry.asset,
+          model: entry.id,
+          color: { name: c.name, srgb: round3(c.rgb), nominal_srgb: round3(c.rgb) },
+          side_up: r.chance(0.5) ? ('back' as const) : ('front' as const),
+          source: entry.source,
+          yaw_deg: yaw,
+          offset_m: at,
+        },
+      };
+    }
+    const colours: [number, number, number][] = DISTRACTOR_COLOURS[kind] ?? [[0.5, 0.5, 0.5]];
     const srgb = r.pick(colours);
     const scale = round(draw(r, D.scale));
     const yaw = round(r.uniform(0, 360));
@@ -433,7 +463,7 @@ function planDistractors(spec: JobSpec, r: Stream, product: [number, number]): N
     }
     return {
       kind,
-      offset_m: [round(product[0] + Math.cos(bearing) * dist), round(product[1] + Math.sin(bearing) * dist)] as [number, number],
+      offset_m: at,
       yaw_deg: yaw,
       scale,
       srgb: round3(srgb),

@@ -143,7 +143,8 @@ export const FramePlan = z.object({
   distractors: z
     .array(
       z.object({
-        kind: z.enum(DISTRACTOR_KINDS),
+        /** A procedural kind, or `product`: one of the spec's `distractors.products` (see `product`). */
+        kind: z.enum([...DISTRACTOR_KINDS, 'product']),
         /** Centre on the belt, metres from the origin. */
         offset_m: vec2(-10, 10),
         yaw_deg: z.number(),
@@ -154,6 +155,8 @@ export const FramePlan = z.object({
         path_m: z.array(vec2(-1, 1)).max(16),
         /** A generic phone lying screen up (its black glass shows); absent for other kinds. */
         screen_up: z.boolean().optional(),
+        /** The product riding as clutter (kind `product`): posed like a product, object index 0. */
+        product: PlanProduct.optional(),
       }),
     )
     .max(MAX_DISTRACTORS)

@@ -154,6 +154,16 @@ test('a product listed twice is refused', () => {
   assert.match(p.get('products[1].asset') ?? '', /listed twice/);
 });
 
+test('a distractor product is never a class, and is listed once', () => {
+  const p = problems({
+    products: [{ asset: 'builtin:iphone-13' }],
+    distractors: { count: 1, products: ['builtin:iphone-8', 'builtin:iphone-13', 'builtin:iphone-8'] },
+  });
+  assert.match(p.get('distractors.products[1]') ?? '', /one of products \(a class\); a distractor is never a class/);
+  assert.match(p.get('distractors.products[2]') ?? '', /listed twice/);
+  assert.equal(p.size, 2);
+});
+
 test('ranges take a constant, an interval or a choice list', () => {
   const spec = parseSpec({ camera: { distance_m: 0.4, elevation_deg: [60, 80], roll_deg: { choice: [0, 90, 180] } } });
   assert.deepEqual(rangeExtent(spec.camera.distance_m), [0.4, 0.4]);

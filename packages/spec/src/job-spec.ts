@@ -66,13 +66,16 @@ function checkColours(p: { asset: string; colors: string[] }, ctx: z.RefinementC
   });
 }
 
+/** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
+const AssetRef = z
+  .string()
+  .regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, ASSET_FORMAT)
+  .superRefine(checkAsset);
+
 export const ProductEntry = z
   .strictObject({
     /** `builtin:<model-id>` from the builtin catalog, or `library:<product-id>` from the asset library. */
-    asset: z
-      .string()
-      .regex(/^(builtin:[a-z0-9-]+|library:[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, ASSET_FORMAT)
-      .superRefine(checkAsset),
+    asset: AssetRef,
     /** Marketed colour names from the model's palette; empty or absent means all of them. */
     colors: z.array(z.string().min(1).max(100)).max(100).default([]),
     /** Relative frequency of this product among the frames. */
@@ -240,6 +243,12 @@ export const DistractorRanges = z.strictObject({
   spread_m: range({ min: 0.01, max: 2 }, [0.05, 0.15]),
   /** Size relative to each kind's nominal size. */
   scale: range({ min: 0.2, max: 5 }, [0.7, 1.3]),
+  /**
+   * Products that ride along as clutter, never a class (`library:<id>` or `builtin:<model>`, not
+   * one of `products`): each joins the kinds to pick from, as likely as one kind; any colour of
+   * its palette, either side up, at its real size (`scale` does not apply).
+   */
+  products: z.array(AssetRef).min(1).max(100).superRefine(checkDistinct).optional(),
 });
 
 /**
@@ -338,6 +347,13 @@ export const LayoutSettings = z.strictObject({
 });
 export type LayoutSettings = z.infer<typeof LayoutSettings>;
 
+/** Every distractor product is listed once. */
+function checkDistinct(assets: string[], ctx: z.RefinementCtx): void {
+  assets.forEach((a, i) => {
+    if (assets.indexOf(a) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${a}" is listed twice` });
+  });
+}
+
 /** Every product is listed once. */
 function checkProducts(products: ProductEntry[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -352,29 +368,40 @@ function defaultProducts(): ProductEntry[] {
 }
 
 /** A dataset job: what to render, how many frames, and the range of every randomized parameter. */
-export const JobSpec = z.strictObject({
-  version: z.literal(1).default(1),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, no dots')
-    .default('dataset'),
-  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  count: z.number().int().min(1).max(MAX_FRAMES).default(100),
-  products: z.array(ProductEntry).min(1).max(1000).superRefine(checkProducts).default(defaultProducts),
-  render: RenderSettings.prefault({}),
-  camera: CameraRanges.prefault({}),
-  lights: LightRanges.prefault({}),
-  world: WorldRanges.prefault({}),
-  product: ProductRanges.prefault({}),
-  background: BackgroundRanges.prefault({}),
-  sensor: SensorRanges.prefault({}),
-  motion: MotionRanges.optional(),
-  distractors: DistractorRanges.optional(),
-  output: OutputSettings.prefault({}),
-  split: Split.prefault({}),
-  /** Several products per frame (optional: absent = one product, as before). */
-  layout: LayoutSettings.optional(),
-});
+export const JobSpec = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, no dots')
+      .default('dataset'),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    count: z.number().int().min(1).max(MAX_FRAMES).default(100),
+    products: z.array(ProductEntry).min(1).max(1000).superRefine(checkProducts).default(defaultProducts),
+    render: RenderSettings.prefault({}),
+    camera: CameraRanges.prefault({}),
+    lights: LightRanges.prefault({}),
+    world: WorldRanges.prefault({}),
+    product: ProductRanges.prefault({}),
+    background: BackgroundRanges.prefault({}),
+    sensor: SensorRanges.prefault({}),
+    motion: MotionRanges.optional(),
+    distractors: DistractorRanges.optional(),
+    output: OutputSettings.prefault({}),
+    split: Split.prefault({}),
+    /** Several products per frame (optional: absent = one product, as before). */
+    layout: LayoutSettings.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    spec.distractors?.products?.forEach((a, i) => {
+      if (spec.products.some((p) => p.asset === a))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['distractors', 'products', i],
+          message: `"${a}" is one of products (a class); a distractor is never a class`,
+        });
+    });
+  });
 export type JobSpec = z.infer<typeof JobSpec>;
 /** A spec as a user writes it: every field optional. */
 export type JobSpecInput = z.input<typeof JobSpec>;

@@ -14,6 +14,12 @@ const Pose = z.object({
 });
 
 /** The label of one sample, stored as `<key>.json` beside its image. */
+const PlanDistractor = FramePlan.shape.distractors.unwrap().element;
+/** A distractor as labelled: a product riding as clutter without the server's file path. */
+const LabelDistractor = PlanDistractor.extend({
+  product: PlanDistractor.shape.product.unwrap().omit({ source: true }).optional(),
+});
+
 export const SampleLabel = z.object({
   key: z.string(),
   index: z.number().int(),
@@ -57,7 +63,7 @@ export const SampleLabel = z.object({
   /** The belt's travel during the exposure; absent for a still frame. */
   motion: FramePlan.shape.motion,
   /** The clutter on the belt (never a class); absent when there is none. */
-  distractors: FramePlan.shape.distractors,
+  distractors: z.array(LabelDistractor).optional(),
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
   render: FramePlan.shape.render.extend({ device: z.string().optional() }),
   blender_version: z.string(),

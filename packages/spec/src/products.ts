@@ -109,21 +109,41 @@ export function colourProblem(colour: string, product: string, palette: readonly
  * library index; throws a SpecError naming `products[i]...` for anything that cannot be used.
  */
 export function resolveProducts(spec: JobSpec, library?: ProductIndex): ResolvedProduct[] {
+  return resolveEntries(spec.products, 'products', library);
+}
+
+/** The spec's distractor products (`distractors.products`), resolved like its products. */
+export function resolveDistractorProducts(spec: JobSpec, library?: ProductIndex): ResolvedProduct[] {
+  const assets = spec.distractors?.products ?? [];
+  return resolveEntries(
+    assets.map((asset) => ({ asset, colors: [], weight: 1 })),
+    'distractors.products',
+    library,
+    (i) => `distractors.products[${i}]`,
+  );
+}
+
+function resolveEntries(
+  entries: JobSpec['products'],
+  what: string,
+  library: ProductIndex | undefined,
+  assetPath: (i: number) => string = (i) => `${what}[${i}].asset`,
+): ResolvedProduct[] {
   const problems: { path: string; message: string }[] = [];
   const out: ResolvedProduct[] = [];
-  spec.products.forEach((p, i) => {
+  entries.forEach((p, i) => {
     const [kind, id = ''] = p.asset.split(':');
     let found: CatalogProduct | { error: string };
     if (kind === 'builtin') found = builtin(id);
     else if (!library) found = { error: `"${p.asset}" needs an asset library (set SYNTHLINE_LIBRARY or --library)` };
     else found = library.lookup(id);
     if ('error' in found) {
-      problems.push({ path: `products[${i}].asset`, message: found.error });
+      problems.push({ path: assetPath(i), message: found.error });
       return;
     }
     const names = found.colors.map((c) => c.name);
     p.colors.forEach((c, j) => {
-      if (!names.includes(c)) problems.push({ path: `products[${i}].colors[${j}]`, message: colourProblem(c, found.name, names) });
+      if (!names.includes(c)) problems.push({ path: `${what}[${i}].colors[${j}]`, message: colourProblem(c, found.name, names) });
     });
     const palette = (p.colors.length === 0 ? found.colors : found.colors.filter((c) => p.colors.includes(c.name))).map((c) => ({
       ...c,
