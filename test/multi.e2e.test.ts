@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
@@ -47,9 +47,11 @@ test('each frame has its instances, and every box and pixel count matches the in
   const samples = await samplesOf(join(work, 'a'));
   assert.equal(samples.length, 4);
   let three = 0;
+  const byClass: Record<string, number> = {};
   for (const s of samples) {
     const label = SampleLabel.parse(JSON.parse(member(s, 'json').toString('utf8')));
     const inst = label.instances ?? [];
+    for (const i of inst) byClass[i.class] = (byClass[i.class] ?? 0) + 1;
     assert.ok(inst.length >= 2 && inst.length <= 3, `${s.key}: ${inst.length} instances`);
     if (inst.length === 3) three++;
     assert.deepEqual(
@@ -111,6 +113,14 @@ test('each frame has its instances, and every box and pixel count matches the in
     );
   }
   assert.ok(three >= 2, `three products where they fit (${three} of 4 frames)`);
+  // The manifest counts every instance by class, beside the frames by their product's class.
+  const m = Manifest.parse(JSON.parse(await readFile(join(work, 'a', 'dataset.json'), 'utf8')));
+  const counted = Object.fromEntries(Object.entries(m.counts.instances_per_class ?? {}).filter(([, n]) => n > 0));
+  assert.deepEqual(counted, byClass);
+  assert.equal(
+    Object.values(m.counts.per_class).reduce((a, n) => a + n, 0),
+    4,
+  );
   const v = await cli(['verify', join(work, 'a')]);
   assert.equal(v.code, 0, v.all);
 });
@@ -124,4 +134,17 @@ test('the same spec rendered twice gives identical shards', async () => {
   );
   const m = Manifest.parse(JSON.parse(await readFile(join(work, 'a', 'dataset.json'), 'utf8')));
   for (const s of m.shards) assert.deepEqual(await readFile(join(work, 'b', s.name)), await readFile(join(work, 'a', s.name)));
+});
+
+test('verify catches a manifest whose instance counts are not the labels', async () => {
+  const dir = join(work, 'c');
+  await cp(join(work, 'a'), dir, { recursive: true });
+  const m = JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8'));
+  const [name] = Object.entries(m.counts.instances_per_class as Record<string, number>).find(([, n]) => n > 0) ?? [];
+  assert.ok(name);
+  m.counts.instances_per_class[name] += 1;
+  await writeFile(join(dir, 'dataset.json'), JSON.stringify(m));
+  const v = await cli(['verify', dir]);
+  assert.notEqual(v.code, 0);
+  assert.match(v.all, new RegExp(`class ${name}: \\d+ instances, manifest says \\d+`));
 });

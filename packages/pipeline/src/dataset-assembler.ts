@@ -27,6 +27,8 @@ export class DatasetAssembler {
   private readonly sheetAt: Set<number>;
   private readonly tiles: Tile[] = [];
   private readonly perClass: Record<string, number>;
+  /** Instances of each class over all frames; null until a label lists instances. */
+  private perClassInstances: Record<string, number> | null = null;
   private readonly timings: string[] = [];
   private readonly failures: FrameFailure[] = [];
   private samples = 0;
@@ -48,6 +50,10 @@ export class DatasetAssembler {
     await this.writer.add(sample);
     this.samples++;
     this.perClass[label.class] = (this.perClass[label.class] ?? 0) + 1;
+    if (label.instances) {
+      this.perClassInstances ??= Object.fromEntries(this.classes.map((c) => [c.name, 0]));
+      for (const x of label.instances) this.perClassInstances[x.class] = (this.perClassInstances[x.class] ?? 0) + 1;
+    }
     this.blenderVersion = label.blender_version;
     if (timing) this.timings.push(JSON.stringify({ key: label.key, ...timing }));
     if (this.sheetAt.has(label.index)) {
@@ -87,7 +93,11 @@ export class DatasetAssembler {
       image_format: this.spec.render.format,
       classes: this.classes,
       split: this.spec.split,
-      counts: { samples: this.samples, per_class: this.perClass },
+      counts: {
+        samples: this.samples,
+        per_class: this.perClass,
+        ...(this.perClassInstances ? { instances_per_class: this.perClassInstances } : {}),
+      },
       shards,
       contact_sheet: contactSheetPath ? CONTACT_SHEET_FILE : null,
     };

@@ -73,6 +73,7 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
   const imageExt = IMAGE_TYPES[manifest.image_format as ImageFormat]?.ext ?? manifest.image_format;
   const classes = new Map(manifest.classes.map((c) => [c.index, c]));
   const perClass: Record<string, number> = {};
+  const perInstance: Record<string, number> = {};
   let lastKey = '';
 
   const samples = await walkShards(dir, manifest.shards, problem, async (shardName, s) => {
@@ -99,6 +100,7 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
     const c = classes.get(label.class_index);
     if (!c || c.name !== label.class) problem(`${where}: class ${label.class_index} "${label.class}" is not in the manifest`);
     perClass[label.class] = (perClass[label.class] ?? 0) + 1;
+    for (const inst of label.instances ?? []) perInstance[inst.class] = (perInstance[inst.class] ?? 0) + 1;
     try {
       const meta = await sharp(img).metadata();
       if (meta.format !== SHARP_FORMAT[imageExt]) problem(`${where}: image is ${meta.format}, not ${imageExt}`);
@@ -127,6 +129,14 @@ export async function verifyDataset(dir: string, opts: { maxProblems?: number } 
     const have = perClass[name] ?? 0;
     const said = manifest.counts.per_class[name] ?? 0;
     if (have !== said) problem(`class ${name}: ${have} samples, manifest says ${said}`);
+  }
+  const saidInstances = manifest.counts.instances_per_class;
+  if (saidInstances) {
+    for (const name of new Set([...Object.keys(perInstance), ...Object.keys(saidInstances)])) {
+      const have = perInstance[name] ?? 0;
+      const said = saidInstances[name] ?? 0;
+      if (have !== said) problem(`class ${name}: ${have} instances, manifest says ${said}`);
+    }
   }
   return { ok: problems.length === 0, shards: manifest.shards.length, samples, problems };
 }

@@ -38,7 +38,10 @@ export const Manifest = z.object({
   split: z.object({ name: z.string(), hold_out: z.unknown() }).optional(),
   counts: z.object({
     samples: z.number().int(),
+    /** Frames by the class of their product (instance 1). */
     per_class: z.record(z.string(), z.number().int()),
+    /** Every instance by class, over all frames; present when labels list instances. */
+    instances_per_class: z.record(z.string(), z.number().int()).optional(),
   }),
   shards: z.array(ShardEntry),
   contact_sheet: z.string().nullable(),
