@@ -61,6 +61,17 @@ class Product:
     source: Optional[Source] = None  # library products only
     case_kind: Optional[str] = _wire("condition.case.kind", default=None)  # None: no case
     case_srgb: Optional[RGB] = _wire("condition.case.srgb", default=None)
+    # Wear (scene/wear.py); None: not applied.
+    wallpaper: Optional[Tuple[RGB, RGB]] = _wire("condition.screen.wallpaper", default=None)
+    crack_impact: Optional[Tuple[float, float]] = _wire("condition.crack.impact", default=None)
+    crack_lines: Optional[Tuple[Tuple[Tuple[float, float], ...], ...]] = _wire(
+        "condition.crack.lines", default=None
+    )
+    sticker_side: Optional[str] = _wire("condition.sticker.side", default=None)
+    sticker_center: Optional[Tuple[float, float]] = _wire("condition.sticker.center", default=None)
+    sticker_size_m: Optional[Tuple[float, float]] = _wire("condition.sticker.size_m", default=None)
+    sticker_srgb: Optional[RGB] = _wire("condition.sticker.srgb", default=None)
+    sticker_stripes: int = _wire("condition.sticker.stripes", default=0)
 
 
 @dataclass(frozen=True)

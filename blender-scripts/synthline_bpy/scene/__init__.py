@@ -23,6 +23,7 @@ from ..core.plan import check_known
 from .backgrounds import Backgrounds
 from .cases import Cases
 from .clutter import Clutter
+from .wear import Wear
 from .measure import Measurements
 from .passes import Passes
 from . import phones
@@ -56,6 +57,7 @@ class Scene:
         self.measure = Measurements(self.scene, self.rig.camera, self.passes)
         self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
         self.cases = Cases()  # makes nothing until a plan has a case
+        self.wear = Wear()  # makes nothing until a plan has wear
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -72,7 +74,9 @@ class Scene:
         )
         shown = [x for x in shown if x[0] > 0]
         first = shown[0][1]
-        self.cases.apply(first if isinstance(first, phones.BuiltPhone) else None, plan.product)
+        phone = first if isinstance(first, phones.BuiltPhone) else None
+        self.cases.apply(phone, plan.product)
+        self.wear.apply(phone, plan.product, plan.product.case_kind is not None)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
         self.rig.apply_motion(plan.motion)
@@ -116,6 +120,9 @@ class Scene:
             "blender_version": compat.version_string(),
             "rss_bytes": rss_bytes(),
         }
+        if self.wear.frame:
+            cam_at = tuple(self.measure.camera_obj.matrix_world.translation)
+            result["wear"] = self.wear.boxes(camera, cam_at, W, H)
         if plan.others or plan.outputs.instances:
             result["instances"] = self.measure.instances(shown, ids, camera, W, H)
         return result

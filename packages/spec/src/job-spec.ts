@@ -168,6 +168,14 @@ export const Condition = z.strictObject({
     .min(1)
     .max(12)
     .default([...CASE_KINDS]),
+  // The wear below is off when absent, and absent from specs that do not name it (their
+  // manifests keep their bytes). Drawn on a stream of its own: the rest of a frame stays the same.
+  /** Chance that the screen is on, showing a wallpaper. */
+  screen_on_probability: z.number().min(0).max(1).optional(),
+  /** Chance that the screen is cracked (lines radiating from an impact point). */
+  crack_probability: z.number().min(0).max(1).optional(),
+  /** Chance of a sticker or asset tag (barcode) on the back or the screen. */
+  sticker_probability: z.number().min(0).max(1).optional(),
 });
 
 export const ProductRanges = z.strictObject({
