@@ -160,6 +160,19 @@ class Distractor:
 
 
 @dataclass(frozen=True)
+class BeltLine:
+    """The belt's edges and side rails, a seam across it, worn streaks and dirt."""
+
+    width_m: float
+    centre_y_m: float
+    rail_height_m: float
+    seam_x_m: Optional[float]
+    wear: float
+    dirt: float
+    pattern_offset_m: Tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Motion:
     """The belt's travel while the shutter is open (motion blur along world x)."""
 
@@ -183,6 +196,7 @@ class FramePlan:
     allocate_mb: int = _wire("debug.allocate_mb", default=0)
     others: Tuple[Other, ...] = ()  # instance ids 2, 3, ...
     motion: Optional[Motion] = None  # absent: a still frame
+    belt: Optional[BeltLine] = None  # absent: an endless clean belt
     distractors: Tuple[Distractor, ...] = ()
 
 
@@ -289,6 +303,7 @@ def parse_plan(d: Any) -> FramePlan:
         outputs=build(Outputs, out),
         others=tuple(others),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
+        belt=build(BeltLine, p["belt"]) if p.get("belt") is not None else None,
         distractors=tuple(
             _distractor(x, f"distractors[{i}]") for i, x in enumerate(p.get("distractors") or ())
         ),

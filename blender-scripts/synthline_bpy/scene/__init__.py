@@ -22,6 +22,7 @@ from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
 from .cases import Cases
+from .belt_line import BeltLine
 from .clutter import Clutter
 from .wear import Wear
 from .measure import Measurements
@@ -50,6 +51,7 @@ class Scene:
         setup_render(self.scene, persistent_data)
         self.settings = FrameSettings(self.scene)
         self.backgrounds = Backgrounds(self.collection)
+        self.belt_line = BeltLine(self.collection, self.backgrounds)  # made on first use
         self.rig = Rig(self.scene, self.collection)
         self.world = World(self.scene, self.hdris)
         self.passes = Passes(self.scene)
@@ -82,6 +84,7 @@ class Scene:
         self.rig.apply_motion(plan.motion)
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
+        self.belt_line.apply(plan.belt)
         self.clutter.apply(plan.distractors)
         return shown
 

@@ -344,6 +344,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const motion = planMotion(spec, s('motion'));
 
   const distractors = planDistractors(spec, ctx, s('distractors'), offset);
+  const beltLine = planBelt(spec, s('belt-line'), aim);
 
   return {
     index,
@@ -365,7 +366,27 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     sensor,
     ...motion,
     ...(distractors.length ? { distractors } : {}),
+    ...(beltLine ? { belt: beltLine } : {}),
     debug: { crash: false },
+  };
+}
+
+/** The belt's edges, rails, seam, wear and dirt (`belt`), on its own stream; the seam in view near the products. */
+function planBelt(spec: JobSpec, r: Stream, aim: [number, number]): FramePlan['belt'] {
+  const B = spec.belt;
+  if (!B || !r.chance(B.probability)) return undefined;
+  const width = round(draw(r, B.width_m));
+  const centre = round(aim[1] + draw(r, B.centre_offset_m));
+  const rail = round(draw(r, B.rail_height_m));
+  const seam = r.chance(B.seam_probability) ? round(aim[0] + r.uniform(-0.15, 0.15)) : null;
+  return {
+    width_m: width,
+    centre_y_m: centre,
+    rail_height_m: rail,
+    seam_x_m: seam,
+    wear: round(draw(r, B.wear)),
+    dirt: round(draw(r, B.dirt)),
+    pattern_offset_m: [round(r.uniform(0, 100)), round(r.uniform(0, 100))],
   };
 }
 

@@ -184,6 +184,21 @@ export const FramePlan = z.object({
     )
     .max(MAX_DISTRACTORS)
     .optional(),
+  /** The belt's edges, rails, seam, wear and dirt (`belt`); absent: an endless clean belt. */
+  belt: z
+    .object({
+      width_m: z.number().min(0.05).max(10),
+      /** The belt's middle across the travel (world y), metres. */
+      centre_y_m: z.number().min(-10).max(10),
+      rail_height_m: z.number().min(0).max(1),
+      /** Where a seam crosses the belt (world x, metres); null: none in view. */
+      seam_x_m: z.number().min(-10).max(10).nullable(),
+      wear: z.number().min(0).max(1),
+      dirt: z.number().min(0).max(1),
+      /** Shift of the wear and dirt patterns, metres. */
+      pattern_offset_m: vec2(-1e3, 1e3),
+    })
+    .optional(),
   /** The belt's travel during the exposure (motion blur along world x); absent: a still frame. */
   motion: z
     .object({

@@ -70,6 +70,8 @@ export const SampleLabel = z.object({
   sensor: FramePlan.shape.sensor,
   /** The belt's travel during the exposure; absent for a still frame. */
   motion: FramePlan.shape.motion,
+  /** The belt's edges, rails, seam, wear and dirt; absent: an endless clean belt. */
+  belt: FramePlan.shape.belt,
   /** The clutter on the belt (never a class); absent when there is none. */
   distractors: z.array(LabelDistractor).optional(),
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
