@@ -90,6 +90,9 @@ class Camera:
     focal_length_mm: float
     sensor_width_mm: float
     look_at_m: Tuple[float, float, float]
+    # Radial lens distortion (OpenCV k1, k2); None: none.
+    distortion_k1: Optional[float] = _wire("distortion.k1", default=None)
+    distortion_k2: Optional[float] = _wire("distortion.k2", default=None)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import bpy
 import numpy as np
 
 from .. import compat
-from ..core import annotate, catalog, pngio
+from ..core import annotate, catalog, distortion, pngio
 from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
@@ -95,16 +95,29 @@ class Scene:
         render_still(self.scene, plan.outputs.image)
 
         W, H = plan.render.resolution
-        ids = self.measure.id_map(shown, W, H)
+        camera = pinhole = self.measure.camera(W, H)
+        ids = pinhole_ids = self.measure.id_map(shown, W, H)
+        lens = _lens(plan, camera["K"], W, H)
+        K_render = camera["K"]
+        if lens is not None:
+            camera = {**camera, "K": lens[2]}  # the distorted camera's, for the label
+            # One mapping for the picture and every annotation: geometry stays exact.
+            w, h, ch, px = pngio.read(plan.outputs.image)
+            img = np.frombuffer(px, dtype=np.uint8).reshape(h, w, ch)
+            warped = distortion.remap_bilinear(img, lens[0], lens[1])
+            pngio.write(plan.outputs.image, w, h, ch, warped.tobytes())
+            ids = distortion.remap_nearest(ids, lens[0], lens[1])
         # The mask is every product's pixels; bbox and visible pixels are the plan's product's.
         mask = ids > 0
         bbox, visible = annotate.mask_bbox(ids == 1)
         if plan.outputs.mask:
             os.makedirs(os.path.dirname(plan.outputs.mask), exist_ok=True)
             pngio.write(plan.outputs.mask, W, H, 1, (mask.astype(np.uint8) * 255).tobytes())
-        camera = self.measure.camera(W, H)
         if plan.outputs.depth:
-            self.measure.write_depth(plan.outputs.depth, W, H, camera["K"])
+            remap = (
+                None if lens is None else (lambda z: distortion.remap_nearest(z, lens[0], lens[1]))
+            )
+            self.measure.write_depth(plan.outputs.depth, W, H, K_render, remap)
         if plan.outputs.instances:
             self.measure.write_ids(plan.outputs.instances, ids)
 
@@ -114,7 +127,8 @@ class Scene:
             "mask": plan.outputs.mask,
             "bbox": bbox,
             "visible_pixels": visible,
-            "visible_fraction": round(self.measure.visible_fraction(product, camera, W, H), 6),
+            # Silhouettes are measured on the render (the pinhole camera), before any distortion.
+            "visible_fraction": round(self.measure.visible_fraction(product, pinhole, W, H), 6),
             "depth": plan.outputs.depth,
             "depth_units": "mm",
             "camera": camera,
@@ -125,10 +139,28 @@ class Scene:
         }
         if self.wear.frame:
             cam_at = tuple(self.measure.camera_obj.matrix_world.translation)
-            result["wear"] = self.wear.boxes(camera, cam_at, W, H)
+            c = plan.camera
+            k = None if lens is None else (K_render, c.distortion_k1 or 0.0, c.distortion_k2 or 0.0)
+            result["wear"] = self.wear.boxes(camera, cam_at, W, H, k)
         if plan.others or plan.outputs.instances:
-            result["instances"] = self.measure.instances(shown, ids, camera, W, H)
+            # Occlusion and visible fractions on the render; boxes and pixels where they show.
+            result["instances"] = self.measure.instances(shown, pinhole_ids, pinhole, W, H)
+            if lens is not None:
+                for inst in result["instances"]:
+                    inst["bbox"], inst["visible_pixels"] = annotate.mask_bbox(ids == inst["id"])
         return result
 
     def purge(self) -> int:
         return compat.purge_orphans()
+
+
+def _lens(plan: FramePlan, K, W: int, H: int):
+    """(su, sv, K of the distorted camera): where each pixel of the distorted picture samples
+    the render, or None without distortion."""
+    c = plan.camera
+    if c.distortion_k1 is None and c.distortion_k2 is None:
+        return None
+    k1, k2 = c.distortion_k1 or 0.0, c.distortion_k2 or 0.0
+    K_out = distortion.lens_K(K, k1, k2, W, H)
+    su, sv = distortion.source_map(K, K_out, k1, k2, W, H)
+    return su, sv, K_out

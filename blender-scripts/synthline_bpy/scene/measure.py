@@ -111,11 +111,13 @@ class Measurements:
             "convention": "opencv",
         }
 
-    def write_depth(self, path: str, W: int, H: int, K) -> None:
-        """The Z pass as a 16-bit PNG in millimetres."""
+    def write_depth(self, path: str, W: int, H: int, K, remap=None) -> None:
+        """The Z pass as a 16-bit PNG in millimetres (`remap`: the lens's mapping, if any)."""
         z = self.passes.read_depth(W, H)
         if DEPTH_IS_RAY_DISTANCE:
             z = annotate.ray_distance_to_z(z, K)
+        if remap is not None:
+            z = remap(z)
         mm = annotate.depth_mm(z)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         pngio.write(path, W, H, 1, mm.astype(">u2").tobytes(), bit_depth=16)

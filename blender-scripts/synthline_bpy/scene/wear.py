@@ -16,7 +16,7 @@ import bpy
 import numpy as np
 
 from .. import compat
-from ..core import annotate, colour
+from ..core import annotate, colour, distortion
 from ..core.annotate import PRODUCT_PASS_INDEX
 from . import phones
 from .cases import WALL_M
@@ -172,8 +172,16 @@ class Wear:
                 w.hide_render = False
         self.shown = want
 
-    def boxes(self, camera: dict, cam_location: Sequence[float], W: int, H: int) -> dict:
-        """[x, y, w, h] in the image of this frame's crack and sticker (None: not seen)."""
+    def boxes(
+        self,
+        camera: dict,
+        cam_location: Sequence[float],
+        W: int,
+        H: int,
+        lens: Optional[Tuple[list, float, float]] = None,
+    ) -> dict:
+        """[x, y, w, h] in the image of this frame's crack and sticker (None: not seen);
+        `camera` the distorted camera's, `lens` (the render's K, k1, k2) when distorted."""
         out: Dict[str, Optional[List[int]]] = {}
         for kind, (obj, normal_z) in self.frame.items():
             m = np.array(obj.matrix_world)
@@ -181,10 +189,13 @@ class Wear:
             world = local @ m[:3, :3].T + m[:3, 3]
             normal = m[:3, :3] @ np.array([0.0, 0.0, normal_z])
             facing = float(np.dot(normal, np.asarray(cam_location) - world.mean(axis=0))) > 0
-            uvz = annotate.project(world, camera["K"], camera["world_to_camera"])
+            K = camera["K"] if lens is None else lens[0]
+            uvz = annotate.project(world, K, camera["world_to_camera"])
             if not facing or not np.all(uvz[:, 2] > 0):
                 out[kind] = None
                 continue
+            if lens is not None:
+                uvz[:, :2] = distortion.distort_pixels(uvz[:, :2], lens[0], camera["K"], *lens[1:])
             x0 = max(0, int(math.floor(uvz[:, 0].min())))
             y0 = max(0, int(math.floor(uvz[:, 1].min())))
             x1 = min(W, int(math.ceil(uvz[:, 0].max())))

@@ -257,6 +257,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
       round(aim[1] + draw(rc, cam.look_at_jitter_m) * (rc.chance(0.5) ? 1 : -1)),
       0,
     ] as [number, number, number],
+    ...planLens(spec, s('lens')),
   };
 
   const rl = s('lights');
@@ -369,6 +370,15 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     ...(beltLine ? { belt: beltLine } : {}),
     debug: { crash: false },
   };
+}
+
+/** The lens's radial distortion (`camera.distortion_k1`, `_k2`), on its own stream; none when both are 0. */
+function planLens(spec: JobSpec, r: Stream): { distortion?: { k1: number; k2: number } } {
+  const { distortion_k1: a, distortion_k2: b } = spec.camera;
+  if (a === undefined && b === undefined) return {};
+  const k1 = a === undefined ? 0 : round(draw(r, a));
+  const k2 = b === undefined ? 0 : round(draw(r, b));
+  return k1 === 0 && k2 === 0 ? {} : { distortion: { k1, k2 } };
 }
 
 /** The belt's edges, rails, seam, wear and dirt (`belt`), on its own stream; the seam in view near the products. */

@@ -89,6 +89,8 @@ export const FramePlan = z.object({
     focal_length_mm: z.number().min(1).max(5000),
     sensor_width_mm: z.number().min(1).max(200),
     look_at_m: vec3(-100, 100),
+    /** Radial lens distortion, OpenCV's k1 and k2 on normalised coordinates; absent: none. */
+    distortion: z.object({ k1: z.number().min(-1).max(1), k2: z.number().min(-1).max(1) }).optional(),
   }),
   lights: z
     .array(

@@ -111,6 +111,13 @@ export const CameraRanges = z.strictObject({
   sensor_width_mm: range({ min: 1, max: 100 }, 36),
   /** Random offset of the look-at point from the product centre, per axis in the belt plane. */
   look_at_jitter_m: range({ min: 0, max: 1 }, [0, 0.02]),
+  /**
+   * Radial lens distortion (Brown-Conrady, OpenCV's k1 and k2: a point at normalised radius r
+   * moves to r (1 + k1 r^2 + k2 r^4)); negative k1 is barrel, as on short machine-vision lenses.
+   * Off when absent (0); the label carries K and both coefficients.
+   */
+  distortion_k1: optionalRange({ min: -1, max: 1 }),
+  distortion_k2: optionalRange({ min: -1, max: 1 }),
 });
 
 export const LightRanges = z.strictObject({
