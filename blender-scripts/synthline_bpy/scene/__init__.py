@@ -25,7 +25,7 @@ from .cases import Cases
 from .clutter import Clutter
 from .measure import Measurements
 from .passes import Passes
-from . import phones
+from . import phones, pile
 from .products import Product, Products
 from .render import render_still
 from .rig import Rig
@@ -56,6 +56,7 @@ class Scene:
         self.measure = Measurements(self.scene, self.rig.camera, self.passes)
         self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
         self.cases = Cases()  # makes nothing until a plan has a case
+        self.settle_seconds: Optional[float] = None  # the last frame's pile settle
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -79,7 +80,22 @@ class Scene:
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
         self.clutter.apply(plan.distractors)
+        self.settle_seconds = self.settle(plan, shown) if plan.pile is not None else None
         return shown
+
+    def settle(self, plan: FramePlan, shown: List[Tuple[int, Product]]) -> float:
+        """Drop the plan's pile and leave each product at its settled pose; the seconds taken."""
+        assert plan.pile is not None
+        by_id = dict(shown)
+        items = []
+        for d in plan.pile.drops:
+            product = by_id[d.id]
+            loc, rot = self.products.poses[d.id]
+            m = pile.drop_matrix(loc, rot, d.height_m, d.tilt_deg)
+            items.append((product.root, self.products.box(product), m))
+        return pile.settle(
+            self.scene, items, plan.pile.frames, plan.pile.substeps, plan.pile.solver_iterations
+        )
 
     def render(self, plan: FramePlan) -> dict:
         t0 = time.perf_counter()
@@ -116,6 +132,8 @@ class Scene:
             "blender_version": compat.version_string(),
             "rss_bytes": rss_bytes(),
         }
+        if self.settle_seconds is not None:
+            result["settle_seconds"] = round(self.settle_seconds, 6)
         if plan.others or plan.outputs.instances:
             result["instances"] = self.measure.instances(shown, ids, camera, W, H)
         return result

@@ -89,6 +89,7 @@ export function buildLabel(
     blender_version: result.blender_version,
   };
   if (plan.motion) label.motion = plan.motion;
+  if (plan.pile) label.pile = plan.pile;
   if (plan.distractors)
     label.distractors = plan.distractors.map((d) => {
       if (!d.product) return d;
