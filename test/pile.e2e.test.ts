@@ -59,6 +59,10 @@ test('a pile of 3 settles the same way twice: the same bytes, products on the be
       assert.ok(z > half * 0.8, `${s.key} #${i.id}: z ${z} above the belt`);
       assert.ok(z < 0.05 && z < drop.height_m / 2, `${s.key} #${i.id}: z ${z} settled (dropped at ${drop.height_m})`);
       if (z > half * 2) onOthers++;
+      // Tilted drops land on the side the plan put up: the product's own z axis still points up
+      // (front) or down (back), so the label's side and class stay true.
+      const up = i.pose.matrix_world[2]?.[2] ?? 0;
+      assert.ok(i.pose.side_up === 'front' ? up > 0.5 : up < -0.5, `${s.key} #${i.id}: ${i.pose.side_up} up (z axis ${up})`);
       if (i.visible_fraction < 0.999) hidden++;
     }
     // Boxes that overlap in the image: the products lie against or on each other.
