@@ -3,11 +3,11 @@
 // products lie on the belt and on each other, where they settled rather than where they were
 // dropped; a single-product frame after pile frames renders as it does alone.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SampleLabel } from '@synthline/spec';
-import { cli, datasetSamples, tempDir } from './helpers.ts';
+import { ROOT, cli, datasetSamples, tempDir } from './helpers.ts';
 
 const SPEC = {
   name: 'pile',
@@ -19,10 +19,17 @@ const SPEC = {
   output: { annotations: { mask: true, instances: true } },
 };
 
-async function render(dir: string, name: string, spec: object, frames?: string) {
+async function render(dir: string, name: string, spec: object, frames?: string, library?: string) {
   await writeFile(join(dir, `${name}.json`), JSON.stringify(spec));
   const out = join(dir, name);
-  const r = await cli(['render', join(dir, `${name}.json`), '--out', out, ...(frames ? ['--frames', frames] : [])]);
+  const r = await cli([
+    'render',
+    join(dir, `${name}.json`),
+    '--out',
+    out,
+    ...(frames ? ['--frames', frames] : []),
+    ...(library ? ['--library', library] : []),
+  ]);
   assert.equal(r.code, 0, r.all);
   return out;
 }
@@ -93,4 +100,52 @@ test('a single-product frame after pile frames renders as it does alone', async 
   assert.ok(alone);
   for (const ext of ['png', 'mask.png', 'inst.png', 'json'])
     assert.ok(alone.member(ext).equals(frame.member(ext)), `frame ${i} ${ext}: the same bytes alone`);
+});
+
+test('a library product in a pile settles at its own size among phones', async () => {
+  const dir = await tempDir('synthline-pile-library-');
+  const lib = join(dir, 'lib');
+  await mkdir(join(lib, 'products', 'box'), { recursive: true });
+  await copyFile(join(ROOT, 'test', 'fixtures', 'khronos', 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
+  await writeFile(
+    join(lib, 'products', 'box', 'product.json'),
+    JSON.stringify({
+      name: 'Box',
+      dimensions_mm: [60, 60, 40],
+      color_slots: ['Material_0'],
+      colors: [{ name: 'Signal Red', srgb: '#D01818' }],
+    }),
+  );
+  assert.equal((await cli(['assets', 'scan', '--library', lib])).code, 0);
+  const spec = {
+    ...SPEC,
+    count: 2,
+    products: [{ asset: 'library:box' }, { asset: 'builtin:iphone-13' }],
+    layout: { mode: 'pile', products_per_frame: 3 },
+  };
+  const samples = await datasetSamples(await render(dir, 'pile', spec, undefined, lib));
+  let boxes = 0;
+  let onBelt = 0;
+  for (const s of samples) {
+    const label = SampleLabel.parse(s.label);
+    for (const i of label.instances ?? []) {
+      const z = i.pose.location_m[2];
+      if (i.asset !== 'library:box') continue;
+      boxes++;
+      // It stands on the belt, a phone or a box at its own size (the scaled model's smallest
+      // side: its centre at least half that up), and fell from where it was dropped.
+      const half = Math.min(...i.pose.dimensions_m) / 2;
+      assert.ok(half > 0.015, `${s.key} #${i.id}: box size ${i.pose.dimensions_m}`);
+      const drop = label.pile?.drops.find((d) => d.id === i.id);
+      assert.ok(drop);
+      assert.ok(
+        z > half * 0.95 && z < drop.height_m - 0.01,
+        `${s.key} #${i.id}: box centre at z ${z} (half ${half}, dropped at ${drop.height_m})`,
+      );
+      // Where it lies on the belt, its stand-in had its size: neither sunk in nor floating.
+      if (Math.abs(z - half) < 0.002) onBelt++;
+    }
+  }
+  assert.ok(boxes >= 2, `boxes in the piles (${boxes})`);
+  assert.ok(onBelt >= 1, `a box lies on the belt (${onBelt})`);
 });
