@@ -205,6 +205,17 @@ def disable_stamps(render: Any) -> None:
     render.use_stamp = False
 
 
+def not_a_light(material: Any) -> None:
+    """An emissive material Cycles does not sample as a light (a lit screen, a crack's glint):
+    it glows where seen, and the light sampling of the rest of the picture stays as it was.
+    3.x: `cycles.sample_as_light`; 3.5+ and 4.x: `cycles.emission_sampling`."""
+    cyc = material.cycles
+    if hasattr(cyc, "emission_sampling"):
+        cyc.emission_sampling = "NONE"
+    else:
+        cyc.sample_as_light = False
+
+
 def set_light_type(obj: Any, light_type: str) -> Any:
     """Change a pooled light's type in place; returns the (re-fetched) light data."""
     data = obj.data

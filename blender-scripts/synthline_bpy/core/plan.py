@@ -61,6 +61,17 @@ class Product:
     source: Optional[Source] = None  # library products only
     case_kind: Optional[str] = _wire("condition.case.kind", default=None)  # None: no case
     case_srgb: Optional[RGB] = _wire("condition.case.srgb", default=None)
+    # Wear (scene/wear.py); None: not applied.
+    wallpaper: Optional[Tuple[RGB, RGB]] = _wire("condition.screen.wallpaper", default=None)
+    crack_impact: Optional[Tuple[float, float]] = _wire("condition.crack.impact", default=None)
+    crack_lines: Optional[Tuple[Tuple[Tuple[float, float], ...], ...]] = _wire(
+        "condition.crack.lines", default=None
+    )
+    sticker_side: Optional[str] = _wire("condition.sticker.side", default=None)
+    sticker_center: Optional[Tuple[float, float]] = _wire("condition.sticker.center", default=None)
+    sticker_size_m: Optional[Tuple[float, float]] = _wire("condition.sticker.size_m", default=None)
+    sticker_srgb: Optional[RGB] = _wire("condition.sticker.srgb", default=None)
+    sticker_stripes: int = _wire("condition.sticker.stripes", default=0)
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,19 @@ class Distractor:
 
 
 @dataclass(frozen=True)
+class BeltLine:
+    """The belt's edges and side rails, a seam across it, worn streaks and dirt."""
+
+    width_m: float
+    centre_y_m: float
+    rail_height_m: float
+    seam_x_m: Optional[float]
+    wear: float
+    dirt: float
+    pattern_offset_m: Tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Motion:
     """The belt's travel while the shutter is open (motion blur along world x)."""
 
@@ -191,6 +215,7 @@ class FramePlan:
     allocate_mb: int = _wire("debug.allocate_mb", default=0)
     others: Tuple[Other, ...] = ()  # instance ids 2, 3, ...
     motion: Optional[Motion] = None  # absent: a still frame
+    belt: Optional[BeltLine] = None  # absent: an endless clean belt
     distractors: Tuple[Distractor, ...] = ()
     pile: Optional[Pile] = None  # absent: products lie where the plan puts them
 
@@ -305,6 +330,7 @@ def parse_plan(d: Any) -> FramePlan:
         outputs=build(Outputs, out),
         others=tuple(others),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
+        belt=build(BeltLine, p["belt"]) if p.get("belt") is not None else None,
         pile=_pile(p["pile"], 1 + len(others)) if p.get("pile") is not None else None,
         distractors=tuple(
             _distractor(x, f"distractors[{i}]") for i, x in enumerate(p.get("distractors") or ())

@@ -22,7 +22,9 @@ from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
 from .cases import Cases
+from .belt_line import BeltLine
 from .clutter import Clutter
+from .wear import Wear
 from .measure import Measurements
 from .passes import Passes
 from . import phones, pile
@@ -49,6 +51,7 @@ class Scene:
         setup_render(self.scene, persistent_data)
         self.settings = FrameSettings(self.scene)
         self.backgrounds = Backgrounds(self.collection)
+        self.belt_line = BeltLine(self.collection, self.backgrounds)  # made on first use
         self.rig = Rig(self.scene, self.collection)
         self.world = World(self.scene, self.hdris)
         self.passes = Passes(self.scene)
@@ -56,6 +59,7 @@ class Scene:
         self.measure = Measurements(self.scene, self.rig.camera, self.passes)
         self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
         self.cases = Cases()  # makes nothing until a plan has a case
+        self.wear = Wear()  # makes nothing until a plan has wear
         self.settle_seconds: Optional[float] = None  # the last frame's pile settle
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
@@ -73,12 +77,15 @@ class Scene:
         )
         shown = [x for x in shown if x[0] > 0]
         first = shown[0][1]
-        self.cases.apply(first if isinstance(first, phones.BuiltPhone) else None, plan.product)
+        phone = first if isinstance(first, phones.BuiltPhone) else None
+        self.cases.apply(phone, plan.product)
+        self.wear.apply(phone, plan.product, plan.product.case_kind is not None)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
         self.rig.apply_motion(plan.motion)
         self.world.apply(plan.world)
         self.backgrounds.apply(plan.background)
+        self.belt_line.apply(plan.belt)
         self.clutter.apply(plan.distractors)
         self.settle_seconds = self.settle(plan, shown) if plan.pile is not None else None
         return shown
@@ -132,6 +139,9 @@ class Scene:
             "blender_version": compat.version_string(),
             "rss_bytes": rss_bytes(),
         }
+        if self.wear.frame:
+            cam_at = tuple(self.measure.camera_obj.matrix_world.translation)
+            result["wear"] = self.wear.boxes(camera, cam_at, W, H)
         if self.settle_seconds is not None:
             result["settle_seconds"] = round(self.settle_seconds, 6)
         if plan.others or plan.outputs.instances:

@@ -90,3 +90,35 @@ test('the sheet is drawn at the size the layout asks for, small tiles widened to
     assert.equal(meta.height, 2 * (thumb + lineCount * layout.lineHeight + 8 + 4));
   }
 });
+
+test("instance boxes are drawn where the label's boxes are, scaled into the thumbnail", async () => {
+  // A grey 200 x 100 image: fitted into a 100 px thumbnail it is scaled by 0.5 and centred
+  // vertically (25 px of black above). A box at [40, 20, 100, 60] lands at [20, 35, 50, 30].
+  const image = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#404040' } })
+    .png()
+    .toBuffer();
+  const plain = await contactSheet([{ image, caption: ['m', 'c / front up'] }], 100);
+  const boxed = await contactSheet([{ image, caption: ['m', 'c / front up'], boxes: [{ box: [40, 20, 100, 60], tag: '1' }] }], 100);
+  const raw = async (b: Buffer) => sharp(b).raw().toBuffer({ resolveWithObject: true });
+  const a = await raw(plain);
+  const b = await raw(boxed);
+  const W = b.info.width;
+  const at = (buf: Buffer, x: number, y: number) => buf.subarray((y * W + x) * 3, (y * W + x) * 3 + 3);
+  const yellowish = (p: Buffer) => (p[0] ?? 0) > 180 && (p[1] ?? 0) > 150 && (p[2] ?? 0) < 120;
+  // The tile's image starts at (2, 2): the box's edges at x 22 and 72, y 37 and 67.
+  for (const [x, y] of [
+    [45, 37],
+    [45, 67],
+    [22, 55],
+    [72, 55],
+  ] as const) {
+    assert.ok(yellowish(at(b.data, x, y)), `box edge at (${x}, ${y}): ${[...at(b.data, x, y)]}`);
+    assert.ok(!yellowish(at(a.data, x, y)), `no box without boxes at (${x}, ${y})`);
+  }
+  // Inside and outside the box the image is as without it.
+  for (const [x, y] of [
+    [50, 55],
+    [90, 30],
+  ] as const)
+    assert.ok(Math.abs((at(b.data, x, y)[0] ?? 0) - (at(a.data, x, y)[0] ?? 0)) < 12, `(${x}, ${y}) untouched`);
+});

@@ -9,7 +9,12 @@ export interface Tile {
    * apart and is never cut; the part before it gives way first.
    */
   caption: string[];
+  /** Boxes to draw over the image ([x, y, w, h] in its pixels), each with a short tag (an instance id). */
+  boxes?: { box: [number, number, number, number]; tag: string }[];
 }
+
+/** Colours of drawn boxes, by position in the tile's list (instance 1 first). */
+const BOX_COLOURS = ['#ffd400', '#00e5ff', '#ff4fd8', '#7dff4f', '#ff8a3d', '#b38cff'];
 
 /** How many tiles a contact sheet shows at most. */
 export const CONTACT_SHEET_TILES = 36;
@@ -178,6 +183,20 @@ export async function contactSheet(tiles: Tile[], thumb = 192): Promise<Buffer> 
     const left = x + Math.floor((tileW - thumb) / 2);
     const px = await sharp(t.image).resize(thumb, thumb, { fit: 'contain', background: '#000' }).removeAlpha().raw().toBuffer();
     for (let row = 0; row < thumb; row++) px.copy(canvas, ((y + row) * width + left) * 3, row * thumb * 3, (row + 1) * thumb * 3);
+    if (t.boxes?.length) {
+      // The image is fitted into the square thumbnail ('contain'): scaled by its longer side, centred.
+      const meta = await sharp(t.image).metadata();
+      const [iw, ih] = [meta.width ?? thumb, meta.height ?? thumb];
+      const k = thumb / Math.max(iw, ih);
+      const ox = left + (thumb - Math.round(iw * k)) / 2;
+      const oy = y + (thumb - Math.round(ih * k)) / 2;
+      t.boxes.forEach(({ box: [bx, by, bw, bh], tag }, j) => {
+        const colour = BOX_COLOURS[j % BOX_COLOURS.length];
+        const [rx, ry] = [ox + bx * k, oy + by * k];
+        svg += `<rect x="${rx.toFixed(1)}" y="${ry.toFixed(1)}" width="${(bw * k).toFixed(1)}" height="${(bh * k).toFixed(1)}" fill="none" stroke="${colour}" stroke-width="1.5"/>`;
+        svg += `<text class="tag" x="${(rx + 2).toFixed(1)}" y="${(ry + 9).toFixed(1)}" fill="${colour}">${escapeXml(tag)}</text>`;
+      });
+    }
     (layout.lines[i] ?? []).forEach((line, j) => {
       const baseline = y + thumb + 3 + layout.fontPx + j * layout.lineHeight;
       svg += `<text x="${x + CAPTION_INSET}" y="${baseline}">${escapeXml(line)}</text>`;
@@ -185,7 +204,7 @@ export async function contactSheet(tiles: Tile[], thumb = 192): Promise<Buffer> 
   }
   const text = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<style>text{font-family:${FONT_FAMILY};font-size:${layout.fontPx}px;fill:#eee}</style>${svg}</svg>`,
+      `<style>text{font-family:${FONT_FAMILY};font-size:${layout.fontPx}px;fill:#eee}text.tag{font-size:9px}</style>${svg}</svg>`,
   );
   return sharp(canvas, { raw: { width, height, channels: 3 } })
     .composite([{ input: text, left: 0, top: 0 }])

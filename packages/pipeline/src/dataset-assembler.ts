@@ -57,7 +57,10 @@ export class DatasetAssembler {
     this.blenderVersion = label.blender_version;
     if (timing) this.timings.push(JSON.stringify({ key: label.key, ...timing }));
     if (this.sheetAt.has(label.index)) {
-      this.tiles.push({ image, caption: [label.attributes.model, `${label.attributes.color} / ${label.attributes.side} up`] });
+      const caption = [label.attributes.model, `${label.attributes.color} / ${label.attributes.side} up`];
+      // Frames with instances show every instance's box, tagged with its id.
+      const boxes = (label.instances ?? []).flatMap((x) => (x.bbox ? [{ box: x.bbox, tag: String(x.id) }] : []));
+      this.tiles.push({ image, caption, ...(boxes.length ? { boxes } : {}) });
     }
   }
 

@@ -74,7 +74,7 @@ export function buildLabel(
       dimensions_m: result.product.dimensions_m,
     },
     color: plan.product.color,
-    ...(plan.product.condition ? { condition: plan.product.condition } : {}),
+    ...(plan.product.condition ? { condition: conditionOf(plan.product.condition, result) } : {}),
     camera: {
       K: result.camera.K,
       world_to_camera: result.camera.world_to_camera,
@@ -89,6 +89,7 @@ export function buildLabel(
     blender_version: result.blender_version,
   };
   if (plan.motion) label.motion = plan.motion;
+  if (plan.belt) label.belt = plan.belt;
   if (plan.pile) label.pile = plan.pile;
   if (plan.distractors)
     label.distractors = plan.distractors.map((d) => {
@@ -100,4 +101,14 @@ export function buildLabel(
   if (instances) label.instances = instances;
   if (timing) label.timing = timing;
   return label;
+}
+
+/** The plan's condition with the image boxes Blender measured for its crack and sticker. */
+function conditionOf(c: NonNullable<FramePlan['product']['condition']>, result: RenderResult): NonNullable<SampleLabel['condition']> {
+  const { crack, sticker, ...rest } = c;
+  return {
+    ...rest,
+    ...(crack ? { crack: { ...crack, bbox: result.wear?.crack ?? null } } : {}),
+    ...(sticker ? { sticker: { ...sticker, bbox: result.wear?.sticker ?? null } } : {}),
+  };
 }

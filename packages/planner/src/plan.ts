@@ -293,7 +293,9 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const aim: [number, number] =
     others.length === 0 ? offset : ([0, 1].map((k) => all.reduce((a, p) => a + (p.offset_m[k] ?? 0), 0) / all.length) as [number, number]);
 
-  const condition = planCondition(spec, s('condition'), first.entry.source === null);
+  const builtinPhone = first.entry.source === null;
+  const worn = { ...planCondition(spec, s('condition'), builtinPhone), ...planWear(spec, s('wear'), builtinPhone) };
+  const condition = Object.keys(worn).length ? worn : undefined;
 
   const rc = s('camera');
   const cam = spec.camera;
@@ -396,6 +398,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const motion = planMotion(spec, s('motion'));
 
   const distractors = planDistractors(spec, ctx, s('distractors'), offset);
+  const beltLine = planBelt(spec, s('belt-line'), aim);
 
   return {
     index,
@@ -418,7 +421,27 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     sensor,
     ...motion,
     ...(distractors.length ? { distractors } : {}),
+    ...(beltLine ? { belt: beltLine } : {}),
     debug: { crash: false },
+  };
+}
+
+/** The belt's edges, rails, seam, wear and dirt (`belt`), on its own stream; the seam in view near the products. */
+function planBelt(spec: JobSpec, r: Stream, aim: [number, number]): FramePlan['belt'] {
+  const B = spec.belt;
+  if (!B || !r.chance(B.probability)) return undefined;
+  const width = round(draw(r, B.width_m));
+  const centre = round(aim[1] + draw(r, B.centre_offset_m));
+  const rail = round(draw(r, B.rail_height_m));
+  const seam = r.chance(B.seam_probability) ? round(aim[0] + r.uniform(-0.15, 0.15)) : null;
+  return {
+    width_m: width,
+    centre_y_m: centre,
+    rail_height_m: rail,
+    seam_x_m: seam,
+    wear: round(draw(r, B.wear)),
+    dirt: round(draw(r, B.dirt)),
+    pattern_offset_m: [round(r.uniform(0, 100)), round(r.uniform(0, 100))],
   };
 }
 
@@ -547,10 +570,89 @@ const CASE_COLOURS: Record<string, [number, number, number][]> = {
   ],
 };
 
+type Condition = NonNullable<FramePlan['product']['condition']>;
+
 /** The phone's condition: a case with `case_probability` (builtin phones), drawn on its own stream. */
-function planCondition(spec: JobSpec, r: Stream, builtin: boolean): NonNullable<FramePlan['product']['condition']> | undefined {
+function planCondition(spec: JobSpec, r: Stream, builtin: boolean): Pick<Condition, 'case'> {
   const c = spec.product.condition;
-  if (!c || !builtin || c.case_probability <= 0 || !r.chance(c.case_probability)) return undefined;
+  if (!c || !builtin || c.case_probability <= 0 || !r.chance(c.case_probability)) return {};
   const kind = r.pick(c.case_kinds);
   return { case: { kind, srgb: round3(r.pick(CASE_COLOURS[kind] ?? [[0.5, 0.5, 0.5]])) } };
+}
+
+/** Wallpaper colours of a lit screen (sRGB): the usual dark and bright gradients. */
+const WALLPAPERS: [[number, number, number], [number, number, number]][] = [
+  [
+    [0.05, 0.1, 0.35],
+    [0.55, 0.2, 0.6],
+  ],
+  [
+    [0.9, 0.45, 0.2],
+    [0.95, 0.8, 0.4],
+  ],
+  [
+    [0.1, 0.35, 0.3],
+    [0.6, 0.85, 0.7],
+  ],
+  [
+    [0.02, 0.02, 0.03],
+    [0.25, 0.25, 0.3],
+  ],
+];
+const STICKER_COLOURS: [number, number, number][] = [
+  [0.95, 0.95, 0.93],
+  [0.98, 0.85, 0.2],
+  [0.85, 0.85, 0.88],
+];
+
+/**
+ * A phone's wear (builtin phones): a lit screen, a crack, a sticker, each with its spec's
+ * probability, all from the `wear` stream (nothing drawn when the spec names none).
+ */
+function planWear(spec: JobSpec, r: Stream, builtin: boolean): Omit<Condition, 'case'> {
+  const c = spec.product.condition;
+  if (!c || !builtin) return {};
+  const out: Omit<Condition, 'case'> = {};
+  const P = (p: number | undefined) => (p ?? 0) > 0 && r.chance(p ?? 0);
+  if (P(c.screen_on_probability)) {
+    const [a, b] = r.pick(WALLPAPERS);
+    out.screen = { wallpaper: [round3(a), round3(b)] };
+  }
+  if (P(c.crack_probability)) {
+    const clamp = (v: number) => round(Math.max(-0.46, Math.min(0.46, v)), 4);
+    const impact: [number, number] = [clamp(r.uniform(-0.3, 0.3)), clamp(r.uniform(-0.35, 0.35))];
+    const n = 4 + Math.floor(r.uniform(0, 6));
+    const lines: [number, number][][] = [];
+    for (let k = 0; k < n; k++) {
+      // A ray from the impact, bending a little at each step, in screen fractions (the screen is
+      // about twice as tall as wide: steps in y are halved to keep the pattern round).
+      let angle = (2 * Math.PI * (k + r.uniform(-0.3, 0.3))) / n;
+      let [x, y] = impact;
+      const steps = 3 + Math.floor(r.uniform(0, 4));
+      const length = r.uniform(0.12, 0.4);
+      const line: [number, number][] = [[x, y]];
+      for (let j = 0; j < steps; j++) {
+        angle += r.uniform(-0.4, 0.4);
+        x = clamp(x + (Math.cos(angle) * length) / steps);
+        y = clamp(y + (Math.sin(angle) * length) / steps / 2);
+        line.push([x, y]);
+      }
+      lines.push(line);
+    }
+    out.crack = { impact, lines };
+  }
+  if (P(c.sticker_probability)) {
+    const tag = r.chance(0.5);
+    const size: [number, number] = tag
+      ? [round(r.uniform(0.025, 0.04)), round(r.uniform(0.01, 0.016))]
+      : [round(r.uniform(0.015, 0.03)), round(r.uniform(0.015, 0.03))];
+    out.sticker = {
+      side: r.chance(0.75) ? 'back' : 'front',
+      center: [round(r.uniform(-0.2, 0.2), 4), round(r.uniform(-0.3, 0.3), 4)],
+      size_m: size,
+      srgb: round3(r.pick(STICKER_COLOURS)),
+      stripes: tag ? 12 + Math.floor(r.uniform(0, 12)) : 0,
+    };
+  }
+  return out;
 }

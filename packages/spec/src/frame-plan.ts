@@ -24,6 +24,29 @@ const Srgb = vec3(0, 1);
 /** Most products (instances) in one frame: `product` and up to five `others`. */
 export const MAX_INSTANCES = 6;
 
+const Bbox = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+/** A point on a phone's face as fractions of its width and height from its centre. */
+const FacePoint = vec2(-0.5, 0.5);
+
+/** What has become of a phone before it reached the belt (each part absent when not applied). */
+export const PlanCondition = z.object({
+  case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }).optional(),
+  /** The screen is on, showing a wallpaper: a gradient between two colours. */
+  screen: z.object({ wallpaper: z.tuple([Srgb, Srgb]) }).optional(),
+  /** A cracked screen: lines (points on the screen) radiating from the impact. */
+  crack: z.object({ impact: FacePoint, lines: z.array(z.array(FacePoint).min(2).max(8)).min(1).max(16) }).optional(),
+  /** A sticker or asset tag on the back or the screen: centre, size, colour, and its barcode's stripes. */
+  sticker: z
+    .object({
+      side: z.enum(['front', 'back']),
+      center: FacePoint,
+      size_m: vec2(0.002, 0.1),
+      srgb: Srgb,
+      stripes: z.number().int().min(0).max(64),
+    })
+    .optional(),
+});
+
 /** One product of a frame: what it is, its colour and its pose on the belt. */
 const PlanProduct = z.object({
   asset: z.string().min(1),
@@ -34,8 +57,8 @@ const PlanProduct = z.object({
   source: ProductSource.nullable(),
   yaw_deg: z.number(),
   offset_m: vec2(-10, 10),
-  /** What has become of the phone; absent: as new, no case. */
-  condition: z.object({ case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }) }).optional(),
+  /** What has become of the phone; absent: as new. */
+  condition: PlanCondition.optional(),
 });
 
 // The limits below are what Blender can render, not what a spec may ask for (the spec's ranges are
@@ -187,6 +210,21 @@ export const FramePlan = z.object({
     )
     .max(MAX_DISTRACTORS)
     .optional(),
+  /** The belt's edges, rails, seam, wear and dirt (`belt`); absent: an endless clean belt. */
+  belt: z
+    .object({
+      width_m: z.number().min(0.05).max(10),
+      /** The belt's middle across the travel (world y), metres. */
+      centre_y_m: z.number().min(-10).max(10),
+      rail_height_m: z.number().min(0).max(1),
+      /** Where a seam crosses the belt (world x, metres); null: none in view. */
+      seam_x_m: z.number().min(-10).max(10).nullable(),
+      wear: z.number().min(0).max(1),
+      dirt: z.number().min(0).max(1),
+      /** Shift of the wear and dirt patterns, metres. */
+      pattern_offset_m: vec2(-1e3, 1e3),
+    })
+    .optional(),
   /** The belt's travel during the exposure (motion blur along world x); absent: a still frame. */
   motion: z
     .object({
@@ -258,6 +296,11 @@ export const RenderResult = z.object({
       }),
     )
     .optional(),
+  /**
+   * Where the phone's wear shows in the image: [x, y, w, h] of the crack and the sticker, null
+   * when it faces away from the camera or lies outside the image; present when the plan has them.
+   */
+  wear: z.object({ crack: Bbox.nullable().optional(), sticker: Bbox.nullable().optional() }).optional(),
   seconds: z.number(),
   /** Seconds of `seconds` the rigid-body settle of a pile took; absent without a pile. */
   settle_seconds: z.number().optional(),

@@ -168,6 +168,14 @@ export const Condition = z.strictObject({
     .min(1)
     .max(12)
     .default([...CASE_KINDS]),
+  // The wear below is off when absent, and absent from specs that do not name it (their
+  // manifests keep their bytes). Drawn on a stream of its own: the rest of a frame stays the same.
+  /** Chance that the screen is on, showing a wallpaper. */
+  screen_on_probability: z.number().min(0).max(1).optional(),
+  /** Chance that the screen is cracked (lines radiating from an impact point). */
+  crack_probability: z.number().min(0).max(1).optional(),
+  /** Chance of a sticker or asset tag (barcode) on the back or the screen. */
+  sticker_probability: z.number().min(0).max(1).optional(),
 });
 
 export const ProductRanges = z.strictObject({
@@ -260,6 +268,27 @@ export const MotionRanges = z.strictObject({
   belt_speed_m_s: range({ min: 0, max: 5 }, 0),
   /** Exposure time in seconds. */
   shutter_s: range({ min: 1e-5, max: 0.1 }, 0.001),
+});
+
+/**
+ * The belt as a line has it: a finite width between metal side rails (along the travel, world x),
+ * seams across it, worn streaks and dirt. Off by default (absent: today's endless clean belt).
+ */
+export const BeltRanges = z.strictObject({
+  /** Share of frames that show it (the others: an endless clean belt, as without `belt`). */
+  probability: z.number().min(0).max(1).default(1),
+  /** Width between the side rails, metres. */
+  width_m: range({ min: 0.1, max: 3 }, [0.3, 0.5]),
+  /** Where the belt's middle is across the travel, from the products' middle, metres. */
+  centre_offset_m: range({ min: -1, max: 1 }, [-0.06, 0.06]),
+  /** Height of the side rails above the belt, metres (0: no rails, only the belt's edges). */
+  rail_height_m: range({ min: 0, max: 0.3 }, [0.015, 0.04]),
+  /** Chance of a seam (a joint across the belt) in view. */
+  seam_probability: z.number().min(0).max(1).default(0.3),
+  /** Worn, lighter streaks along the travel: 0 none, 1 strong. */
+  wear: range({ min: 0, max: 1 }, [0, 0.5]),
+  /** Dark dirt spots: 0 none, 1 strong. */
+  dirt: range({ min: 0, max: 1 }, [0, 0.4]),
 });
 
 /** Extra members per sample, on request. */
@@ -395,6 +424,7 @@ export const JobSpec = z
     sensor: SensorRanges.prefault({}),
     motion: MotionRanges.optional(),
     distractors: DistractorRanges.optional(),
+    belt: BeltRanges.optional(),
     output: OutputSettings.prefault({}),
     split: Split.prefault({}),
     /** Several products per frame (optional: absent = one product, as before). */

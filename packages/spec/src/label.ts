@@ -14,6 +14,14 @@ const Pose = z.object({
 });
 
 /** The label of one sample, stored as `<key>.json` beside its image. */
+const PlanCondition = FramePlan.shape.product.shape.condition.unwrap();
+const Box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+/** The phone's condition as labelled: the plan's, with where the crack and the sticker show. */
+const LabelCondition = PlanCondition.extend({
+  crack: PlanCondition.shape.crack.unwrap().extend({ bbox: Box.nullable() }).optional(),
+  sticker: PlanCondition.shape.sticker.unwrap().extend({ bbox: Box.nullable() }).optional(),
+});
+
 const PlanDistractor = FramePlan.shape.distractors.unwrap().element;
 /** A distractor as labelled: a product riding as clutter without the server's file path. */
 const LabelDistractor = PlanDistractor.extend({
@@ -49,7 +57,7 @@ export const SampleLabel = z.object({
   pose: Pose,
   color: FramePlan.shape.product.shape.color,
   /** What has become of the phone (a case); absent: as new. */
-  condition: FramePlan.shape.product.shape.condition,
+  condition: LabelCondition.optional(),
   camera: z.object({
     K: z.array(z.array(z.number())),
     world_to_camera: z.array(z.array(z.number())),
@@ -62,6 +70,8 @@ export const SampleLabel = z.object({
   sensor: FramePlan.shape.sensor,
   /** The belt's travel during the exposure; absent for a still frame. */
   motion: FramePlan.shape.motion,
+  /** The belt's edges, rails, seam, wear and dirt; absent: an endless clean belt. */
+  belt: FramePlan.shape.belt,
   /**
    * How the products were dropped (`layout.mode` pile): the poses above are where they settled.
    * Absent: they lie where the plan put them.

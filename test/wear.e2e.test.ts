@@ -1,0 +1,134 @@
+// A phone's wear (issue 13, item 3): a crack, a sticker and a lit screen each change the pixels
+// where the label says and hardly anywhere else; a plain phone after worn ones renders as alone.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { cli, datasetSamples, tempDir } from './helpers.ts';
+
+const W = 192;
+const H = 144;
+type Box = [number, number, number, number];
+
+interface Worn {
+  label: {
+    index: number;
+    bbox: Box | null;
+    attributes: { side: string };
+    condition?: { screen?: unknown; crack?: { bbox: Box | null }; sticker?: { side: string; bbox: Box | null } };
+  };
+  png: Buffer;
+  rgb: Buffer;
+}
+
+async function render(dir: string, name: string, product: Record<string, unknown>, frames?: string, count = 3): Promise<Worn[]> {
+  const spec = join(dir, `${name}.json`);
+  await writeFile(
+    spec,
+    JSON.stringify({
+      name: 'wear',
+      seed: 23,
+      count,
+      render: { resolution: [W, H], samples: 4 },
+      products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-14-pro' }],
+      camera: { distance_m: [0.28, 0.32], elevation_deg: [75, 90] },
+      product,
+    }),
+  );
+  const out = join(dir, name);
+  const r = await cli(['render', spec, '--out', out, ...(frames ? ['--frames', frames] : [])]);
+  assert.equal(r.code, 0, r.all);
+  return Promise.all(
+    (await datasetSamples(out)).map(async (x) => ({
+      label: x.label as unknown as Worn['label'],
+      png: x.member('png'),
+      rgb: await sharp(x.member('png')).removeAlpha().raw().toBuffer(),
+    })),
+  );
+}
+
+/** Pixels that changed between two renders inside a box (grown by `grow`) and outside it. */
+function changedAround(a: Buffer, b: Buffer, box: Box, grow = 2): { inside: number; outside: number } {
+  const [x, y, w, h] = box;
+  let inside = 0;
+  let outside = 0;
+  for (let py = 0; py < H; py++)
+    for (let px = 0; px < W; px++) {
+      const k = (py * W + px) * 3;
+      const d =
+        Math.abs((a[k] ?? 0) - (b[k] ?? 0)) + Math.abs((a[k + 1] ?? 0) - (b[k + 1] ?? 0)) + Math.abs((a[k + 2] ?? 0) - (b[k + 2] ?? 0));
+      if (d <= 40) continue;
+      if (px >= x - grow && px < x + w + grow && py >= y - grow && py < y + h + grow) inside++;
+      else outside++;
+    }
+  return { inside, outside };
+}
+
+test('a crack: in the label with its box, changing the pixels there and hardly elsewhere', async () => {
+  const dir = await tempDir('synthline-wear-crack-');
+  const plain = await render(dir, 'plain', { face_down_probability: 0 });
+  const cracked = await render(dir, 'cracked', { face_down_probability: 0, condition: { crack_probability: 1 } });
+  for (let i = 0; i < plain.length; i++) {
+    const a = plain[i];
+    const b = cracked[i];
+    assert.ok(a && b);
+    assert.equal(a.label.condition, undefined);
+    const box = b.label.condition?.crack?.bbox;
+    assert.ok(box, `frame ${i}: the crack faces the camera, so it has a box`);
+    const { inside, outside } = changedAround(a.rgb, b.rgb, box);
+    assert.ok(inside > 15, `frame ${i}: the crack changed ${inside} pixels in its box`);
+    assert.ok(outside < Math.max(3, inside / 10), `frame ${i}: ${outside} pixels changed outside the crack's box`);
+  }
+});
+
+test('a sticker: on the side the label says, its box where the pixels change; none seen from the other side', async () => {
+  const dir = await tempDir('synthline-wear-sticker-');
+  const plain = await render(dir, 'plain', { face_down_probability: 1 });
+  const tagged = await render(dir, 'tagged', { face_down_probability: 1, condition: { sticker_probability: 1 } });
+  let seen = 0;
+  for (let i = 0; i < plain.length; i++) {
+    const a = plain[i];
+    const b = tagged[i];
+    assert.ok(a && b);
+    const sticker = b.label.condition?.sticker;
+    assert.ok(sticker, `frame ${i}: a sticker`);
+    if (sticker.side === 'front') {
+      // The screen faces the belt: the sticker is out of sight, and the picture is the plain one's.
+      assert.equal(sticker.bbox, null);
+      assert.ok(a.png.equals(b.png) || changedAround(a.rgb, b.rgb, [0, 0, 0, 0], 0).outside < 5, `frame ${i}`);
+      continue;
+    }
+    assert.ok(sticker.bbox, `frame ${i}: a sticker on the back faces the camera`);
+    const { inside, outside } = changedAround(a.rgb, b.rgb, sticker.bbox);
+    assert.ok(inside > 0.3 * sticker.bbox[2] * sticker.bbox[3], `frame ${i}: the sticker changed ${inside} pixels in its box`);
+    assert.ok(outside < Math.max(3, inside / 10), `frame ${i}: ${outside} pixels changed outside the sticker's box`);
+    seen++;
+  }
+  assert.ok(seen >= 1, 'the seed puts a sticker on the back at least once');
+});
+
+test('a lit screen changes the phone where it is, and nothing beyond it', async () => {
+  const dir = await tempDir('synthline-wear-screen-');
+  const plain = await render(dir, 'plain', { face_down_probability: 0 });
+  const lit = await render(dir, 'lit', { face_down_probability: 0, condition: { screen_on_probability: 1 } });
+  for (let i = 0; i < plain.length; i++) {
+    const a = plain[i];
+    const b = lit[i];
+    assert.ok(a?.label.bbox && b?.label.condition?.screen);
+    const { inside, outside } = changedAround(a.rgb, b.rgb, a.label.bbox, 3);
+    assert.ok(inside > 100, `frame ${i}: the screen changed ${inside} pixels of the phone`);
+    assert.ok(outside < inside / 10, `frame ${i}: ${outside} pixels changed away from the phone (glow only)`);
+  }
+});
+
+test('a plain phone after worn ones renders as it does alone', async () => {
+  const dir = await tempDir('synthline-wear-mixed-');
+  const condition = { crack_probability: 0.3, sticker_probability: 0.3, screen_on_probability: 0.3 };
+  const all = await render(dir, 'mixed', { condition }, undefined, 6);
+  const idx = all.findIndex((s, i) => i > 0 && !s.label.condition && all.slice(0, i).some((p) => p.label.condition));
+  assert.ok(idx > 0, `the seed gives a plain phone after a worn one: ${all.map((s) => Object.keys(s.label.condition ?? {}))}`);
+  const i = all[idx]?.label.index ?? 0;
+  const [alone] = await render(dir, `alone-${i}`, { condition }, `${i}:${i + 1}`, 6);
+  assert.ok(alone?.png.equals(all[idx]?.png ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
+});
