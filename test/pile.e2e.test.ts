@@ -1,7 +1,8 @@
 // A pile (issue 13, item 1): products dropped on one spot and settled by Blender's rigid-body
 // simulation. The same spec settles the same way twice (same bytes, two separate renders); the
 // products lie on the belt and on each other, where they settled rather than where they were
-// dropped; a single-product frame after pile frames renders as it does alone.
+// dropped; a single-product frame after pile frames, and a pile after piles, render as they do
+// alone.
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ test('a pile of 3 settles the same way twice: the same bytes, products on the be
   assert.ok(onOthers >= 2, `some products lie on others (${onOthers})`);
 });
 
-test('a single-product frame after pile frames renders as it does alone', async () => {
+test('a single-product frame after pile frames, and a pile after piles, render as they do alone', async () => {
   const dir = await tempDir('synthline-pile-mixed-');
   const spec = { ...SPEC, count: 6, seed: 8, layout: { mode: 'pile', products_per_frame: { choice: [1, 3] } } };
   const all = await datasetSamples(await render(dir, 'mixed', spec));
@@ -100,6 +101,15 @@ test('a single-product frame after pile frames renders as it does alone', async 
   assert.ok(alone);
   for (const ext of ['png', 'mask.png', 'inst.png', 'json'])
     assert.ok(alone.member(ext).equals(frame.member(ext)), `frame ${i} ${ext}: the same bytes alone`);
+  // A pile after other frames settles as it does alone: nothing of one settle carries into the next.
+  const last = all.findLastIndex((s, j) => j > 0 && s.label.pile && all.slice(0, j).some((p) => p.label.pile));
+  const pileFrame = all[last];
+  assert.ok(last > 0 && pileFrame, `the seed gives a pile after a pile: ${all.map((s) => (s.label.pile ? 'pile' : 'one'))}`);
+  const k = pileFrame.label.index;
+  const [pileAlone] = await datasetSamples(await render(dir, `alone-${k}`, spec, `${k}:${k + 1}`));
+  assert.ok(pileAlone);
+  for (const ext of ['png', 'mask.png', 'inst.png', 'json'])
+    assert.ok(pileAlone.member(ext).equals(pileFrame.member(ext)), `pile frame ${k} ${ext}: the same bytes alone`);
 });
 
 test('a library product in a pile settles at its own size among phones', async () => {
