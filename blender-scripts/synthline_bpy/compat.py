@@ -493,3 +493,36 @@ def set_motion_blur(scene: Any, on: bool) -> None:
     scene.render.motion_blur_shutter = 1.0
     owner = scene.render if hasattr(scene.render, "motion_blur_position") else scene.cycles
     owner.motion_blur_position = "START"
+
+
+def _override(**kw: Any) -> Any:
+    """A context override for an operator: Context.temp_override (3.2+, the only way on 4.x;
+    4.0 dropped the dict argument to operators)."""
+    return bpy.context.temp_override(**kw)
+
+
+def rigidbody_world_add(scene: Any) -> None:
+    """Give the scene a rigid-body world (none must be there)."""
+    with _override(scene=scene):
+        bpy.ops.rigidbody.world_add()
+
+
+def rigidbody_world_remove(scene: Any) -> None:
+    """Remove the scene's rigid-body world, if any (its collection stays in bpy.data)."""
+    if scene.rigidbody_world is not None:
+        with _override(scene=scene):
+            bpy.ops.rigidbody.world_remove()
+
+
+def rigidbody_object_add(scene: Any, obj: Any, kind: str) -> None:
+    """Make obj a rigid body ('ACTIVE' or 'PASSIVE') of the scene's world."""
+    with _override(scene=scene, object=obj, active_object=obj, selected_objects=[obj]):
+        bpy.ops.rigidbody.object_add(type=kind)
+
+
+def rigidbody_substeps(world: Any, substeps: int) -> None:
+    """Simulation substeps per frame: `substeps_per_frame` since 2.91, `steps_per_second` before."""
+    if hasattr(world, "substeps_per_frame"):
+        world.substeps_per_frame = substeps
+    else:
+        world.steps_per_second = substeps * 24

@@ -120,3 +120,42 @@ class PlanTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PilePlanTest(unittest.TestCase):
+    def _pile_plan(self):
+        d = copy.deepcopy(EXAMPLE)
+        other = dict(copy.deepcopy(d["product"]), id=2, offset_m=[0.01, -0.02])
+        d["others"] = [other]
+        d["pile"] = {
+            "frames": 96,
+            "substeps": 10,
+            "solver_iterations": 10,
+            "drops": [
+                {"id": 1, "height_m": 0.1, "tilt_deg": [5.5, -12.0]},
+                {"id": 2, "height_m": 0.3, "tilt_deg": [0, 20]},
+            ],
+        }
+        return d
+
+    def test_without_pile(self):
+        self.assertIsNone(parse_plan(copy.deepcopy(EXAMPLE)).pile)
+
+    def test_pile_parses(self):
+        p = parse_plan(self._pile_plan())
+        self.assertIsNotNone(p.pile)
+        self.assertEqual((p.pile.frames, p.pile.substeps, p.pile.solver_iterations), (96, 10, 10))
+        self.assertEqual([x.id for x in p.pile.drops], [1, 2])
+        self.assertEqual(p.pile.drops[0].tilt_deg, (5.5, -12.0))
+        self.assertEqual(p.pile.drops[1].height_m, 0.3)
+
+    def test_a_drop_per_instance(self):
+        d = self._pile_plan()
+        d["pile"]["drops"] = d["pile"]["drops"][:1]
+        with self.assertRaises(PlanError) as e:
+            parse_plan(d)
+        self.assertEqual(e.exception.path, "pile.drops")
+        d = self._pile_plan()
+        d["pile"]["drops"][1]["tilt_deg"] = [0, 95]
+        with self.assertRaises(PlanError):
+            parse_plan(d)

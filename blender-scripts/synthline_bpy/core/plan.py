@@ -185,6 +185,25 @@ class Motion:
 
 
 @dataclass(frozen=True)
+class Drop:
+    """How one instance of a pile is dropped before the settle."""
+
+    id: int
+    height_m: float
+    tilt_deg: Tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Pile:
+    """A pile: the drops, settled by the rigid-body simulation in `frames` steps."""
+
+    frames: int
+    substeps: int
+    solver_iterations: int
+    drops: Tuple[Drop, ...]
+
+
+@dataclass(frozen=True)
 class FramePlan:
     index: int
     key: str
@@ -201,6 +220,7 @@ class FramePlan:
     motion: Optional[Motion] = None  # absent: a still frame
     belt: Optional[BeltLine] = None  # absent: an endless clean belt
     distractors: Tuple[Distractor, ...] = ()
+    pile: Optional[Pile] = None  # absent: products lie where the plan puts them
 
 
 # Plan fields the render server does not read, and why. Every other schema property must be a
@@ -270,6 +290,13 @@ def _distractor(d: Any, path: str) -> Distractor:
     return build(Distractor, d, product=product)
 
 
+def _pile(d: Dict[str, Any], instances: int) -> Pile:
+    drops = tuple(build(Drop, x) for x in d["drops"])
+    if [x.id for x in drops] != list(range(1, instances + 1)):
+        raise PlanError("pile.drops", f"expected one drop per instance, ids 1..{instances}")
+    return build(Pile, d, drops=drops)
+
+
 def parse_plan(d: Any) -> FramePlan:
     try:
         p = protocol.validate("FramePlan", d, label="plan")
@@ -307,6 +334,7 @@ def parse_plan(d: Any) -> FramePlan:
         others=tuple(others),
         motion=build(Motion, p["motion"]) if p.get("motion") is not None else None,
         belt=build(BeltLine, p["belt"]) if p.get("belt") is not None else None,
+        pile=_pile(p["pile"], 1 + len(others)) if p.get("pile") is not None else None,
         distractors=tuple(
             _distractor(x, f"distractors[{i}]") for i, x in enumerate(p.get("distractors") or ())
         ),

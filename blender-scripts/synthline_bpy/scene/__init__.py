@@ -27,7 +27,7 @@ from .clutter import Clutter
 from .wear import Wear
 from .measure import Measurements
 from .passes import Passes
-from . import phones
+from . import phones, pile
 from .products import Product, Products
 from .render import render_still
 from .rig import Rig
@@ -60,6 +60,7 @@ class Scene:
         self.clutter = Clutter(self.collection)  # makes nothing until a plan has clutter
         self.cases = Cases()  # makes nothing until a plan has a case
         self.wear = Wear()  # makes nothing until a plan has wear
+        self.settle_seconds: Optional[float] = None  # the last frame's pile settle
         # The factory-startup scene leaves orphans behind (its world, ...): drop them once.
         compat.purge_orphans()
 
@@ -86,7 +87,22 @@ class Scene:
         self.backgrounds.apply(plan.background)
         self.belt_line.apply(plan.belt)
         self.clutter.apply(plan.distractors)
+        self.settle_seconds = self.settle(plan, shown) if plan.pile is not None else None
         return shown
+
+    def settle(self, plan: FramePlan, shown: List[Tuple[int, Product]]) -> float:
+        """Drop the plan's pile and leave each product at its settled pose; the seconds taken."""
+        assert plan.pile is not None
+        by_id = dict(shown)
+        items = []
+        for d in plan.pile.drops:
+            product = by_id[d.id]
+            loc, rot = self.products.poses[d.id]
+            m = pile.drop_matrix(loc, rot, d.height_m, d.tilt_deg)
+            items.append((product.root, self.products.box(product), m))
+        return pile.settle(
+            self.scene, items, plan.pile.frames, plan.pile.substeps, plan.pile.solver_iterations
+        )
 
     def render(self, plan: FramePlan) -> dict:
         t0 = time.perf_counter()
@@ -142,6 +158,8 @@ class Scene:
             c = plan.camera
             k = None if lens is None else (K_render, c.distortion_k1 or 0.0, c.distortion_k2 or 0.0)
             result["wear"] = self.wear.boxes(camera, cam_at, W, H, k)
+        if self.settle_seconds is not None:
+            result["settle_seconds"] = round(self.settle_seconds, 6)
         if plan.others or plan.outputs.instances:
             # Occlusion and visible fractions on the render; boxes and pixels where they show.
             result["instances"] = self.measure.instances(shown, pinhole_ids, pinhole, W, H)

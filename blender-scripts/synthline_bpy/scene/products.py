@@ -34,6 +34,8 @@ class Products:
         self.library = Library(scene, collection)
         self.clones: Dict[str, List[phones.BuiltPhone]] = {}  # model id -> further copies
         self.shown: List[Product] = []
+        # instance id -> (location, euler XYZ degrees) of its belt pose in the last show_all
+        self.poses: Dict[int, Tuple[Tuple[float, float, float], Tuple[float, float, float]]] = {}
 
     def phone(self, model_id: str) -> phones.BuiltPhone:
         built = self.phones.get(model_id)
@@ -63,6 +65,7 @@ class Products:
         and pose with its id as pass index."""
         uses: Dict[str, int] = {}
         picked = []
+        self.poses = {}
         for iid, p in items:
             copy = uses.get(p.asset, 0)
             uses[p.asset] = copy + 1
@@ -90,4 +93,12 @@ class Products:
             product.root.location = loc
             product.root.rotation_mode = "XYZ"
             product.root.rotation_euler = tuple(math.radians(a) for a in rot)
+            self.poses[iid] = (loc, rot)
         return [(iid, product) for iid, _, product, _, _ in picked]
+
+    def box(self, product: Product) -> Tuple[float, float, float]:
+        """A product's size along its own axes (metres): its box in a pile's simulation."""
+        if isinstance(product, phones.BuiltPhone):
+            lay = product.layout
+            return (lay.width, lay.height, lay.thickness)
+        return tuple(product.dimensions)  # type: ignore[return-value]

@@ -90,6 +90,7 @@ export function buildLabel(
   };
   if (plan.motion) label.motion = plan.motion;
   if (plan.belt) label.belt = plan.belt;
+  if (plan.pile) label.pile = plan.pile;
   if (plan.distractors)
     label.distractors = plan.distractors.map((d) => {
       if (!d.product) return d;

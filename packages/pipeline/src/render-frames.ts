@@ -18,7 +18,8 @@ export interface RenderedFrame {
   /** The encoded image (also inside `sample`). */
   image: Buffer;
   /** Seconds in Blender, and from sending the plan to the encoded sample. */
-  timing: { render_s: number; total_s: number };
+  /** `settle_s`: the part of `render_s` a pile's rigid-body settle took (only for a pile). */
+  timing: { render_s: number; total_s: number; settle_s?: number };
 }
 
 /** A frame that could not be rendered, with Blender's message. */
@@ -122,7 +123,11 @@ export async function* renderFrames(opts: RenderFramesOptions): AsyncGenerator<F
         await rm(imagePath, { force: true });
       }
       const image = processed.image;
-      const timing = { render_s: result.seconds, total_s: (performance.now() - t0) / 1000 };
+      const timing = {
+        render_s: result.seconds,
+        total_s: (performance.now() - t0) / 1000,
+        ...(result.settle_seconds !== undefined ? { settle_s: result.settle_seconds } : {}),
+      };
       const cls = classOf(plan.product);
       const label = buildLabel(
         plan,

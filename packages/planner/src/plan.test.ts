@@ -217,3 +217,53 @@ test('several products: the first is unchanged, the others keep their gap and id
   // Deterministic: the same frame twice gives the same plan.
   assert.deepEqual(plan(multi, 17, ctx), plan(multi, 17));
 });
+
+test('a pile: the same products as scatter, dropped around the first from heights that clear each other', () => {
+  const pile = parseSpec({ seed: 9, count: 200, layout: { mode: 'pile', products_per_frame: [1, 6] } });
+  const scatter = parseSpec({ seed: 9, count: 200, layout: { products_per_frame: [1, 6] } });
+  const ctx = planContext(pile);
+  const radius = new Map(ctx.products.map((p) => [p.asset, footprintRadius(p) + 0.01]));
+  let piles = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = plan(pile, i, ctx);
+    const s = plan(scatter, i);
+    assert.deepEqual(p.product, s.product, 'instance 1 is the same');
+    // The same products, in the same order; only their places differ.
+    assert.deepEqual(
+      (p.others ?? []).map((o) => [o.id, o.asset, o.color, o.side_up, o.yaw_deg]),
+      (s.others ?? []).slice(0, (p.others ?? []).length).map((o) => [o.id, o.asset, o.color, o.side_up, o.yaw_deg]),
+    );
+    assert.equal('pile' in s, false, 'scatter plans have no pile');
+    if (!p.others) {
+      assert.equal('pile' in p, false, 'a single product is not a pile');
+      continue;
+    }
+    piles++;
+    const pl = p.pile;
+    assert.ok(pl);
+    const all = [p.product, ...p.others];
+    assert.deepEqual(
+      pl.drops.map((d) => d.id),
+      all.map((_, j) => j + 1),
+    );
+    const maxR = Math.max(...all.map((q) => (radius.get(q.asset) ?? 0) - 0.01));
+    for (const o of p.others)
+      for (const k of [0, 1]) assert.ok(Math.abs((o.offset_m[k] ?? 0) - (p.product.offset_m[k] ?? 0)) <= maxR / 2 + 1e-6);
+    for (let a = 0; a < all.length; a++) {
+      const da = pl.drops[a];
+      const pa = all[a];
+      assert.ok(da && pa);
+      assert.ok(da.tilt_deg.every((t) => Math.abs(t) <= 25));
+      assert.ok(da.height_m >= (radius.get(pa.asset) ?? 0), `frame ${i}: clears the belt`);
+      for (let b = 0; b < a; b++) {
+        const db = pl.drops[b];
+        const pb = all[b];
+        assert.ok(db && pb);
+        const d = Math.hypot(pa.offset_m[0] - pb.offset_m[0], pa.offset_m[1] - pb.offset_m[1], da.height_m - db.height_m);
+        assert.ok(d >= (radius.get(pa.asset) ?? 0) + (radius.get(pb.asset) ?? 0) - 1e-5, `frame ${i}: drops ${a + 1} and ${b + 1} apart`);
+      }
+    }
+  }
+  assert.ok(piles > 100, `most frames are piles (${piles})`);
+  assert.deepEqual(plan(pile, 5, ctx), plan(pile, 5));
+});

@@ -169,13 +169,15 @@ function drawProduct(spec: JobSpec, ctx: PlanContext, r: Stream) {
  * The further products of a frame (`layout`), all drawn from the `layout` stream: their number,
  * then each product like the first, placed by rejection sampling so that the circles around
  * any two footprints keep `min_gap_m` apart, in a square around the offset range widened to fit
- * them all. One that finds no place in {@link PLACEMENT_TRIES} tries is dropped.
+ * them all. One that finds no place in {@link PLACEMENT_TRIES} tries is dropped. In a pile,
+ * their places are drawn from `pile` instead, around the first product's, overlapping.
  */
 function drawOthers(
   spec: JobSpec,
   ctx: PlanContext,
   r: Stream,
   first: { entry: ResolvedProduct; offset: [number, number] },
+  pile: Stream,
 ): OtherProduct[] {
   const layout = spec.layout;
   if (!layout) return [];
@@ -184,6 +186,14 @@ function drawOthers(
   const gap = layout.min_gap_m;
   const drawn = Array.from({ length: n - 1 }, () => drawProduct(spec, ctx, r));
   const radii = [first.entry, ...drawn.map((d) => d.entry)].map(footprintRadius);
+  if (layout.mode === 'pile') {
+    // Dropped on one spot: around the first product, within half the largest footprint's radius.
+    const spread = Math.max(...radii) / 2;
+    return drawn.map((d, j) => {
+      const at: [number, number] = [0, 1].map((k) => round((first.offset[k] ?? 0) + pile.uniform(-spread, spread))) as [number, number];
+      return { id: j + 2, ...productOf(d, at) };
+    });
+  }
   const [lo, hi] = rangeExtent(spec.product.offset_m);
   const centre = (lo + hi) / 2;
   const half = Math.max(hi - lo, Math.sqrt(n) * (2 * Math.max(...radii) + gap) * 1.2) / 2;
@@ -200,6 +210,44 @@ function drawOthers(
     }
   });
   return others;
+}
+
+/** Simulated frames (of 1/24 s), substeps per frame and solver iterations of a pile's settle. */
+export const PILE_FRAMES = 96;
+export const PILE_SUBSTEPS = 10;
+export const PILE_SOLVER_ITERATIONS = 10;
+/** Largest tilt of a dropped product about world x and y, degrees. */
+export const PILE_TILT_DEG = 25;
+/** Least clearance between two dropped products' bounding spheres (and the belt), metres. */
+const PILE_CLEARANCE_M = 0.005;
+
+function productEntry(ctx: PlanContext, p: PlanProduct): ResolvedProduct {
+  const e = ctx.products.find((x) => x.asset === p.asset);
+  if (!e) throw new Error(`no product ${p.asset}`);
+  return e;
+}
+
+/**
+ * How a pile is dropped (from `r`): each product in id order, tilted, its centre high enough
+ * that the sphere around it (radius: its footprint's, plus a centimetre for its thickness)
+ * clears the belt and every product dropped before it, plus up to 2 cm more.
+ */
+function planPile(r: Stream, entries: ResolvedProduct[], products: PlanProduct[]): NonNullable<FramePlan['pile']> {
+  const placed: { at: [number, number]; h: number; r: number }[] = [];
+  const drops = products.map((p, i) => {
+    const radius = footprintRadius(entries[i] as ResolvedProduct) + 0.01;
+    const tilt: [number, number] = [round(r.uniform(-PILE_TILT_DEG, PILE_TILT_DEG)), round(r.uniform(-PILE_TILT_DEG, PILE_TILT_DEG))];
+    let h = radius + PILE_CLEARANCE_M;
+    for (const q of placed) {
+      const d = Math.hypot(p.offset_m[0] - q.at[0], p.offset_m[1] - q.at[1]);
+      const need = radius + q.r + PILE_CLEARANCE_M;
+      if (d < need) h = Math.max(h, q.h + Math.sqrt(need * need - d * d));
+    }
+    h += r.uniform(0, 0.02);
+    placed.push({ at: p.offset_m, h, r: radius });
+    return { id: i + 1, height_m: round(h), tilt_deg: tilt };
+  });
+  return { frames: PILE_FRAMES, substeps: PILE_SUBSTEPS, solver_iterations: PILE_SOLVER_ITERATIONS, drops };
 }
 
 function productOf(d: ReturnType<typeof drawProduct>, offset: [number, number]): PlanProduct {
@@ -233,7 +281,13 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const product = productOf(first, offset);
   // Several products: everything about them from their own stream, so specs without `layout`
   // (or with one product per frame) keep their plans.
-  const others = drawOthers(spec, ctx, s('layout'), { entry: first.entry, offset: product.offset_m });
+  const rpile = s('pile');
+  const others = drawOthers(spec, ctx, s('layout'), { entry: first.entry, offset: product.offset_m }, rpile);
+  // A pile of one is a product lying on the belt as usual: no drop.
+  const pile =
+    spec.layout?.mode === 'pile' && others.length > 0
+      ? planPile(rpile, [first.entry, ...others.map((o) => productEntry(ctx, o))], [product, ...others])
+      : undefined;
   // The camera looks at the middle of the products (with several).
   const all = [product, ...others];
   const aim: [number, number] =
@@ -352,6 +406,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     key: frameKey(index),
     product: condition ? { ...product, condition } : product,
     ...(others.length > 0 ? { others } : {}),
+    ...(pile ? { pile } : {}),
     camera,
     lights,
     world,

@@ -81,6 +81,32 @@ export const FramePlan = z.object({
     .array(PlanProduct.extend({ id: z.number().int().min(2).max(MAX_INSTANCES) }))
     .max(MAX_INSTANCES - 1)
     .optional(),
+  /**
+   * A pile (`layout.mode` pile): each instance is dropped from its pose (offset, yaw, side) lifted
+   * to `height_m` and tilted, and Blender's rigid-body simulation settles them all on the belt in
+   * `frames` steps of 1/24 s, `substeps` each; the settled poses are rendered and measured.
+   * Absent: products lie where the plan puts them.
+   */
+  pile: z
+    .object({
+      frames: z.number().int().min(1).max(1000),
+      substeps: z.number().int().min(1).max(100),
+      solver_iterations: z.number().int().min(1).max(100),
+      drops: z
+        .array(
+          z.object({
+            /** The instance (1 = the plan's product, then `others`' ids). */
+            id: z.number().int().min(1).max(MAX_INSTANCES),
+            /** Height of the product's centre above the belt when dropped, metres. */
+            height_m: z.number().min(0).max(10),
+            /** Tilt about world x, then y, after the side and yaw, degrees. */
+            tilt_deg: vec2(-90, 90),
+          }),
+        )
+        .min(1)
+        .max(MAX_INSTANCES),
+    })
+    .optional(),
   camera: z.object({
     distance_m: z.number().min(1e-3).max(1e3),
     elevation_deg: z.number().min(-90).max(90),
@@ -278,6 +304,8 @@ export const RenderResult = z.object({
    */
   wear: z.object({ crack: Bbox.nullable().optional(), sticker: Bbox.nullable().optional() }).optional(),
   seconds: z.number(),
+  /** Seconds of `seconds` the rigid-body settle of a pile took; absent without a pile. */
+  settle_seconds: z.number().optional(),
   blender_version: z.string(),
   rss_bytes: z.number(),
   /** The device that rendered the frame: `cpu`, `cuda:0 NVIDIA A10`, ... (the driver's choice, applied by the render server). */

@@ -363,15 +363,23 @@ export const OutputSettings = z.strictObject({
 
 /** Most products in one frame (the plan's product and up to five `others`). */
 export const MAX_PRODUCTS_PER_FRAME = MAX_INSTANCES;
-/** Ways of laying several products out on the belt ('scatter' only, for now). */
-export const LAYOUT_MODES = ['scatter'] as const;
+/**
+ * Ways of laying several products out on the belt: `scatter` (apart, on the belt) or `pile`
+ * (dropped on one spot and settled by Blender's rigid-body simulation).
+ */
+export const LAYOUT_MODES = ['scatter', 'pile'] as const;
 
 /**
  * Several products per frame. Absent: one product per frame, exactly as before the section
  * existed (its defaults are not written into the parsed spec).
  */
 export const LayoutSettings = z.strictObject({
-  /** `scatter`: each product placed apart from the others, at least `min_gap_m` between them. */
+  /**
+   * `scatter`: each product placed apart from the others, at least `min_gap_m` between them.
+   * `pile`: each product dropped, tilted, from above a small area around the first and settled
+   * by Blender's rigid-body simulation (deterministic for a plan): they lie on and against each
+   * other; `min_gap_m` is not used.
+   */
   mode: z.enum(LAYOUT_MODES).default('scatter'),
   /** Products per frame, rounded; fewer where they do not fit. */
   products_per_frame: range({ min: 1, max: MAX_PRODUCTS_PER_FRAME }, 1),

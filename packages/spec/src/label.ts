@@ -72,6 +72,11 @@ export const SampleLabel = z.object({
   motion: FramePlan.shape.motion,
   /** The belt's edges, rails, seam, wear and dirt; absent: an endless clean belt. */
   belt: FramePlan.shape.belt,
+  /**
+   * How the products were dropped (`layout.mode` pile): the poses above are where they settled.
+   * Absent: they lie where the plan put them.
+   */
+  pile: FramePlan.shape.pile,
   /** The clutter on the belt (never a class); absent when there is none. */
   distractors: z.array(LabelDistractor).optional(),
   /** The plan's render settings and `device`, what rendered the frame (absent in labels made before it). */
@@ -101,8 +106,8 @@ export const SampleLabel = z.object({
       }),
     )
     .optional(),
-  /** Present only with `output.label_timing`. */
-  timing: z.object({ render_s: z.number(), total_s: z.number() }).optional(),
+  /** Present only with `output.label_timing`; `settle_s` only for a pile (its rigid-body settle, part of `render_s`). */
+  timing: z.object({ render_s: z.number(), total_s: z.number(), settle_s: z.number().optional() }).optional(),
 });
 export type SampleLabel = z.infer<typeof SampleLabel>;
 
