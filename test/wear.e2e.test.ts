@@ -1,4 +1,4 @@
-// A phone's wear (issue 13, item 3): a crack, a sticker and a lit screen each change the pixels
+// A phone's wear (issue 13, item 3): a crack, a sticker, a lit screen, scratches and dust each change the pixels
 // where the label says and hardly anywhere else; a plain phone after worn ones renders as alone.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -122,9 +122,31 @@ test('a lit screen changes the phone where it is, and nothing beyond it', async 
   }
 });
 
+test('scratches and dust: in the label, changing the phone where it is and nothing beyond it', async () => {
+  const dir = await tempDir('synthline-wear-dust-');
+  const plain = await render(dir, 'plain', { face_down_probability: 1 });
+  const worn = await render(dir, 'worn', { face_down_probability: 1, condition: { scratch_probability: 1, dust_probability: 1 } });
+  for (let i = 0; i < plain.length; i++) {
+    const a = plain[i];
+    const b = worn[i];
+    const c = b?.label.condition as { scratches?: { strength: number; lines: unknown[] }; dust?: { strength: number } } | undefined;
+    assert.ok(a?.label.bbox && b && c?.scratches && c.dust);
+    assert.ok(c.scratches.lines.length >= 4 && c.scratches.strength > 0 && c.dust.strength > 0);
+    const { inside, outside } = changedAround(a.rgb, b.rgb, a.label.bbox, 3);
+    assert.ok(inside > 40, `frame ${i}: scratches and dust changed ${inside} pixels of the phone`);
+    assert.ok(outside < Math.max(3, inside / 10), `frame ${i}: ${outside} pixels changed away from the phone`);
+  }
+});
+
 test('a plain phone after worn ones renders as it does alone', async () => {
   const dir = await tempDir('synthline-wear-mixed-');
-  const condition = { crack_probability: 0.3, sticker_probability: 0.3, screen_on_probability: 0.3 };
+  const condition = {
+    crack_probability: 0.15,
+    sticker_probability: 0.15,
+    screen_on_probability: 0.15,
+    scratch_probability: 0.15,
+    dust_probability: 0.15,
+  };
   const all = await render(dir, 'mixed', { condition }, undefined, 6);
   const idx = all.findIndex((s, i) => i > 0 && !s.label.condition && all.slice(0, i).some((p) => p.label.condition));
   assert.ok(idx > 0, `the seed gives a plain phone after a worn one: ${all.map((s) => Object.keys(s.label.condition ?? {}))}`);

@@ -72,6 +72,14 @@ class Product:
     sticker_size_m: Optional[Tuple[float, float]] = _wire("condition.sticker.size_m", default=None)
     sticker_srgb: Optional[RGB] = _wire("condition.sticker.srgb", default=None)
     sticker_stripes: int = _wire("condition.sticker.stripes", default=0)
+    scratch_strength: Optional[float] = _wire("condition.scratches.strength", default=None)
+    scratch_lines: Optional[Tuple[Tuple[Tuple[float, float], ...], ...]] = _wire(
+        "condition.scratches.lines", default=None
+    )
+    dust_strength: Optional[float] = _wire("condition.dust.strength", default=None)
+    dust_offset: Optional[Tuple[float, float]] = _wire(
+        "condition.dust.pattern_offset", default=None
+    )
 
 
 @dataclass(frozen=True)

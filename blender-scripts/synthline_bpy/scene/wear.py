@@ -1,4 +1,5 @@
-"""A phone's wear: a lit screen (a wallpaper), a cracked screen, a sticker or asset tag. Thin
+"""A phone's wear: a lit screen (a wallpaper), a cracked screen, a sticker or asset tag,
+scratches on the back, dust and smudges over both faces. Thin
 overlays parented to a builtin phone's root, just off its screen or its back (or its case's
 back), so they take the phone's pose; one of each per model, made on first use, their geometry
 set from the plan each frame, hidden when a frame has none. Part of the product (its object
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
 LIFT_M = 0.00012  # overlays float this far off the surface they lie on
 CRACK_WIDTH_M = 0.0006
+SCRATCH_WIDTH_M = 0.0007
 BEZEL_M = 0.0015
-KINDS = ("screen", "crack", "sticker")
+KINDS = ("screen", "crack", "sticker", "scratches", "dust")
 
 
 def _emission(name: str) -> Tuple[bpy.types.Material, bpy.types.NodeTree]:
@@ -93,7 +95,74 @@ def _sticker_material(name: str) -> bpy.types.Material:
     return mat
 
 
-_MAKE = {"screen": _screen_material, "crack": _crack_material, "sticker": _sticker_material}
+def _see_through(mat: bpy.types.Material, shader: bpy.types.Node) -> bpy.types.Node:
+    """`shader` over what is under it, by a factor (the returned node's Fac input)."""
+    tree = mat.node_tree
+    out = tree.nodes["Material Output"]
+    clear = tree.nodes.new("ShaderNodeBsdfTransparent")
+    mix = tree.nodes.new("ShaderNodeMixShader")
+    mix.name = "cover"
+    tree.links.new(clear.outputs["BSDF"], mix.inputs[1])
+    tree.links.new(shader.outputs["BSDF"], mix.inputs[2])
+    tree.links.new(mix.outputs["Shader"], out.inputs["Surface"])
+    if hasattr(mat, "blend_method"):  # EEVEE before 4.2 blends only when told
+        mat.blend_method = "HASHED"
+    return mix
+
+
+def _scratch_material(name: str) -> bpy.types.Material:
+    """Light, glossy lines where the finish is scratched through, showing by a strength."""
+    mat = bpy.data.materials.new(name)
+    mat.use_fake_user = True
+    mat.use_nodes = True
+    bsdf = mat.node_tree.nodes["Principled BSDF"]
+    bsdf.inputs["Base Color"].default_value = (0.75, 0.75, 0.76, 1.0)
+    bsdf.inputs["Roughness"].default_value = 0.3
+    bsdf.inputs["Metallic"].default_value = 0.6
+    _see_through(mat, bsdf)
+    return mat
+
+
+def _dust_material(name: str) -> bpy.types.Material:
+    """Grey-brown dust in blotches (a thresholded noise), showing by a strength."""
+    mat = bpy.data.materials.new(name)
+    mat.use_fake_user = True
+    mat.use_nodes = True
+    tree = mat.node_tree
+    bsdf = tree.nodes["Principled BSDF"]
+    bsdf.inputs["Base Color"].default_value = (0.35, 0.32, 0.28, 1.0)
+    bsdf.inputs["Roughness"].default_value = 0.95
+    mix = _see_through(mat, bsdf)
+    coords = tree.nodes.new("ShaderNodeTexCoord")
+    mapping = tree.nodes.new("ShaderNodeMapping")
+    mapping.name = "mapping"
+    mapping.vector_type = "POINT"
+    mapping.inputs["Scale"].default_value = (350.0, 350.0, 350.0)
+    noise = tree.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 1.0
+    step = tree.nodes.new("ShaderNodeMath")
+    step.operation = "MULTIPLY_ADD"
+    step.use_clamp = True
+    step.inputs[1].default_value = 4.0
+    step.inputs[2].default_value = -2.2
+    amount = tree.nodes.new("ShaderNodeMath")
+    amount.name = "amount"
+    amount.operation = "MULTIPLY"
+    tree.links.new(coords.outputs["Object"], mapping.inputs["Vector"])
+    tree.links.new(mapping.outputs["Vector"], noise.inputs["Vector"])
+    tree.links.new(noise.outputs["Fac"], step.inputs[0])
+    tree.links.new(step.outputs["Value"], amount.inputs[0])
+    tree.links.new(amount.outputs["Value"], mix.inputs["Fac"])
+    return mat
+
+
+_MAKE = {
+    "screen": _screen_material,
+    "crack": _crack_material,
+    "sticker": _sticker_material,
+    "scratches": _scratch_material,
+    "dust": _dust_material,
+}
 
 
 class Wear:
@@ -164,6 +233,29 @@ class Wear:
                 nodes["step"].inputs[1].default_value = 0.65 if p.sticker_stripes else 2.0
                 want.append(obj)
                 self.frame["sticker"] = (obj, 1.0 if front else -1.0)
+            if p.scratch_lines is not None and p.scratch_strength is not None:
+                obj = self._overlay(phone, "scratches")
+                lines = [tuple(line) for line in p.scratch_lines]
+                under = bottom + LIFT_M / 2  # under a sticker, over the back
+                verts, faces = _strips(lines, lay.width, lay.height, under, SCRATCH_WIDTH_M)
+                self._set_mesh(obj, verts, faces)
+                cover = obj.active_material.node_tree.nodes["cover"]
+                cover.inputs["Fac"].default_value = p.scratch_strength
+                want.append(obj)
+            if p.dust_strength is not None and p.dust_offset is not None:
+                obj = self._overlay(phone, "dust")
+                ring = lay.outline.outline(8, 0.0005)
+                n = len(ring)
+                # Over the screen (wound up) and under the back (wound down), just off each.
+                verts = [(x, y, top + 3 * LIFT_M) for x, y in ring]
+                verts += [(x, y, bottom - LIFT_M) for x, y in ring]
+                faces = [tuple(range(n)), tuple(reversed(range(n, 2 * n)))]
+                self._set_mesh(obj, verts, faces)
+                nodes = obj.active_material.node_tree.nodes
+                nodes["amount"].inputs[1].default_value = 0.7 * p.dust_strength
+                ox, oy = p.dust_offset
+                nodes["mapping"].inputs["Location"].default_value = (ox, oy, 0.0)
+                want.append(obj)
         for old in self.shown:
             if not any(old is w for w in want):
                 old.hide_render = True
@@ -204,11 +296,11 @@ class Wear:
         return out
 
 
-def _strips(lines, width: float, height: float, z: float):
+def _strips(lines, width: float, height: float, z: float, line_width: float = CRACK_WIDTH_M):
     """Thin quads along each polyline (points as fractions of the phone's width and height)."""
     verts: List[Tuple[float, float, float]] = []
     faces: List[Tuple[int, int, int, int]] = []
-    h = CRACK_WIDTH_M / 2
+    h = line_width / 2
     for line in lines:
         pts = [(u * width, v * height) for u, v in line]
         for (x0, y0), (x1, y1) in zip(pts, pts[1:]):

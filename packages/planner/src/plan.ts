@@ -664,5 +664,22 @@ function planWear(spec: JobSpec, r: Stream, builtin: boolean): Omit<Condition, '
       stripes: tag ? 12 + Math.floor(r.uniform(0, 12)) : 0,
     };
   }
+  if (P(c.scratch_probability)) {
+    const n = 4 + Math.floor(r.uniform(0, 14));
+    const at = () => round(r.uniform(-0.45, 0.45), 4);
+    const lines = Array.from({ length: n }, () => {
+      const [x, y] = [at(), at()];
+      const angle = r.uniform(0, Math.PI);
+      const len = r.uniform(0.05, 0.35);
+      const clamp = (v: number) => round(Math.max(-0.48, Math.min(0.48, v)), 4);
+      return [
+        [x, y],
+        [clamp(x + Math.cos(angle) * len), clamp(y + (Math.sin(angle) * len) / 2)],
+      ] as [[number, number], [number, number]];
+    });
+    out.scratches = { strength: round(r.uniform(0.3, 1)), lines };
+  }
+  if (P(c.dust_probability))
+    out.dust = { strength: round(r.uniform(0.3, 1)), pattern_offset: [round(r.uniform(0, 100)), round(r.uniform(0, 100))] };
   return out;
 }

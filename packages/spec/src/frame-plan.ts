@@ -45,6 +45,18 @@ export const PlanCondition = z.object({
       stripes: z.number().int().min(0).max(64),
     })
     .optional(),
+  /** Scratches on the back: straight lines (two points each) of a strength (0-1: how much they show). */
+  scratches: z
+    .object({
+      strength: z.number().min(0).max(1),
+      lines: z
+        .array(z.tuple([FacePoint, FacePoint]))
+        .min(1)
+        .max(32),
+    })
+    .optional(),
+  /** Dust and smudges over the screen and the back: a strength and where the pattern starts. */
+  dust: z.object({ strength: z.number().min(0).max(1), pattern_offset: vec2(-1e3, 1e3) }).optional(),
 });
 
 /** One product of a frame: what it is, its colour and its pose on the belt. */

@@ -183,6 +183,10 @@ export const Condition = z.strictObject({
   crack_probability: z.number().min(0).max(1).optional(),
   /** Chance of a sticker or asset tag (barcode) on the back or the screen. */
   sticker_probability: z.number().min(0).max(1).optional(),
+  /** Chance of scratches and scuffs on the back (light lines, of a drawn strength). */
+  scratch_probability: z.number().min(0).max(1).optional(),
+  /** Chance of dust and smudges over the screen and the back (of a drawn strength). */
+  dust_probability: z.number().min(0).max(1).optional(),
 });
 
 export const ProductRanges = z.strictObject({
