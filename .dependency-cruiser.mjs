@@ -10,6 +10,7 @@
 //   library   the asset library (storage, blender)   queue: BullMQ wiring (jobs)
 //   pipeline  frames -> samples -> dataset
 //   mix       real photos mixed with rendered datasets
+//   evaluate  a probe classifier trained on a set and tested on another (the Python runner)
 //   apps      api and worker, each a shell over the packages; they never import each other
 //   cli       the synthline command: composes api and worker (`demo`, `serve`, `worker`)
 //
@@ -28,6 +29,7 @@ const LAYERS = [
   ['library', 'queue'],
   ['pipeline'],
   ['mix'],
+  ['evaluate'],
   ['api', 'worker'],
   ['cli'],
 ];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what synthline needs on a fresh Debian/Ubuntu machine, only where it is absent:
-# npm packages (npm ci); Blender, numpy (for Blender's importers) and redis-server from Debian.
+# npm packages (npm ci); Blender, numpy (for Blender's importers), redis-server and PyTorch
+# (python3-torch, python3-torchvision: the probe of `synthline evaluate`) from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ if [ -z "${BLENDER:-}" ] && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_a
 # The Python linter and formatter that `npm test` runs over blender-scripts/ (no pip packages).
 if ! command -v flake8 >/dev/null 2>&1; then need_apt+=(flake8); fi
 if ! command -v black >/dev/null 2>&1; then need_apt+=(black); fi
+# `synthline evaluate` trains its probe with Debian's PyTorch, run by /usr/bin/python3 (SYNTHLINE_PYTHON).
+if [ -z "${SYNTHLINE_PYTHON:-}" ] && ! dpkg -s python3-torch >/dev/null 2>&1; then need_apt+=(python3-torch); fi
+if [ -z "${SYNTHLINE_PYTHON:-}" ] && ! dpkg -s python3-torchvision >/dev/null 2>&1; then need_apt+=(python3-torchvision); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2

@@ -14,6 +14,8 @@ echo "== lint and format (biome.json for TypeScript; flake8 and black for blende
 npm run --silent lint
 echo "== python (blender-scripts, no Blender needed)" >&2
 python3 -m unittest discover -s blender-scripts/tests -t blender-scripts
+echo "== python (evaluate-scripts, the probe runner, with Debian's PyTorch)" >&2
+"${SYNTHLINE_PYTHON:-/usr/bin/python3}" -m unittest discover -s evaluate-scripts/tests -t evaluate-scripts
 echo "== node tests" >&2
 shopt -s nullglob
 tests=(packages/*/src/*.test.ts apps/*/src/*.test.ts test/*.test.ts)

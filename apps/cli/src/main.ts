@@ -218,6 +218,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mixCommands.mix(rest);
       case 'export':
         return await mixCommands.exportCommand(rest);
+      case 'evaluate':
+        return await (await import('./evaluate-commands.ts')).evaluateCommand(rest);
       case 'assets':
         return await assets(rest);
       case 'serve':

@@ -11,6 +11,10 @@ export const USAGE_OF = {
                 [--seed N] [--shard-size N] [--best-effort] [--overwrite] [--dry-run]`,
   export: `  synthline export --format imagefolder|coco|yolo|crops --from <dataset-or-mix-dir> --out <dir>
                 [--split-by source] [--with-labels] [--margin F] [--overwrite]`,
+  evaluate: `  synthline evaluate --train <dir> --test <dir> --target class|model|color|side|<label.path> --out <dir>
+                [--size 128] [--epochs N] [--seed N] [--device cpu|cuda] [--backbone small-cnn|resnet18 --weights F]
+  synthline evaluate sweep --real <dir> --synthetic <dataset> --test <dir> --ratios 1:0,1:1,1:5 --out <dir>
+                        train a probe classifier, test it, report where it fails (needs PyTorch)`,
   demo: `  synthline demo [--spec F] [--out DIR] [--slots N|auto] [--port P]
                         a private Redis, the API and one worker; renders and verifies the quickstart`,
   up: `  synthline up [--port 8080] [--out DIR] [--slots N|auto]
@@ -42,6 +46,9 @@ ${u.assets}
 mixing with real photos:
 ${u.mix}
 ${u.export}
+
+does the data help?
+${u.evaluate}
 
 the service:
 ${u.demo}

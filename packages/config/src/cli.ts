@@ -18,6 +18,8 @@ export const CliEnv = z.object({
   REDIS_URL: optional(redisUrl),
   /** `up`: the API's port. */
   PORT: ApiEnv.shape.PORT,
+  /** `evaluate`: the Python that runs the probe (evaluate-scripts/eval_runner.py); it needs torch and torchvision. */
+  SYNTHLINE_PYTHON: withDefault(text, '/usr/bin/python3'),
   /** `demo` and `up`: pino level; unset, `info` for `up` and `warn` for `demo`. */
   LOG_LEVEL: optional(logLevel),
 });

@@ -113,7 +113,12 @@ test('empty means default, for every variable of every reader', () => {
   // An optional variable given empty comes out as undefined, one not given at all does not come out.
   const defined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   assert.deepEqual(defined(loadCliEnv(names, cliEmpty)), defined(loadCliEnv(names, {})));
-  assert.deepEqual(defined(loadCliEnv(names, {})), { SYNTHLINE_API: 'http://127.0.0.1:8080', SYNTHLINE_LIBRARY: 'library', PORT: 8080 });
+  assert.deepEqual(defined(loadCliEnv(names, {})), {
+    SYNTHLINE_API: 'http://127.0.0.1:8080',
+    SYNTHLINE_LIBRARY: 'library',
+    SYNTHLINE_PYTHON: '/usr/bin/python3',
+    PORT: 8080,
+  });
   const s3Empty = {
     AWS_ENDPOINT_URL_S3: '',
     AWS_ENDPOINT_URL: '',
