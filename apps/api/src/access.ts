@@ -77,8 +77,11 @@ export interface OpenRoutes {
   metrics: boolean;
 }
 
-/** Probes answer everyone: a load balancer or orchestrator has no key. */
-const ALWAYS_OPEN = new Set(['/healthz', '/readyz']);
+/**
+ * Probes answer everyone: a load balancer or orchestrator has no key. So does the web console's
+ * static page (`/`, `/console/<file>`): it holds no data, and asks for the key itself.
+ */
+const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/', '/console/:file']);
 
 function isOpen(route: string | undefined, open: OpenRoutes): boolean {
   if (route === undefined) return false; // no route matched: a 404 for the keyed only

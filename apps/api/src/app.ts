@@ -10,6 +10,7 @@ import type { JobQueue } from '@synthline/queue';
 import { FileStorage, type Storage } from '@synthline/storage';
 import { homedir, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROBLEM_CONTENT_TYPE, ProblemError, makeErrorHandler, notFoundHandler, pathRedactor, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey, type OpenRoutes } from './access.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -18,6 +19,7 @@ import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
 import { mixRoutes } from './routes/mixes.ts';
 import { catalogRoute } from './routes/catalog.ts';
+import { consoleRoute } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
 import { metricsRoute } from './routes/metrics.ts';
@@ -60,6 +62,8 @@ export interface AppOptions {
   maxJsonDepth?: number;
   /** How often an event stream sends a keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /** The built web console served at `/` (default apps/console/dist of this checkout). */
+  consoleDir?: string;
   /** When the worker registry calls a silent worker lost, and how long it lists it (default 3 heartbeats, 10 min). */
   workers?: Partial<RegistryPolicy>;
 }
@@ -216,5 +220,6 @@ export function buildApp(opts: AppOptions): App {
   const policy = { ...DEFAULT_REGISTRY_POLICY, ...opts.workers };
   app.register(workersRoute, { queue: opts.queue, policy });
   app.register(metricsRoute, { queue: opts.queue, policy });
+  app.register(consoleRoute, { dir: opts.consoleDir ?? fileURLToPath(new URL('../../console/dist/', import.meta.url)) });
   return app;
 }
