@@ -12,6 +12,9 @@ if [ -z "${BLENDER:-}" ] && ! dpkg -s python3-numpy >/dev/null 2>&1; then need_a
 # The Python linter and formatter that `npm test` runs over blender-scripts/ (no pip packages).
 if ! command -v flake8 >/dev/null 2>&1; then need_apt+=(flake8); fi
 if ! command -v black >/dev/null 2>&1; then need_apt+=(black); fi
+# Chromium, only for the tests (test/console.e2e.test.ts drives it with playwright-core; never a
+# downloaded browser): scripts/test.sh sets SYNTHLINE_TEST_DEPS=1.
+if [ "${SYNTHLINE_TEST_DEPS:-}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2
@@ -27,4 +30,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# The web console the API serves at / (npm ci builds it; this covers an install without scripts).
+if [ ! -f apps/console/dist/app.js ]; then
+  echo "building the web console" >&2
+  node apps/console/build.mjs
 fi

@@ -5,7 +5,7 @@
 # 4.3 in a chroot, scripts/blender-4.sh), the version of the worker image's family.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+SYNTHLINE_TEST_DEPS=1 bash scripts/ensure-deps.sh
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json
 npx tsc -p apps/console/web/tsconfig.json
