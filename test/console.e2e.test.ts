@@ -115,6 +115,23 @@ test('the console is served at / with a strict CSP, gzipped, open without a key;
 test('submit a job from the form, watch it reach 100%, and find each box drawn where its label says', async () => {
   const page = await newPage();
   await fillSpec(page, JSON.stringify(spec(), null, 2));
+  // The class balance from the planner, before submitting.
+  await page.locator('#check-spec').click();
+  await page.locator('#class-balance tbody tr').first().waitFor();
+  const check = (await (
+    await fetch(`${api.url}/v1/specs/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec()),
+    })
+  ).json()) as { exact: boolean; classes: { name: string; expected: number }[] };
+  assert.equal(check.exact, true);
+  assert.equal(
+    check.classes.reduce((n, c) => n + c.expected, 0),
+    3,
+  );
+  for (const c of check.classes)
+    assert.equal(await page.locator(`#class-balance tr[data-class="${c.name}"] td.num`).first().textContent(), String(c.expected));
   await checkA11y(page, 'new job page');
   await shot(page, 'new-job');
   await page.locator('#submit-job').click();
@@ -198,6 +215,9 @@ test('a bad field is refused and its problem shows beside its line', async () =>
   const page = await newPage();
   const text = JSON.stringify(spec({ render: { resolution: [64, 48], samples: -3 } }), null, 2);
   await fillSpec(page, text);
+  // Checking finds the same problem as submitting.
+  await page.locator('#check-spec').click();
+  await page.locator('.field-error[data-path="render.samples"]').waitFor();
   await page.locator('#submit-job').click();
   const err = page.locator('.field-error[data-path="render.samples"]');
   await err.waitFor();

@@ -23,6 +23,7 @@ import { consoleRoute } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
 import { metricsRoute } from './routes/metrics.ts';
+import { specsRoute } from './routes/specs.ts';
 import { workersRoute } from './routes/workers.ts';
 
 export interface AppOptions {
@@ -215,6 +216,7 @@ export function buildApp(opts: AppOptions): App {
   });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);
+  app.register(specsRoute, deps);
   app.register(mixRoutes, deps);
   app.register(healthRoutes, deps);
   const policy = { ...DEFAULT_REGISTRY_POLICY, ...opts.workers };

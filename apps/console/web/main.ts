@@ -15,6 +15,14 @@ interface JobPage {
   next_cursor: string | null;
 }
 
+/** What `POST /v1/specs/check` answers (SpecCheck of the API). */
+interface SpecCheck {
+  count: number;
+  planned: number;
+  exact: boolean;
+  classes: { index: number; name: string; expected: number; share: number }[];
+}
+
 const KEY = 'synthline.apiKey';
 const main = document.getElementById('main') as HTMLElement;
 
@@ -694,6 +702,7 @@ async function newJobPage(): Promise<void> {
   editor.value = sessionStorage.getItem('synthline.draft') ?? JSON.stringify(STARTER, null, 2);
   editor.addEventListener('input', () => sessionStorage.setItem('synthline.draft', editor.value));
   const submit = h('button', { type: 'submit', class: 'primary', id: 'submit-job' }, 'Submit job');
+  const check = h('button', { type: 'button', id: 'check-spec' }, 'Check and show class balance');
   const result = h('div', { id: 'spec-result', 'aria-live': 'polite' });
   const form = h(
     'form',
@@ -705,9 +714,69 @@ async function newJobPage(): Promise<void> {
       'A job spec as for "synthline render" or POST /v1/jobs. The server checks it; problems show next to the line they name.',
     ),
     editor,
-    h('div', { class: 'toolbar' }, submit),
+    h('div', { class: 'toolbar' }, submit, check),
     result,
   );
+  check.addEventListener('click', () => {
+    void (async () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(editor.value);
+      } catch (err) {
+        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
+        return;
+      }
+      check.disabled = true;
+      try {
+        const c = await getJson<SpecCheck>('/v1/specs/check', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        result.replaceChildren(
+          h('h2', {}, 'Class balance'),
+          h(
+            'p',
+            { class: 'muted' },
+            c.exact ? `The planner's classes for all ${c.count} frames.` : `Scaled from the first ${c.planned} of ${c.count} frames.`,
+          ),
+          h(
+            'table',
+            { id: 'class-balance', class: 'balance' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Class'),
+                h('th', { scope: 'col', class: 'num' }, 'Frames'),
+                h('th', { scope: 'col', class: 'num' }, 'Share'),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...c.classes.map((k) =>
+                h(
+                  'tr',
+                  { 'data-class': k.name },
+                  h('td', {}, k.name),
+                  h('td', { class: 'num' }, String(k.expected)),
+                  h('td', { class: 'num' }, `${(k.share * 100).toFixed(1)}%`),
+                ),
+              ),
+            ),
+          ),
+        );
+      } catch (err) {
+        if (err instanceof Problem) result.replaceChildren(...problemView(editor.value, err));
+        else showError(err);
+      } finally {
+        check.disabled = false;
+      }
+    })();
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void (async () => {

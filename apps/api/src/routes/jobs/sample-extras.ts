@@ -15,6 +15,12 @@ function sendBytes(reply: FastifyReply, contentType: string, bytes: Buffer): Fas
 }
 
 const ANNOTATION_KINDS = ['mask', 'depth', 'instances'] as const;
+/** The member each annotation is stored as (label `annotations`, packages/pipeline render-frames.ts). */
+const ANNOTATION_MEMBERS: Record<(typeof ANNOTATION_KINDS)[number], string> = {
+  mask: 'mask.png',
+  depth: 'depth.png',
+  instances: 'inst.png',
+};
 
 export const AnnotationParams = SampleParams.extend({
   kind: z.enum(ANNOTATION_KINDS).describe('which annotation image: mask (8-bit), depth (16-bit mm) or instances (16-bit ids)'),
@@ -123,7 +129,7 @@ export const sampleExtrasRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
     async (request, reply) => {
       const { id, index, kind } = request.params;
       const record = await frame(id, index);
-      const bytes = await readSampleMember(storage, record, index, `${kind}.png`);
+      const bytes = await readSampleMember(storage, record, index, ANNOTATION_MEMBERS[kind]);
       if (!bytes) throw notFound(`frame ${index} of job ${id} has no ${kind} image: it was not asked for, or ${whyMissing(record.status)}`);
       return sendBytes(reply, 'image/png', bytes);
     },
