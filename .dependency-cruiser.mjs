@@ -13,6 +13,7 @@
 //   evaluate  a probe classifier trained on a set and tested on another (the Python runner)
 //   apps      api and worker, each a shell over the packages; they never import each other
 //   cli       the synthline command: composes api and worker (`demo`, `serve`, `worker`)
+//   console   the web page the API serves (a browser bundle): it imports the API's types only
 //
 // The rules read each workspace's package.json, so declaring a dependency there is what lets a
 // package import another; a new package gets a place in LAYERS below (an unplaced one fails).
@@ -31,7 +32,7 @@ const LAYERS = [
   ['mix'],
   ['evaluate'],
   ['api', 'worker'],
-  ['cli'],
+  ['cli', 'console'],
 ];
 
 /** The workspace root: this file's folder (depcruise reports paths relative to where it runs, also here). */
@@ -85,8 +86,15 @@ export default {
       name: 'apps-not-to-apps',
       severity: 'error',
       comment: 'The API and the worker are separate processes sharing only packages; only the CLI composes them.',
-      from: { path: '^apps/([^/]+)/', pathNot: '^apps/cli/' },
+      from: { path: '^apps/([^/]+)/', pathNot: '^apps/(?:cli|console)/' },
       to: { path: '^apps/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'console-types-only',
+      severity: 'error',
+      comment: 'The web console runs in a browser: of the API it imports types only (erased from its bundle), never code.',
+      from: { path: '^apps/console/' },
+      to: { path: '^apps/(?!console/)', dependencyTypesNot: ['type-only'] },
     },
     // One rule per workspace: it imports itself and the workspaces its package.json declares.
     ...workspaces.map((w) => {

@@ -35,6 +35,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/ ./
 COPY . .
+# The web console served at / (apps/console/dist): bundled here, where its sources are (the
+# npm ci stage above sees only the manifests).
+RUN node apps/console/build.mjs
 # `synthline` on PATH, for `docker exec ... synthline workers` and the like.
 RUN printf '#!/bin/sh\nexec node /app/apps/cli/bin/synthline.js "$@"\n' > /usr/local/bin/synthline \
  && chmod 0755 /usr/local/bin/synthline \

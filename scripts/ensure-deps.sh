@@ -16,6 +16,9 @@ if ! command -v black >/dev/null 2>&1; then need_apt+=(black); fi
 # `synthline evaluate` trains its probe with Debian's PyTorch, run by /usr/bin/python3 (SYNTHLINE_PYTHON).
 if [ -z "${SYNTHLINE_PYTHON:-}" ] && ! dpkg -s python3-torch >/dev/null 2>&1; then need_apt+=(python3-torch); fi
 if [ -z "${SYNTHLINE_PYTHON:-}" ] && ! dpkg -s python3-torchvision >/dev/null 2>&1; then need_apt+=(python3-torchvision); fi
+# Chromium, only for the tests (test/console.e2e.test.ts drives it with playwright-core; never a
+# downloaded browser): scripts/test.sh sets SYNTHLINE_TEST_DEPS=1.
+if [ "${SYNTHLINE_TEST_DEPS:-}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "synthline needs: ${need_apt[*]}. Install them with your package manager (Blender 3.4 or later)." >&2
@@ -31,4 +34,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# The web console the API serves at / (npm ci builds it; this covers an install without scripts).
+if [ ! -f apps/console/dist/app.js ]; then
+  echo "building the web console" >&2
+  node apps/console/build.mjs
 fi

@@ -5,9 +5,10 @@
 # 4.3 in a chroot, scripts/blender-4.sh), the version of the worker image's family.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+SYNTHLINE_TEST_DEPS=1 bash scripts/ensure-deps.sh
 echo "== typecheck" >&2
 npx tsc -p tsconfig.json
+npx tsc -p apps/console/web/tsconfig.json
 echo "== layering (.dependency-cruiser.mjs: declared dependencies, layer order, no cycles)" >&2
 npm run --silent layering
 echo "== lint and format (biome.json for TypeScript; flake8 and black for blender-scripts)" >&2

@@ -77,11 +77,16 @@ export interface OpenRoutes {
   metrics: boolean;
 }
 
-/** Probes answer everyone: a load balancer or orchestrator has no key. */
-const ALWAYS_OPEN = new Set(['/healthz', '/readyz']);
+/**
+ * Probes answer everyone: a load balancer or orchestrator has no key. So does the web console's
+ * static page (`/`, `/console/<file>`): it holds no data, and asks for the key itself.
+ */
+const ALWAYS_OPEN = new Set(['/healthz', '/readyz', '/', '/console/:file']);
 
-function isOpen(route: string | undefined, open: OpenRoutes): boolean {
+function isOpen(route: string | undefined, url: string, open: OpenRoutes): boolean {
   if (route === undefined) return false; // no route matched: a 404 for the keyed only
+  // The router also matches odd request targets (`*`) to `/`: the console page is open only when asked for by its path.
+  if (route === '/' && !/^\/(?:[?#]|$)/.test(url)) return false;
   if (ALWAYS_OPEN.has(route)) return true;
   if (open.docs && (route === '/docs' || route.startsWith('/docs/'))) return true;
   if (open.metrics && route === '/metrics') return true;
@@ -124,7 +129,7 @@ export function registerAccess(app: FastifyInstance, opts: { keys: ApiKey[]; ope
       request.owner = key.name;
       return;
     }
-    if (isOpen(request.routeOptions.url, opts.open)) return;
+    if (isOpen(request.routeOptions.url, request.url, opts.open)) return;
     reply.header('www-authenticate', 'Bearer realm="synthline"');
     throw new ProblemError(
       401,

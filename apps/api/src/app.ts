@@ -10,6 +10,7 @@ import type { JobQueue } from '@synthline/queue';
 import { FileStorage, type Storage } from '@synthline/storage';
 import { homedir, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROBLEM_CONTENT_TYPE, ProblemError, makeErrorHandler, notFoundHandler, pathRedactor, validatorCompiler } from './problem.ts';
 import { registerAccess, type ApiKey, type OpenRoutes } from './access.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -18,9 +19,11 @@ import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
 import { mixRoutes } from './routes/mixes.ts';
 import { catalogRoute } from './routes/catalog.ts';
+import { consoleRoute } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs/index.ts';
 import { metricsRoute } from './routes/metrics.ts';
+import { specsRoute } from './routes/specs.ts';
 import { workersRoute } from './routes/workers.ts';
 
 export interface AppOptions {
@@ -60,6 +63,8 @@ export interface AppOptions {
   maxJsonDepth?: number;
   /** How often an event stream sends a keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /** The built web console served at `/` (default apps/console/dist of this checkout). */
+  consoleDir?: string;
   /** When the worker registry calls a silent worker lost, and how long it lists it (default 3 heartbeats, 10 min). */
   workers?: Partial<RegistryPolicy>;
 }
@@ -211,10 +216,12 @@ export function buildApp(opts: AppOptions): App {
   });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);
+  app.register(specsRoute, deps);
   app.register(mixRoutes, deps);
   app.register(healthRoutes, deps);
   const policy = { ...DEFAULT_REGISTRY_POLICY, ...opts.workers };
   app.register(workersRoute, { queue: opts.queue, policy });
   app.register(metricsRoute, { queue: opts.queue, policy });
+  app.register(consoleRoute, { dir: opts.consoleDir ?? fileURLToPath(new URL('../../console/dist/', import.meta.url)) });
   return app;
 }

@@ -16,7 +16,7 @@ async function findMember(path: string, key: string, ext: string): Promise<Buffe
 }
 
 /** The dataset's manifest, or null while the job has not been finalized. */
-async function manifestOf(storage: Storage, jobId: string): Promise<Manifest | null> {
+export async function manifestOf(storage: Storage, jobId: string): Promise<Manifest | null> {
   return (await storage.withFile(jobId, MANIFEST_FILE, async (p) => Manifest.parse(JSON.parse(await readFile(p, 'utf8'))))) ?? null;
 }
 
@@ -35,8 +35,20 @@ export async function readSampleImage(
   index: number,
   format: ImageFormat,
 ): Promise<Buffer | null> {
+  return readSampleMember(storage, job, index, IMAGE_TYPES[format].ext);
+}
+
+/**
+ * One member of one frame's sample (`json` for its label, `png`, `mask.png`, ...), or null if
+ * the frame is not rendered (yet) or has no such member. Read as {@link readSampleImage} reads.
+ */
+export async function readSampleMember(
+  storage: Storage,
+  job: { id: string; batch_size: number },
+  index: number,
+  ext: string,
+): Promise<Buffer | null> {
   const key = String(index).padStart(KEY_DIGITS, '0');
-  const { ext } = IMAGE_TYPES[format];
   const fromDataset = async (): Promise<Buffer | null | undefined> => {
     const manifest = await manifestOf(storage, job.id);
     if (!manifest) return undefined;

@@ -42,7 +42,7 @@ export async function serve(argv: string[] = []): Promise<number> {
   parseCommand('serve', usageOf('serve'), argv, {}, false);
   const env = loadApiEnv();
   const api = await startApi(env, { logger: cliLogger(env.LOG_LEVEL, 'synthline-api') });
-  process.stderr.write(`synthline API listening on ${api.url} (docs: ${api.url}/docs)\n`);
+  process.stderr.write(`synthline API listening on ${api.url} (web console: ${api.url}/, docs: ${api.url}/docs)\n`);
   await new Promise<void>((done) =>
     onSignals(async () => {
       await api.close();
@@ -183,6 +183,7 @@ export async function up(argv: string[]): Promise<number> {
   // What the user came for, on stdout, after the start-up logs (on stderr).
   process.stdout.write(
     `synthline is up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs), one worker, datasets in ${stack.out}; Ctrl-C stops it\n` +
+      `  web console:   ${stack.apiUrl}/\n` +
       `  submit a job:  synthline submit examples/quickstart.json --wait --api ${stack.apiUrl}\n`,
   );
   await new Promise<void>((done) =>
@@ -216,7 +217,9 @@ export async function demo(argv: string[]): Promise<number> {
   });
   const unhook = onSignals(() => stack.stop());
   try {
-    process.stderr.write(`API on ${stack.apiUrl} (docs: ${stack.apiUrl}/docs); one worker with ${values.slots} slot(s)\n`);
+    process.stderr.write(
+      `API on ${stack.apiUrl} (web console: ${stack.apiUrl}/, docs: ${stack.apiUrl}/docs); one worker with ${values.slots} slot(s)\n`,
+    );
     const client = new ApiClient(stack.apiUrl);
     const job = await client.submit(await readSpecText(values.spec));
     process.stderr.write(`submitted ${values.spec} as job ${job.id} (POST ${stack.apiUrl}/v1/jobs)\n`);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { cancelRoute } from './cancel.ts';
 import { eventsRoute, type EventsOptions } from './events.ts';
 import { readRoutes } from './read.ts';
+import { sampleExtrasRoutes } from './sample-extras.ts';
 import { samplesRoute } from './samples.ts';
 import { submitRoute } from './submit.ts';
 
@@ -21,4 +22,5 @@ export const jobRoutes: FastifyPluginAsyncZod<EventsOptions> = async (app, opts)
   await app.register(cancelRoute, deps);
   await app.register(eventsRoute, opts);
   await app.register(samplesRoute, deps);
+  await app.register(sampleExtrasRoutes, deps);
 };

@@ -2,11 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { canonicalHash } from '@synthline/jobs';
 import { toJobView } from './job-view.ts';
-import { SpecError } from '@synthline/spec';
-import { planContext } from '@synthline/planner';
+import { SpecError, type JobSpec } from '@synthline/spec';
+import { planContext, type PlanContext } from '@synthline/planner';
 import { AssetLibrary } from '@synthline/library';
 import { ProblemError, problemResponses } from '../../problem.ts';
-import type { RouteDeps } from '../deps.ts';
+import type { JobCaps, RouteDeps } from '../deps.ts';
 import { JobSpecBody, SubmitHeaders, SubmittedJob } from './schemas.ts';
 
 /**
@@ -40,36 +40,7 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       const spec = request.body;
-      const over: { path: string; message: string }[] = [];
-      if (spec.count > caps.count) over.push({ path: 'count', message: `at most ${caps.count} frames per job on this server (MAX_COUNT)` });
-      spec.render.resolution.forEach((v, i) => {
-        if (v > caps.resolution)
-          over.push({ path: `render.resolution[${i}]`, message: `at most ${caps.resolution} pixels on this server (MAX_RESOLUTION)` });
-      });
-      if (spec.render.samples > caps.samples)
-        over.push({ path: 'render.samples', message: `at most ${caps.samples} samples on this server (MAX_SAMPLES)` });
-      if (over.length)
-        throw new ProblemError(
-          400,
-          'invalid-request',
-          `the spec exceeds this server's limits: ${over.map((o) => o.path).join(', ')}`,
-          over,
-        );
-      // Library products must exist and have passed their scan: a bad asset is refused here,
-      // never handed to a worker.
-      try {
-        planContext(request.body, await AssetLibrary.open(libraryRoot));
-      } catch (err) {
-        if (err instanceof SpecError) {
-          throw new ProblemError(
-            400,
-            'invalid-request',
-            `the spec cannot be rendered: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-            err.problems,
-          );
-        }
-        throw err;
-      }
+      await checkSpec(spec, caps, libraryRoot);
       const { record, created } = await queue.submit(request.body, {
         outputUri: (id) => storage.url(id),
         owner: request.owner,
@@ -82,3 +53,35 @@ export const submitRoute: FastifyPluginAsyncZod<RouteDeps> = async (app, { queue
     },
   );
 };
+
+/**
+ * The checks of `POST /v1/jobs` beyond the schema: the server's caps, and a plan context (library
+ * products exist and passed their scan, hold-outs leave something). A 400 naming each field.
+ */
+export async function checkSpec(spec: JobSpec, caps: JobCaps, libraryRoot: string): Promise<PlanContext> {
+  const over: { path: string; message: string }[] = [];
+  if (spec.count > caps.count) over.push({ path: 'count', message: `at most ${caps.count} frames per job on this server (MAX_COUNT)` });
+  spec.render.resolution.forEach((v, i) => {
+    if (v > caps.resolution)
+      over.push({ path: `render.resolution[${i}]`, message: `at most ${caps.resolution} pixels on this server (MAX_RESOLUTION)` });
+  });
+  if (spec.render.samples > caps.samples)
+    over.push({ path: 'render.samples', message: `at most ${caps.samples} samples on this server (MAX_SAMPLES)` });
+  if (over.length)
+    throw new ProblemError(400, 'invalid-request', `the spec exceeds this server's limits: ${over.map((o) => o.path).join(', ')}`, over);
+  // Library products must exist and have passed their scan: a bad asset is refused here,
+  // never handed to a worker.
+  try {
+    return planContext(spec, await AssetLibrary.open(libraryRoot));
+  } catch (err) {
+    if (err instanceof SpecError) {
+      throw new ProblemError(
+        400,
+        'invalid-request',
+        `the spec cannot be rendered: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        err.problems,
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,860 @@
+// The synthline web console: a page of the API itself (same origin), routed by the URL's hash.
+// It speaks only the public REST API, with the API key the user enters once (kept in
+// sessionStorage for this browser session) as a bearer token; without keys (loopback mode) it
+// sends none. Types are the API's own, imported as types only (erased from the bundle).
+import type { JobView } from '@synthline/api';
+import type { WorkerList } from '@synthline/jobs';
+import type { SampleLabel } from '@synthline/spec';
+import { duration, jsonPathLines, lineOfPath, parseSse } from './util.ts';
+
+/** What `GET /v1/jobs` answers (JobPage of the API). */
+interface JobPage {
+  items: JobView[];
+  total: number;
+  limit: number;
+  next_cursor: string | null;
+}
+
+/** What `POST /v1/specs/check` answers (SpecCheck of the API). */
+interface SpecCheck {
+  count: number;
+  planned: number;
+  exact: boolean;
+  classes: { index: number; name: string; expected: number; share: number }[];
+}
+
+const KEY = 'synthline.apiKey';
+const main = document.getElementById('main') as HTMLElement;
+
+/** Raised when the API answers 401: the page then asks for a key. */
+class NeedKey extends Error {}
+
+/** An RFC 9457 problem the API answered. */
+class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors: { path: string; message: string }[],
+  ) {
+    super(detail);
+  }
+}
+
+// ---------------------------------------------------------------- the API
+
+function authHeaders(): Record<string, string> {
+  const key = sessionStorage.getItem(KEY);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+  if (res.status === 401) throw new NeedKey('this API needs an API key');
+  if (!res.ok) {
+    let detail = `${res.status} ${res.statusText}`;
+    let errors: { path: string; message: string }[] = [];
+    try {
+      const p = (await res.json()) as { detail?: string; errors?: { path: string; message: string }[] };
+      detail = p.detail ?? detail;
+      errors = p.errors ?? [];
+    } catch {
+      // not a problem document
+    }
+    throw new Problem(res.status, detail, errors);
+  }
+  return res;
+}
+
+async function getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return (await (await request(path, init)).json()) as T;
+}
+
+/** A blob: URL of something only a keyed request may fetch (images, files). */
+async function blobUrl(path: string, signal?: AbortSignal): Promise<string> {
+  const res = await request(path, signal ? { signal } : {});
+  return URL.createObjectURL(await res.blob());
+}
+
+/**
+ * Follows a job's event stream. EventSource cannot send the bearer key, so the stream is read
+ * with fetch() and parsed here. Ends at the `end` event or when `signal` aborts.
+ */
+async function follow(id: string, signal: AbortSignal, onView: (event: string, view: JobView) => void): Promise<void> {
+  const res = await request(`/v1/jobs/${id}/events`, { signal, headers: { accept: 'text/event-stream' } });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const parsed = parseSse(buffer + decoder.decode(value, { stream: true }));
+      buffer = parsed.rest;
+      for (const e of parsed.events) onView(e.event, JSON.parse(e.data) as JobView);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+// ---------------------------------------------------------------- DOM helpers
+
+type Child = Node | string | null | undefined | false;
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | boolean | number> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false) continue;
+    el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag: string, attrs: Record<string, string | number>): SVGElement {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const statusBadge = (s: string) => h('span', { class: `status status-${s}` }, s);
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+
+function progressBar(v: JobView): HTMLProgressElement {
+  const total = Math.max(1, v.progress.frames_total);
+  const done = v.progress.frames_done + v.progress.frames_failed;
+  return h('progress', {
+    max: total,
+    value: done,
+    'aria-label': `${v.name}: ${done} of ${v.progress.frames_total} frames`,
+    'data-percent': Math.round((100 * done) / total),
+  });
+}
+
+function showError(err: unknown): void {
+  if (err instanceof NeedKey) {
+    askForKey();
+    return;
+  }
+  if (err instanceof DOMException && err.name === 'AbortError') return;
+  main.replaceChildren(
+    h('h1', {}, 'Something went wrong'),
+    h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)),
+  );
+}
+
+function renderKeyState(): void {
+  const state = document.getElementById('key-state') as HTMLElement;
+  if (!sessionStorage.getItem(KEY)) {
+    state.replaceChildren();
+    return;
+  }
+  const forget = h('button', { type: 'button' }, 'Forget key');
+  forget.addEventListener('click', () => {
+    sessionStorage.removeItem(KEY);
+    renderKeyState();
+    void route();
+  });
+  state.replaceChildren('API key set', forget);
+}
+
+function askForKey(): void {
+  const wrong = sessionStorage.getItem(KEY) !== null;
+  const input = h('input', { id: 'key-input', type: 'password', autocomplete: 'off', required: true, 'aria-describedby': 'key-help' });
+  const form = h(
+    'form',
+    { class: 'key-form', id: 'key-form' },
+    h('label', { for: 'key-input' }, 'API key'),
+    h(
+      'p',
+      { id: 'key-help', class: wrong ? 'error' : 'muted' },
+      wrong
+        ? 'That key was refused. Enter a valid one.'
+        : 'This API needs an API key (made with "synthline api-key <name>"). It is kept for this browser session only.',
+    ),
+    input,
+    h('button', { type: 'submit', class: 'primary' }, 'Use key'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, input.value.trim());
+    renderKeyState();
+    void route();
+  });
+  main.replaceChildren(h('h1', {}, 'API key needed'), form);
+  input.focus();
+}
+
+// ---------------------------------------------------------------- pages
+
+/** Aborted when the user leaves the page: its streams and timers stop. */
+let page = new AbortController();
+
+async function jobsPage(params: URLSearchParams): Promise<void> {
+  const status = params.get('status') ?? '';
+  const cursor = params.get('cursor') ?? '';
+  const signal = page.signal;
+  const q = new URLSearchParams({ limit: '10', ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+  const data = await getJson<JobPage>(`/v1/jobs?${q}`, { signal });
+
+  const filter = h(
+    'select',
+    { id: 'status-filter' },
+    ...['', 'queued', 'running', 'completed', 'failed', 'cancelled'].map((s) =>
+      h('option', { value: s, selected: s === status }, s || 'all'),
+    ),
+  );
+  filter.addEventListener('change', () => {
+    location.hash = `#/jobs${filter.value ? `?status=${filter.value}` : ''}`;
+  });
+  const rows = new Map<string, HTMLTableRowElement>();
+  const row = (v: JobView): HTMLTableRowElement => {
+    const cancel = h(
+      'button',
+      { type: 'button', class: 'danger', 'data-cancel': v.id, 'aria-label': `Cancel ${v.name} (${v.id})` },
+      'Cancel',
+    );
+    cancel.addEventListener(
+      'click',
+      () =>
+        void cancelJob(v.id)
+          .then((nv) => update(nv))
+          .catch(showError),
+    );
+    const failures = v.progress.frames_failed > 0 ? h('span', { class: 'error' }, String(v.progress.frames_failed)) : '0';
+    return h(
+      'tr',
+      { 'data-job': v.id, 'data-status': v.status },
+      h('td', {}, h('a', { href: `#/jobs/${v.id}` }, v.name), h('br'), h('span', { class: 'muted' }, v.id)),
+      h('td', {}, statusBadge(v.status)),
+      h('td', {}, progressBar(v), ` ${v.progress.frames_done}/${v.progress.frames_total}`),
+      h('td', { class: 'num' }, failures),
+      h('td', { class: 'num' }, v.frames_per_s === null ? '—' : v.frames_per_s.toFixed(2)),
+      h('td', { class: 'num' }, FINAL.has(v.status) ? '—' : duration(v.eta_s)),
+      h('td', {}, when(v.created_at)),
+      h('td', {}, FINAL.has(v.status) ? '' : cancel),
+    );
+  };
+  const update = (v: JobView) => {
+    const old = rows.get(v.id);
+    if (!old) return;
+    const fresh = row(v);
+    old.replaceWith(fresh);
+    rows.set(v.id, fresh);
+  };
+  const body = h('tbody');
+  for (const v of data.items) {
+    const r = row(v);
+    rows.set(v.id, r);
+    body.append(r);
+  }
+  const next = data.next_cursor
+    ? h('a', { href: `#/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: data.next_cursor })}` }, 'Next page →')
+    : null;
+  const first = cursor ? h('a', { href: `#/jobs${status ? `?status=${status}` : ''}` }, '← First page') : null;
+  main.replaceChildren(
+    h('h1', {}, 'Jobs'),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('label', { for: 'status-filter' }, 'Status'),
+      filter,
+      h('span', { class: 'muted' }, `${data.total} job${data.total === 1 ? '' : 's'}`),
+      first,
+      next,
+    ),
+    data.items.length === 0
+      ? h('p', {}, 'No jobs yet. ', h('a', { href: '#/new' }, 'Submit one.'))
+      : h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Job', 'Status', 'Progress', 'Failed', 'Frames/s', 'ETA', 'Created', ''].map((t, i) =>
+                h('th', { scope: 'col', class: i === 3 || i === 4 || i === 5 ? 'num' : '' }, t),
+              ),
+            ),
+          ),
+          body,
+        ),
+  );
+  // Live: the event streams of the unfinished jobs shown (a browser holds few connections to
+  // one host, so at most 4 streams; the rest are refreshed with the page every 5 s).
+  const live = data.items.filter((v) => !FINAL.has(v.status)).slice(0, 4);
+  for (const v of live) follow(v.id, signal, (_e, nv) => update(nv)).catch(() => undefined);
+  if (data.items.some((v) => !FINAL.has(v.status))) {
+    const timer = setInterval(async () => {
+      try {
+        const fresh = await getJson<JobPage>(`/v1/jobs?${q}`, { signal });
+        for (const v of fresh.items) if (!live.some((l) => l.id === v.id)) update(v);
+      } catch {
+        // the next tick tries again
+      }
+    }, 5000);
+    signal.addEventListener('abort', () => clearInterval(timer));
+  }
+}
+
+async function cancelJob(id: string): Promise<JobView> {
+  return getJson<JobView>(`/v1/jobs/${id}`, { method: 'DELETE' });
+}
+
+/** Opens a file of the job (fetched with the key) in a new tab, or saves it. */
+async function openFile(path: string, name: string, save: boolean): Promise<void> {
+  const url = await blobUrl(path);
+  const a = h('a', { href: url, ...(save ? { download: name } : { target: '_blank', rel: 'noopener' }) });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+async function jobPage(id: string, params: URLSearchParams): Promise<void> {
+  const signal = page.signal;
+  const [view, spec] = await Promise.all([
+    getJson<JobView>(`/v1/jobs/${id}`, { signal }),
+    getJson<unknown>(`/v1/jobs/${id}/spec`, { signal }),
+  ]);
+  const samplePage = Math.max(0, Number(params.get('page') ?? 0) || 0);
+  const head = h('div');
+  const facts = h('dl', { class: 'facts' });
+  const problems = h('div');
+  const outputs = h('div');
+  const gallery = h('section', { 'aria-labelledby': 'gallery-h' });
+
+  const render = (v: JobView) => {
+    const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-job' }, 'Cancel job');
+    cancel.addEventListener('click', () => void cancelJob(v.id).then(render).catch(showError));
+    head.replaceChildren(
+      h('h1', {}, `${v.name} `, statusBadge(v.status)),
+      h(
+        'div',
+        { class: 'toolbar' },
+        progressBar(v),
+        h(
+          'span',
+          { id: 'progress-text' },
+          `${v.progress.frames_done} of ${v.progress.frames_total} frames done, ${v.progress.frames_failed} failed`,
+        ),
+        FINAL.has(v.status) ? null : cancel,
+      ),
+    );
+    const fact = (k: string, val: string) => [h('dt', {}, k), h('dd', {}, val)];
+    facts.replaceChildren(
+      ...fact('Job id', v.id),
+      ...fact('Created', when(v.created_at)),
+      ...fact('Started', when(v.started_at)),
+      ...fact('Finished', when(v.finished_at)),
+      ...fact('Frames/s', v.frames_per_s === null ? '—' : v.frames_per_s.toFixed(3)),
+      ...fact('ETA', FINAL.has(v.status) ? '—' : duration(v.eta_s)),
+      ...fact(
+        'Run time',
+        v.started_at ? duration(((v.finished_at ? Date.parse(v.finished_at) : Date.now()) - Date.parse(v.started_at)) / 1000) : '—',
+      ),
+    );
+    problems.replaceChildren(
+      ...(v.error
+        ? [
+            h('h2', {}, 'Error'),
+            h('p', { class: 'error', role: 'alert' }, `${v.error.code}: ${v.error.message}`),
+            ...(v.error.details ?? []).map((d) => h('p', { class: 'error' }, d)),
+          ]
+        : []),
+      ...(v.failures.length
+        ? [
+            h('h2', {}, `Failed frames (${v.progress.frames_failed})`),
+            h('ul', {}, ...v.failures.map((f) => h('li', {}, `frame ${f.index} (${f.code}): ${f.error}`))),
+          ]
+        : []),
+      ...(v.notes.length ? [h('h2', {}, 'Notes'), h('ul', {}, ...v.notes.map((n) => h('li', {}, n)))] : []),
+    );
+    if (v.output) {
+      const file = (name: string, label: string, save: boolean) => {
+        const b = h('button', { type: 'button', 'data-file': name }, label);
+        b.addEventListener('click', () => void openFile(`/v1/jobs/${v.id}/files/${name}`, `${v.id}-${name}`, save).catch(showError));
+        return b;
+      };
+      const sheet = h('div');
+      outputs.replaceChildren(
+        h('h2', {}, 'Dataset'),
+        h('p', {}, 'Stored at ', h('code', {}, v.output.uri)),
+        h('div', { class: 'toolbar' }, file('dataset.json', 'Manifest (dataset.json)', false)),
+        h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Shard'),
+              h('th', { scope: 'col', class: 'num' }, 'Samples'),
+              h('th', { scope: 'col', class: 'num' }, 'Bytes'),
+              h('th', { scope: 'col' }, 'sha256'),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            ...v.output.shards.map((s) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, file(s.name, s.name, true)),
+                h('td', { class: 'num' }, String(s.samples)),
+                h('td', { class: 'num' }, String(s.bytes)),
+                h('td', {}, h('code', {}, s.sha256.slice(0, 16))),
+              ),
+            ),
+          ),
+        ),
+        sheet,
+      );
+      blobUrl(`/v1/jobs/${v.id}/files/contact-sheet.jpg`, signal)
+        .then((url) =>
+          sheet.replaceChildren(
+            h('h2', {}, 'Contact sheet'),
+            h('img', { class: 'contact', src: url, alt: `Contact sheet of job ${v.name}` }),
+          ),
+        )
+        .catch(() => undefined);
+    } else outputs.replaceChildren();
+  };
+  render(view);
+  main.replaceChildren(
+    head,
+    facts,
+    problems,
+    outputs,
+    gallery,
+    h('h2', {}, 'Spec'),
+    h('pre', { id: 'job-spec', tabindex: 0, 'aria-label': 'The job spec' }, JSON.stringify(spec, null, 2)),
+  );
+  await galleryOf(view, gallery, samplePage, signal);
+  if (!FINAL.has(view.status)) {
+    follow(id, signal, (event, v) => {
+      render(v);
+      if (event === 'end' || event === 'progress') void galleryOf(v, gallery, samplePage, signal, true);
+    }).catch(() => undefined);
+  }
+}
+
+const PER_PAGE = 8;
+
+/** One page of samples, each with its label's boxes drawn over it and its attributes beside it. */
+async function galleryOf(v: JobView, into: HTMLElement, pageNo: number, signal: AbortSignal, onlyMissing = false): Promise<void> {
+  const first = pageNo * PER_PAGE;
+  const last = Math.min(v.progress.frames_total, first + PER_PAGE);
+  const pages = Math.max(1, Math.ceil(v.progress.frames_total / PER_PAGE));
+  if (!onlyMissing || into.childElementCount === 0) {
+    const nav = h(
+      'div',
+      { class: 'toolbar' },
+      pageNo > 0 ? h('a', { href: `#/jobs/${v.id}?page=${pageNo - 1}` }, '← Previous samples') : null,
+      h(
+        'span',
+        { class: 'muted' },
+        `samples ${first}–${Math.max(first, last - 1)} of ${v.progress.frames_total} (page ${pageNo + 1} of ${pages})`,
+      ),
+      pageNo + 1 < pages ? h('a', { href: `#/jobs/${v.id}?page=${pageNo + 1}` }, 'Next samples →') : null,
+      h('label', {}, h('input', { type: 'checkbox', id: 'show-masks' }), ' overlay masks'),
+    );
+    const grid = h('div', { class: 'gallery' });
+    for (let i = first; i < last; i++)
+      grid.append(
+        h('figure', { class: 'sample', 'data-index': i, 'data-loaded': 'no' }, h('p', { class: 'muted' }, `frame ${i}: not rendered yet`)),
+      );
+    into.replaceChildren(h('h2', { id: 'gallery-h' }, 'Samples'), nav, grid);
+    const toggle = nav.querySelector('#show-masks') as HTMLInputElement;
+    toggle.addEventListener('change', () => {
+      for (const m of into.querySelectorAll<HTMLElement>('.mask')) m.hidden = !toggle.checked;
+    });
+  }
+  const pending = [...into.querySelectorAll<HTMLElement>('figure.sample[data-loaded="no"]')];
+  for (const fig of pending) {
+    const i = Number(fig.dataset.index);
+    try {
+      fig.dataset.loaded = 'loading';
+      const label = await getJson<SampleLabel>(`/v1/jobs/${v.id}/samples/${i}/label`, { signal });
+      const src = await blobUrl(`/v1/jobs/${v.id}/samples/${i}`, signal);
+      fig.replaceChildren(...sampleView(v, i, label, src));
+      fig.dataset.loaded = 'yes';
+      if (label.annotations.mask) {
+        blobUrl(`/v1/jobs/${v.id}/samples/${i}/annotations/mask`, signal)
+          .then((m) => {
+            const toggle = into.querySelector<HTMLInputElement>('#show-masks');
+            const img = h('img', { class: 'mask', src: m, alt: '' });
+            img.hidden = !toggle?.checked;
+            fig.querySelector('.sample-frame')?.append(img);
+          })
+          .catch(() => undefined);
+      }
+    } catch (err) {
+      if (err instanceof NeedKey) {
+        askForKey();
+        return;
+      }
+      fig.dataset.loaded = 'no';
+      if (err instanceof Problem && err.status === 404) continue;
+      if (err instanceof DOMException && err.name === 'AbortError') return;
+      fig.replaceChildren(h('p', { class: 'error' }, `frame ${i}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+}
+
+function sampleView(v: JobView, i: number, label: SampleLabel, src: string): Node[] {
+  const { width, height } = label.image;
+  const overlay = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+  for (const inst of label.instances ?? []) {
+    if (inst.id === 1 || !inst.bbox) continue;
+    const [x, y, w, hh] = inst.bbox;
+    overlay.append(svg('rect', { class: 'instance-box', x, y, width: w, height: hh, 'data-instance': inst.id }));
+  }
+  if (label.bbox) {
+    const [x, y, w, hh] = label.bbox;
+    overlay.append(svg('rect', { class: 'bbox', x, y, width: w, height: hh, 'data-bbox': label.bbox.join(',') }));
+  }
+  const a = label.attributes;
+  const params = {
+    camera: label.camera.plan,
+    lights: label.lights,
+    sensor: label.sensor,
+    background: label.background,
+    pose: label.pose,
+    ...(label.condition ? { condition: label.condition } : {}),
+  };
+  return [
+    h(
+      'div',
+      { class: 'sample-frame' },
+      h('img', { src, width, height, alt: `Frame ${i} of ${v.name}: ${label.class}, ${a.color}, ${a.side} side` }),
+      overlay,
+    ),
+    h(
+      'figcaption',
+      {},
+      h('strong', {}, `#${i} ${label.class}`),
+      ` (class ${label.class_index}, split ${label.split})`,
+      h('br'),
+      `model ${a.model}, colour ${a.color}, ${a.side} side`,
+      h('br'),
+      label.bbox ? `box [${label.bbox.join(', ')}], ${(label.visible_fraction * 100).toFixed(0)}% visible` : 'not visible',
+      label.instances && label.instances.length > 1 ? `; ${label.instances.length} instances in frame` : '',
+      h('details', {}, h('summary', {}, 'Parameters'), h('pre', { tabindex: 0 }, JSON.stringify(params, null, 2))),
+    ),
+  ];
+}
+
+async function workersPage(): Promise<void> {
+  const signal = page.signal;
+  const draw = async () => {
+    const list = await getJson<WorkerList>('/v1/workers', { signal });
+    const body = h('tbody');
+    for (const w of list.items) {
+      body.append(
+        h(
+          'tr',
+          { 'data-worker': w.id },
+          h('td', {}, w.id, h('br'), h('span', { class: 'muted' }, `${w.host} pid ${w.pid}`)),
+          h(
+            'td',
+            {},
+            statusBadge(w.status),
+            h('br'),
+            h('span', { class: 'muted' }, `heartbeat ${w.seconds_since_heartbeat.toFixed(0)} s ago`),
+          ),
+          h(
+            'td',
+            {},
+            h(
+              'ul',
+              {},
+              ...w.slots.map((s) =>
+                h(
+                  'li',
+                  {},
+                  `slot ${s.index} ${s.device || '(device not reported)'}: ${s.state}`,
+                  s.batch ? ` — job ${s.batch.job} batch ${s.batch.batch}, ${s.batch.frames_done}/${s.batch.frames_total} frames` : '',
+                ),
+              ),
+            ),
+          ),
+          h('td', {}, w.device_kinds.join(', ') || '—', w.cpu_fallback ? ' (CPU fallback)' : ''),
+          h('td', { class: 'num' }, w.frames_per_s.toFixed(2)),
+          h('td', { class: 'num' }, `${w.frames_rendered} / ${w.frames_failed}`),
+          h('td', {}, w.blender_version ?? '—'),
+        ),
+      );
+    }
+    main.replaceChildren(
+      h('h1', {}, 'Workers'),
+      h('p', { class: 'muted' }, `${list.live} live, ${list.lost} lost; refreshed every 3 s`),
+      list.items.length === 0
+        ? h('p', {}, 'No worker is running. Start one with "synthline worker" (or "npm run up").')
+        : h(
+            'table',
+            {},
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['Worker', 'Status', 'Slots and current batches', 'Devices', 'Frames/s', 'Rendered / failed', 'Blender'].map((t) =>
+                  h('th', { scope: 'col' }, t),
+                ),
+              ),
+            ),
+            body,
+          ),
+    );
+  };
+  await draw();
+  const timer = setInterval(() => void draw().catch(() => undefined), 3000);
+  signal.addEventListener('abort', () => clearInterval(timer));
+}
+
+interface AssetsView {
+  library: string;
+  products: {
+    asset: string;
+    id: string;
+    ok: boolean;
+    usable: boolean;
+    reason: string | null;
+    name: string | null;
+    class: string | null;
+    format: string;
+    dimensions_m: number[] | null;
+    colors: { name: string }[] | string[];
+    errors: string[];
+    warnings: string[];
+    scanned_at: string;
+  }[];
+  backgrounds: string[];
+  hdris: string[];
+}
+
+async function assetsPage(): Promise<void> {
+  const a = await getJson<AssetsView>('/v1/assets', { signal: page.signal });
+  main.replaceChildren(
+    h('h1', {}, 'Assets'),
+    h(
+      'p',
+      {},
+      `Library ${a.library}: ${a.products.length} product${a.products.length === 1 ? '' : 's'}, ${a.backgrounds.length} background photo${a.backgrounds.length === 1 ? '' : 's'}, ${a.hdris.length} HDRI${a.hdris.length === 1 ? '' : 's'}.`,
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      'No thumbnails: a product thumbnail needs a Blender render of its own, which the library scan does not make yet; the scan shows the size it measured instead. Built-in products (builtin:…) are always usable.',
+    ),
+    a.products.length === 0
+      ? h('p', {}, 'The library has no products. Add a folder with a model file and product.json, then run "synthline assets scan".')
+      : h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['Asset', 'Name / class', 'Scan', 'Usable', 'Size (m)', 'Problems'].map((t) => h('th', { scope: 'col' }, t))),
+          ),
+          h(
+            'tbody',
+            {},
+            ...a.products.map((p) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, h('code', {}, p.asset), h('br'), h('span', { class: 'muted' }, p.format)),
+                h('td', {}, p.name ?? '—', h('br'), h('span', { class: 'muted' }, p.class ?? '')),
+                h('td', {}, p.scanned_at ? `${p.ok ? 'passed' : 'failed'} ${when(p.scanned_at)}` : 'not scanned'),
+                h('td', {}, p.usable ? statusBadge('live') : h('span', { class: 'error' }, p.reason ?? 'no')),
+                h('td', {}, p.dimensions_m ? p.dimensions_m.map((d) => d.toFixed(3)).join(' × ') : '—'),
+                h('td', {}, [...p.errors, ...p.warnings].join('; ') || '—'),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+const STARTER = {
+  name: 'console-job',
+  seed: 1,
+  count: 4,
+  products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-14-pro' }],
+  render: { resolution: [64, 48], samples: 4 },
+  output: { shard_size: 4 },
+};
+
+async function newJobPage(): Promise<void> {
+  const editor = h('textarea', { id: 'spec-editor', spellcheck: false, 'aria-describedby': 'spec-help' });
+  editor.value = sessionStorage.getItem('synthline.draft') ?? JSON.stringify(STARTER, null, 2);
+  editor.addEventListener('input', () => sessionStorage.setItem('synthline.draft', editor.value));
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'submit-job' }, 'Submit job');
+  const check = h('button', { type: 'button', id: 'check-spec' }, 'Check and show class balance');
+  const result = h('div', { id: 'spec-result', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { id: 'new-job' },
+    h('label', { for: 'spec-editor' }, h('strong', {}, 'Spec (JSON)')),
+    h(
+      'p',
+      { id: 'spec-help', class: 'muted' },
+      'A job spec as for "synthline render" or POST /v1/jobs. The server checks it; problems show next to the line they name.',
+    ),
+    editor,
+    h('div', { class: 'toolbar' }, submit, check),
+    result,
+  );
+  check.addEventListener('click', () => {
+    void (async () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(editor.value);
+      } catch (err) {
+        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
+        return;
+      }
+      check.disabled = true;
+      try {
+        const c = await getJson<SpecCheck>('/v1/specs/check', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        result.replaceChildren(
+          h('h2', {}, 'Class balance'),
+          h(
+            'p',
+            { class: 'muted' },
+            c.exact ? `The planner's classes for all ${c.count} frames.` : `Scaled from the first ${c.planned} of ${c.count} frames.`,
+          ),
+          h(
+            'table',
+            { id: 'class-balance', class: 'balance' },
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Class'),
+                h('th', { scope: 'col', class: 'num' }, 'Frames'),
+                h('th', { scope: 'col', class: 'num' }, 'Share'),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...c.classes.map((k) =>
+                h(
+                  'tr',
+                  { 'data-class': k.name },
+                  h('td', {}, k.name),
+                  h('td', { class: 'num' }, String(k.expected)),
+                  h('td', { class: 'num' }, `${(k.share * 100).toFixed(1)}%`),
+                ),
+              ),
+            ),
+          ),
+        );
+      } catch (err) {
+        if (err instanceof Problem) result.replaceChildren(...problemView(editor.value, err));
+        else showError(err);
+      } finally {
+        check.disabled = false;
+      }
+    })();
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void (async () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(editor.value);
+      } catch (err) {
+        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const job = await getJson<{ id: string }>('/v1/jobs', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        sessionStorage.removeItem('synthline.draft');
+        location.hash = `#/jobs/${job.id}`;
+      } catch (err) {
+        if (err instanceof Problem) result.replaceChildren(...problemView(editor.value, err));
+        else showError(err);
+      } finally {
+        submit.disabled = false;
+      }
+    })();
+  });
+  main.replaceChildren(h('h1', {}, 'New job'), form);
+}
+
+/** The spec's lines with each problem written beside the line of the field it names. */
+function problemView(text: string, p: Problem): Node[] {
+  const lines = jsonPathLines(text);
+  const byLine = new Map<number, { path: string; message: string }[]>();
+  for (const e of p.errors) {
+    const n = lineOfPath(lines, e.path);
+    byLine.set(n, [...(byLine.get(n) ?? []), e]);
+  }
+  const list = h('ol', { class: 'spec-lines', tabindex: 0, 'aria-label': 'The spec with its problems' });
+  text.split('\n').forEach((line, i) => {
+    const errs = byLine.get(i + 1) ?? [];
+    list.append(
+      h(
+        'li',
+        { class: errs.length ? 'has-error' : '', 'data-line': i + 1 },
+        line,
+        ...errs.map((e) => h('span', { class: 'field-error', 'data-path': e.path }, `⟵ ${e.path}: ${e.message}`)),
+      ),
+    );
+  });
+  return [h('p', { class: 'error', role: 'alert' }, `Refused (${p.status}): ${p.detail}`), list];
+}
+
+// ---------------------------------------------------------------- routing
+
+async function route(): Promise<void> {
+  page.abort();
+  page = new AbortController();
+  const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query);
+  const parts = path.split('/').filter(Boolean);
+  const section = parts[0] ?? 'jobs';
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('[data-nav]')) {
+    if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  try {
+    if (section === 'jobs' && parts[1]) await jobPage(parts[1], params);
+    else if (section === 'workers') await workersPage();
+    else if (section === 'assets') await assetsPage();
+    else if (section === 'new') await newJobPage();
+    else await jobsPage(params);
+    document.title = `${(main.querySelector('h1')?.textContent ?? 'console').trim()} · synthline`;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+renderKeyState();
+void route();
