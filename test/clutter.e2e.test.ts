@@ -2,12 +2,12 @@
 // picture but never in the product's mask; other specs render as before; a frame without
 // clutter after frames with it renders as it does alone.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DISTRACTOR_KINDS } from '@synthline/spec';
 import sharp from 'sharp';
-import { ROOT, cli, datasetSamples, tempDir } from './helpers.ts';
+import { boxLibrary, cli, datasetSamples, tempDir } from './helpers.ts';
 
 interface Sample {
   label: {
@@ -106,19 +106,7 @@ test("other makers' phones: lying screen up or down, in the picture, never in th
 
 test('a library product riding as clutter: in the picture, never a class, never in the mask or the instance map', async () => {
   const dir = await tempDir('synthline-clutter-library-');
-  const lib = join(dir, 'lib');
-  await mkdir(join(lib, 'products', 'box'), { recursive: true });
-  await copyFile(join(ROOT, 'test', 'fixtures', 'khronos', 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
-  await writeFile(
-    join(lib, 'products', 'box', 'product.json'),
-    JSON.stringify({
-      name: 'Box',
-      dimensions_mm: [60, 60, 40],
-      color_slots: ['Material_0'],
-      colors: [{ name: 'Signal Red', srgb: '#D01818' }],
-    }),
-  );
-  assert.equal((await cli(['assets', 'scan', '--library', lib])).code, 0);
+  const lib = await boxLibrary(dir);
   const output = { annotations: { mask: true, instances: true } };
   const bare = await render(dir, 'bare', {}, undefined, { library: lib, output });
   const boxes = await render(

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,24 @@ export async function datasetSamples(dir: string): Promise<DatasetSample[]> {
     }
   }
   return out;
+}
+
+/**
+ * A scanned asset library in `dir`/lib holding one product, `library:box`: the Khronos Box
+ * (test/fixtures/khronos) as a 60 x 60 x 40 mm box in Signal Red. Returns the library's path.
+ */
+export async function boxLibrary(dir: string): Promise<string> {
+  const lib = join(dir, 'lib');
+  await mkdir(join(lib, 'products', 'box'), { recursive: true });
+  await copyFile(join(ROOT, 'test', 'fixtures', 'khronos', 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
+  const product = {
+    name: 'Box',
+    dimensions_mm: [60, 60, 40],
+    color_slots: ['Material_0'],
+    colors: [{ name: 'Signal Red', srgb: '#D01818' }],
+  };
+  await writeFile(join(lib, 'products', 'box', 'product.json'), JSON.stringify(product));
+  const scan = await cli(['assets', 'scan', '--library', lib]);
+  if (scan.code !== 0) throw new Error(`assets scan failed:\n${scan.all}`);
+  return lib;
 }

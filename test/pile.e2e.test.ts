@@ -4,11 +4,11 @@
 // dropped; a single-product frame after pile frames, and a pile after piles, render as they do
 // alone.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SampleLabel } from '@synthline/spec';
-import { ROOT, cli, datasetSamples, tempDir } from './helpers.ts';
+import { boxLibrary, cli, datasetSamples, tempDir } from './helpers.ts';
 
 const SPEC = {
   name: 'pile',
@@ -114,19 +114,7 @@ test('a single-product frame after pile frames, and a pile after piles, render a
 
 test('a library product in a pile settles at its own size among phones', async () => {
   const dir = await tempDir('synthline-pile-library-');
-  const lib = join(dir, 'lib');
-  await mkdir(join(lib, 'products', 'box'), { recursive: true });
-  await copyFile(join(ROOT, 'test', 'fixtures', 'khronos', 'Box.gltf'), join(lib, 'products', 'box', 'Box.gltf'));
-  await writeFile(
-    join(lib, 'products', 'box', 'product.json'),
-    JSON.stringify({
-      name: 'Box',
-      dimensions_mm: [60, 60, 40],
-      color_slots: ['Material_0'],
-      colors: [{ name: 'Signal Red', srgb: '#D01818' }],
-    }),
-  );
-  assert.equal((await cli(['assets', 'scan', '--library', lib])).code, 0);
+  const lib = await boxLibrary(dir);
   const spec = {
     ...SPEC,
     count: 2,
