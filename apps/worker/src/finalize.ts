@@ -41,8 +41,8 @@ export async function processFinalize(job: Job, ctx: WorkerContext): Promise<{ s
       code: 'TOO_MANY_FAILED_FRAMES' as const,
       message: `${failed} frames failed, more than the ${rec.max_failed_frames} allowed (output.max_failed_fraction)`,
     };
-    await store.fail(jobId, error.code, error.message, { frames_failed: failed });
     await storage.remove(jobId);
+    await store.fail(jobId, error.code, error.message, { frames_failed: failed });
     await store.dropProgress(jobId);
     return { status: 'failed' };
   };

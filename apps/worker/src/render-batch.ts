@@ -202,8 +202,8 @@ export function isDiskFull(err: unknown): boolean {
 
 /**
  * Fails the job at once when its output volume is full (retrying would fill it again), drops
- * its pending batches, and throws an error BullMQ will not retry. Finalize then removes the
- * partial output, so nothing is left that a reader could take for a dataset.
+ * its pending batches and its partial output, and throws an error BullMQ will not retry, so
+ * nothing is left that a reader could take for a dataset.
  */
 export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unknown): Promise<never> {
   const e = err as NodeJS.ErrnoException;
@@ -211,9 +211,11 @@ export async function failOutputFull(ctx: WorkerContext, jobId: string, err: unk
     code: 'OUTPUT_FULL' as const,
     message: `the output volume is full (${e.code}) writing ${e.path ?? ctx.storage.url(jobId)}: free space or point SYNTHLINE_OUTPUT elsewhere, then resubmit`,
   };
-  await ctx.queue.store.fail(jobId, error.code, error.message);
+  // Pending batches go first and the output next, so that once the job reads as failed no part
+  // of it is left (finalize removes anything a batch in flight elsewhere writes after this).
   await ctx.queue.dropPendingBatches(jobId);
   await ctx.storage.remove(jobId).catch(() => undefined);
+  await ctx.queue.store.fail(jobId, error.code, error.message);
   throw new UnrecoverableError(error.message);
 }
 

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { access, link, mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, link, mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { partialName } from '@synthline/base';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StorageError, StorageUrlError, checkJobId, checkRel, type Storage } from './storage.ts';
 
@@ -107,7 +108,19 @@ export class FileStorage implements Storage {
     // The local files are the stored files.
   }
 
+  /**
+   * Renamed aside first, then deleted: a reader sees the folder whole or not at all, never a
+   * tree that empties under it while it lists it.
+   */
   async remove(jobId: string, relPrefix = ''): Promise<void> {
-    await rm(this.localPath(jobId, relPrefix), { recursive: true, force: true });
+    const p = this.localPath(jobId, relPrefix).replace(/\/+$/, '');
+    const aside = join(dirname(p), `.${basename(p)}.removing-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(p, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(aside, { recursive: true, force: true });
   }
 }
