@@ -10,17 +10,24 @@ import { cli, datasetSamples, tempDir } from './helpers.ts';
 const W = 128;
 const H = 96;
 
-async function render(dir: string, name: string, condition: Record<string, unknown>, frames?: string) {
+async function render(
+  dir: string,
+  name: string,
+  condition: Record<string, unknown>,
+  frames?: string,
+  count = 4,
+  product: Record<string, unknown> = {},
+) {
   const spec = join(dir, `${name}.json`);
   await writeFile(
     spec,
     JSON.stringify({
       name: 'cases',
       seed: 41,
-      count: 4,
+      count,
       render: { resolution: [W, H], samples: 4 },
       products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-8' }],
-      product: { condition },
+      product: { ...product, condition },
       output: { annotations: { mask: true } },
     }),
   );
@@ -29,23 +36,28 @@ async function render(dir: string, name: string, condition: Record<string, unkno
   assert.equal(r.code, 0, r.all);
   return Promise.all(
     (await datasetSamples(out)).map(async (x) => ({
-      label: x.label as unknown as { index: number; bbox: [number, number, number, number]; condition?: { case: { kind: string } } },
+      label: x.label as unknown as {
+        index: number;
+        bbox: [number, number, number, number];
+        attributes: { side: string };
+        condition?: { case: { kind: string }; screen?: unknown; crack?: unknown };
+      },
       png: x.member('png'),
       rgb: await sharp(x.member('png')).removeAlpha().raw().toBuffer(),
     })),
   );
 }
 
-test('a case: in the label, changing the pixels around the phone and nowhere far from it', async () => {
-  const dir = await tempDir('synthline-cases-');
-  const bare = await render(dir, 'bare', {});
-  const cased = await render(dir, 'cased', { case_probability: 1, case_kinds: ['silicone'] });
+type Rendered = Awaited<ReturnType<typeof render>>;
+
+/** Asserts that each frame of `cased` differs from `bare` around the bare phone's box and hardly beyond. */
+function changedAtThePhone(bare: Rendered, cased: Rendered, kind: string) {
   for (let i = 0; i < bare.length; i++) {
     const a = bare[i];
     const b = cased[i];
     assert.ok(a && b);
     assert.equal(a.label.condition, undefined);
-    assert.equal(b.label.condition?.case.kind, 'silicone');
+    assert.equal(b.label.condition?.case.kind, kind);
     // Where the bare phone's box, grown by a few pixels for the case's wall, is, the pixels change;
     // beyond it they are the same render.
     const [x, y, w, h] = a.label.bbox;
@@ -66,6 +78,30 @@ test('a case: in the label, changing the pixels around the phone and nowhere far
       }
     assert.ok(inside > 100, `frame ${i}: the case changed ${inside} pixels at the phone`);
     assert.ok(outside < inside / 10, `frame ${i}: ${outside} pixels changed away from the phone (shadow and bounce light only)`);
+  }
+}
+
+test('a case: in the label, changing the pixels around the phone and nowhere far from it', async () => {
+  const dir = await tempDir('synthline-cases-');
+  const bare = await render(dir, 'bare', {});
+  changedAtThePhone(bare, await render(dir, 'cased', { case_probability: 1, case_kinds: ['silicone'] }), 'silicone');
+});
+
+test('a wallet case: closed over the screen, so a lit or cracked screen is neither drawn nor labelled', async () => {
+  const dir = await tempDir('synthline-cases-wallet-');
+  const wallet = { case_probability: 1, case_kinds: ['wallet'] };
+  const up = { face_down_probability: 0 };
+  const bare = await render(dir, 'bare', {}, undefined, 3, up);
+  const closed = await render(dir, 'wallet', wallet, undefined, 3, up);
+  changedAtThePhone(bare, closed, 'wallet');
+  const worn = await render(dir, 'worn', { ...wallet, screen_on_probability: 1, crack_probability: 1 }, undefined, 3, up);
+  for (let i = 0; i < worn.length; i++) {
+    const w = worn[i];
+    assert.ok(w);
+    assert.equal(w.label.condition?.case.kind, 'wallet');
+    assert.equal(w.label.condition?.screen, undefined, `frame ${i}: no lit screen in a closed wallet`);
+    assert.equal(w.label.condition?.crack, undefined, `frame ${i}: no crack to see`);
+    assert.ok(w.png.equals(closed[i]?.png ?? Buffer.alloc(0)), `frame ${i}: the same picture as the wallet alone`);
   }
 });
 

@@ -11,18 +11,28 @@ const W = 192;
 const H = 144;
 type Box = [number, number, number, number];
 
+type Condition = { screen?: unknown; crack?: { bbox: Box | null }; sticker?: { side: string; bbox: Box | null } };
+
 interface Worn {
   label: {
     index: number;
     bbox: Box | null;
     attributes: { side: string };
-    condition?: { screen?: unknown; crack?: { bbox: Box | null }; sticker?: { side: string; bbox: Box | null } };
+    condition?: Condition;
+    instances?: { id: number; bbox: Box | null; condition?: Condition }[];
   };
   png: Buffer;
   rgb: Buffer;
 }
 
-async function render(dir: string, name: string, product: Record<string, unknown>, frames?: string, count = 3): Promise<Worn[]> {
+async function render(
+  dir: string,
+  name: string,
+  product: Record<string, unknown>,
+  frames?: string,
+  count = 3,
+  extra: Record<string, unknown> = {},
+): Promise<Worn[]> {
   const spec = join(dir, `${name}.json`);
   await writeFile(
     spec,
@@ -34,6 +44,7 @@ async function render(dir: string, name: string, product: Record<string, unknown
       products: [{ asset: 'builtin:iphone-13' }, { asset: 'builtin:iphone-14-pro' }],
       camera: { distance_m: [0.28, 0.32], elevation_deg: [75, 90] },
       product,
+      ...extra,
     }),
   );
   const out = join(dir, name);
@@ -153,4 +164,47 @@ test('a plain phone after worn ones renders as it does alone', async () => {
   const i = all[idx]?.label.index ?? 0;
   const [alone] = await render(dir, `alone-${i}`, { condition }, `${i}:${i + 1}`, 6);
   assert.ok(alone?.png.equals(all[idx]?.png ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
+});
+
+test('three phones, each with its own crack: in its instance, with a box inside its own, where the pixels change', async () => {
+  const dir = await tempDir('synthline-wear-many-');
+  const three = {
+    layout: { products_per_frame: 3, min_gap_m: 0.01 },
+    camera: { distance_m: [0.5, 0.55], elevation_deg: [80, 90], look_at_jitter_m: 0 },
+    output: { annotations: { instances: true } },
+  };
+  const plain = await render(dir, 'plain', { face_down_probability: 0 }, undefined, 2, three);
+  const cracked = await render(dir, 'cracked', { face_down_probability: 0, condition: { crack_probability: 1 } }, undefined, 2, three);
+  for (let i = 0; i < plain.length; i++) {
+    const a = plain[i];
+    const b = cracked[i];
+    assert.ok(a && b);
+    const instances = b.label.instances ?? [];
+    assert.equal(instances.length, 3, `frame ${i}: three phones`);
+    assert.deepEqual(b.label.instances?.[0]?.condition, b.label.condition, 'instance 1 is the top-level product');
+    for (const inst of instances) {
+      const crack = inst.condition?.crack?.bbox;
+      assert.ok(crack && inst.bbox, `frame ${i}, instance ${inst.id}: a crack seen on a phone seen`);
+      const [x, y, w, h] = inst.bbox;
+      assert.ok(
+        crack[0] >= x - 1 && crack[1] >= y - 1 && crack[0] + crack[2] <= x + w + 1 && crack[1] + crack[3] <= y + h + 1,
+        `frame ${i}, instance ${inst.id}: the crack's box ${crack} lies in the phone's ${inst.bbox}`,
+      );
+      const { inside } = changedAround(a.rgb, b.rgb, crack);
+      assert.ok(inside > 5, `frame ${i}, instance ${inst.id}: its crack changed ${inside} pixels in its box`);
+    }
+    // Everything that changed lies in one of the cracks' boxes.
+    const boxes = instances.map((x) => x.condition?.crack?.bbox as Box);
+    let outside = 0;
+    let total = 0;
+    for (let py = 0; py < H; py++)
+      for (let px = 0; px < W; px++) {
+        const k = (py * W + px) * 3;
+        const d = [0, 1, 2].reduce((t, c) => t + Math.abs((a.rgb[k + c] ?? 0) - (b.rgb[k + c] ?? 0)), 0);
+        if (d <= 40) continue;
+        total++;
+        if (!boxes.some(([x, y, w, h]) => px >= x - 2 && px < x + w + 2 && py >= y - 2 && py < y + h + 2)) outside++;
+      }
+    assert.ok(outside < Math.max(3, total / 10), `frame ${i}: ${outside} of ${total} changed pixels outside every crack's box`);
+  }
 });

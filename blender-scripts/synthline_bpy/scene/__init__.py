@@ -21,7 +21,7 @@ from ..core import annotate, catalog, distortion, pngio
 from ..core.process import rss_bytes
 from ..core.plan import check_known
 from .backgrounds import Backgrounds
-from .cases import Cases
+from .cases import WALL_M, Cases
 from .belt_line import BeltLine
 from .clutter import Clutter
 from .wear import Wear
@@ -76,10 +76,14 @@ class Scene:
             [(1, plan.product)] + [(o.id, o) for o in plan.others] + riding
         )
         shown = [x for x in shown if x[0] > 0]
-        first = shown[0][1]
-        phone = first if isinstance(first, phones.BuiltPhone) else None
-        self.cases.apply(phone, plan.product)
-        self.wear.apply(phone, plan.product, plan.product.case_kind is not None)
+        # Each phone's case and wear (library products have none).
+        by_id = {1: plan.product, **{o.id: o for o in plan.others}}
+        worn = [
+            (iid, obj if isinstance(obj, phones.BuiltPhone) else None, by_id[iid])
+            for iid, obj in shown
+        ]
+        self.cases.apply([(phone, p) for _, phone, p in worn])
+        self.wear.apply(worn)
         self.rig.apply_camera(plan.camera)
         self.rig.apply_lights(plan.lights)
         self.rig.apply_motion(plan.motion)
@@ -94,12 +98,18 @@ class Scene:
         """Drop the plan's pile and leave each product at its settled pose; the seconds taken."""
         assert plan.pile is not None
         by_id = dict(shown)
+        plans = {1: plan.product, **{o.id: o for o in plan.others}}
         items = []
         for d in plan.pile.drops:
             product = by_id[d.id]
             loc, rot = self.products.poses[d.id]
             m = pile.drop_matrix(loc, rot, d.height_m, d.tilt_deg)
-            items.append((product.root, self.products.box(product), m))
+            box = self.products.box(product)
+            if plans[d.id].case_kind is not None and isinstance(product, phones.BuiltPhone):
+                # A cased phone collides as its case: the wall around it and under it (the box
+                # is centred: a shell's open front counts as covered too, a wallet's is).
+                box = (box[0] + 2 * WALL_M, box[1] + 2 * WALL_M, box[2] + 2 * WALL_M)
+            items.append((product.root, box, m))
         return pile.settle(
             self.scene, items, plan.pile.frames, plan.pile.substeps, plan.pile.solver_iterations
         )
@@ -153,19 +163,22 @@ class Scene:
             "blender_version": compat.version_string(),
             "rss_bytes": rss_bytes(),
         }
-        if self.wear.frame:
-            cam_at = tuple(self.measure.camera_obj.matrix_world.translation)
-            c = plan.camera
-            k = None if lens is None else (K_render, c.distortion_k1 or 0.0, c.distortion_k2 or 0.0)
-            result["wear"] = self.wear.boxes(camera, cam_at, W, H, k)
+        cam_at = tuple(self.measure.camera_obj.matrix_world.translation)
+        c = plan.camera
+        k = None if lens is None else (K_render, c.distortion_k1 or 0.0, c.distortion_k2 or 0.0)
+        wear = self.wear.boxes(camera, cam_at, W, H, k)
+        if 1 in wear:
+            result["wear"] = wear[1]
         if self.settle_seconds is not None:
             result["settle_seconds"] = round(self.settle_seconds, 6)
         if plan.others or plan.outputs.instances:
             # Occlusion and visible fractions on the render; boxes and pixels where they show.
             result["instances"] = self.measure.instances(shown, pinhole_ids, pinhole, W, H)
-            if lens is not None:
-                for inst in result["instances"]:
+            for inst in result["instances"]:
+                if lens is not None:
                     inst["bbox"], inst["visible_pixels"] = annotate.mask_bbox(ids == inst["id"])
+                if inst["id"] in wear:
+                    inst["wear"] = wear[inst["id"]]
         return result
 
     def purge(self) -> int:

@@ -1,14 +1,16 @@
 """Phone cases: a shell around a builtin phone, parented to its root so that it takes the
-phone's pose. One per model, made on first use and reused; hidden when a frame has no case. Part
-of the product (its object index), so masks and boxes take the case in, as they would on a belt.
+phone's pose. One per phone (each copy of a model its own), made on first use and reused; hidden
+when a frame has no case on it. Part of the product (its object index), so masks and boxes take
+the case in, as they would on a belt.
 
 The shell is a closed slab, the phone's outline grown by the wall, from below the back to just
 under the screen: seen from the front it is a rim around the screen, from the back it hides the
-phone's back. No camera cut-out (yet).
+phone's back. No camera cut-out (yet). A wallet (folio) case is closed: a slab from below the back
+to above the screen, hiding both.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import bpy
 
@@ -22,24 +24,42 @@ if TYPE_CHECKING:
 
 WALL_M = 0.0014
 # Roughness, transmission, specular of each kind.
-_LOOK = {"silicone": (0.55, 0.0, 0.3), "clear": (0.08, 1.0, 0.5), "leather": (0.65, 0.0, 0.25)}
+_LOOK = {
+    "silicone": (0.55, 0.0, 0.3),
+    "clear": (0.08, 1.0, 0.5),
+    "leather": (0.65, 0.0, 0.25),
+    "wallet": (0.7, 0.0, 0.2),
+}
+
+
+def cover_m(kind: Optional[str]) -> float:
+    """How far a case of this kind stands over the screen (0: the screen is open)."""
+    return WALL_M if kind == "wallet" else 0.0
+
+
+def tag(phone: phones.BuiltPhone) -> str:
+    """The phone's name without its prefix: the model id, or the model id and a copy suffix."""
+    return phone.root.name[len("phone:") :]
 
 
 class Cases:
     def __init__(self) -> None:
-        self.built: Dict[str, Tuple[bpy.types.Object, bpy.types.Node]] = {}
-        self.shown: Optional[bpy.types.Object] = None
+        # (phone, shape) -> the case object and its shader
+        self.built: Dict[Tuple[str, str], Tuple[bpy.types.Object, bpy.types.Node]] = {}
+        self.shown: List[bpy.types.Object] = []
 
-    def _build(self, phone: phones.BuiltPhone) -> Tuple[bpy.types.Object, bpy.types.Node]:
+    def _build(
+        self, phone: phones.BuiltPhone, folio: bool
+    ) -> Tuple[bpy.types.Object, bpy.types.Node]:
         lay = phone.layout
         t = lay.thickness
         outline = lay.outline.outline(8, -WALL_M)
-        z0, z1 = -t / 2 - WALL_M, t / 2 - 0.0003
+        z0, z1 = -t / 2 - WALL_M, (t / 2 + WALL_M if folio else t / 2 - 0.0003)
         n = len(outline)
         verts = [(x, y, z0) for x, y in outline] + [(x, y, z1) for x, y in outline]
         faces = [(i, (i + 1) % n, n + (i + 1) % n, n + i) for i in range(n)]
         faces += [tuple(reversed(range(n))), tuple(range(n, 2 * n))]
-        name = f"case:{phone.model_id}"
+        name = f"{'wallet' if folio else 'case'}:{tag(phone)}"
         mesh = bpy.data.meshes.new(name)
         mesh.from_pydata(verts, [], faces)
         mat = bpy.data.materials.new(name)
@@ -52,14 +72,18 @@ class Cases:
         obj.hide_render = True
         phone.root.users_collection[0].objects.link(obj)
         obj.parent = phone.root
-        self.built[phone.model_id] = (obj, bsdf)
+        self.built[(phone.root.name, "folio" if folio else "shell")] = (obj, bsdf)
         return obj, bsdf
 
-    def apply(self, phone: Optional[phones.BuiltPhone], p: PlanProduct) -> None:
-        """The plan's case on `phone` (None: a library product), or no case."""
-        want = None
-        if phone is not None and p.case_kind is not None and p.case_srgb is not None:
-            obj, bsdf = self.built.get(phone.model_id) or self._build(phone)
+    def apply(self, items: Sequence[Tuple[Optional[phones.BuiltPhone], PlanProduct]]) -> None:
+        """Each plan product's case on its phone (None: a library product); no other case shown."""
+        want: List[bpy.types.Object] = []
+        for phone, p in items:
+            if phone is None or p.case_kind is None or p.case_srgb is None:
+                continue
+            folio = p.case_kind == "wallet"
+            built = self.built.get((phone.root.name, "folio" if folio else "shell"))
+            obj, bsdf = built or self._build(phone, folio)
             rough, transmission, spec = _LOOK[p.case_kind]
             lin = colour.srgb3_to_linear(p.case_srgb)
             compat.set_principled(
@@ -69,9 +93,11 @@ class Cases:
                 Transmission=transmission,
                 Specular=spec,
             )
-            want = obj
-        if self.shown is not None and self.shown is not want:
-            self.shown.hide_render = True
-        if want is not None and want.hide_render:
-            want.hide_render = False
+            want.append(obj)
+        for old in self.shown:
+            if not any(old is w for w in want):
+                old.hide_render = True
+        for w in want:
+            if w.hide_render:
+                w.hide_render = False
         self.shown = want

@@ -1,12 +1,13 @@
 """A phone's wear: a lit screen (a wallpaper), a cracked screen, a sticker or asset tag,
-scratches on the back, dust and smudges over both faces. Thin
-overlays parented to a builtin phone's root, just off its screen or its back (or its case's
-back), so they take the phone's pose; one of each per model, made on first use, their geometry
-set from the plan each frame, hidden when a frame has none. Part of the product (its object
-index): they lie inside its outline, so masks and boxes do not change.
+scratches on the back, dust and smudges over both faces. Thin overlays parented to a builtin
+phone's root, just off its screen or its back (or its case's), so they take the phone's pose;
+one of each per phone (each copy of a model its own), made on first use, their geometry set
+from the plan each frame, hidden when a frame has none. Part of the product (its object index):
+they lie inside its outline, so masks and boxes do not change.
 
 After the render, `boxes` projects each shown crack and sticker through the camera: the image
-box where it shows, or None when it faces away from the camera or lies outside the image.
+box where it shows, or None when it faces away from the camera or lies outside the image, per
+instance.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .. import compat
 from ..core import annotate, colour, distortion
 from ..core.annotate import PRODUCT_PASS_INDEX
 from . import phones
-from .cases import WALL_M
+from .cases import WALL_M, cover_m, tag
 
 if TYPE_CHECKING:
     from ..core.plan import Product as PlanProduct
@@ -167,16 +168,16 @@ _MAKE = {
 
 class Wear:
     def __init__(self) -> None:
-        # (model id, kind) -> overlay object
+        # (phone, kind) -> overlay object
         self.built: Dict[Tuple[str, str], bpy.types.Object] = {}
         self.shown: List[bpy.types.Object] = []
-        # kind -> (overlay, normal in the phone's frame) of this frame, for `boxes`
-        self.frame: Dict[str, Tuple[bpy.types.Object, float]] = {}
+        # instance id -> kind -> (overlay, normal in the phone's frame) of this frame, for `boxes`
+        self.frame: Dict[int, Dict[str, Tuple[bpy.types.Object, float]]] = {}
 
     def _overlay(self, phone: phones.BuiltPhone, kind: str) -> bpy.types.Object:
-        obj = self.built.get((phone.model_id, kind))
+        obj = self.built.get((phone.root.name, kind))
         if obj is None:
-            name = f"{kind}:{phone.model_id}"
+            name = f"{kind}:{tag(phone)}"
             mesh = bpy.data.meshes.new(name)
             mesh.materials.append(_MAKE[kind](name))
             obj = bpy.data.objects.new(name, mesh)
@@ -184,7 +185,7 @@ class Wear:
             obj.hide_render = True
             phone.root.users_collection[0].objects.link(obj)
             obj.parent = phone.root
-            self.built[(phone.model_id, kind)] = obj
+            self.built[(phone.root.name, kind)] = obj
         return obj
 
     @staticmethod
@@ -194,68 +195,14 @@ class Wear:
         mesh.from_pydata(verts, [], faces)
         mesh.update()
 
-    def apply(self, phone: Optional[phones.BuiltPhone], p: PlanProduct, cased: bool) -> None:
-        """The plan's wear on `phone` (None: a library product), or none."""
+    def apply(self, items: Sequence[Tuple[int, Optional[phones.BuiltPhone], PlanProduct]]) -> None:
+        """Each plan product's wear on its phone (instance id, phone or None for a library
+        product, plan product); no other wear shown."""
         want: List[bpy.types.Object] = []
         self.frame = {}
-        if phone is not None:
-            lay = phone.layout
-            top = lay.thickness / 2 + LIFT_M
-            bottom = -lay.thickness / 2 - (WALL_M if cased else 0.0) - LIFT_M
-            if p.wallpaper is not None:
-                obj = self._overlay(phone, "screen")
-                ring = lay.outline.outline(8, BEZEL_M)
-                self._set_mesh(obj, [(x, y, top) for x, y in ring], [tuple(range(len(ring)))])
-                mix = obj.active_material.node_tree.nodes["wallpaper"]
-                for sock, srgb in zip(("Color1", "Color2"), p.wallpaper):
-                    mix.inputs[sock].default_value = (*colour.srgb3_to_linear(srgb), 1.0)
-                want.append(obj)
-            if p.crack_lines is not None:
-                obj = self._overlay(phone, "crack")
-                verts, faces = _strips(p.crack_lines, lay.width, lay.height, top + LIFT_M)
-                self._set_mesh(obj, verts, faces)
-                want.append(obj)
-                self.frame["crack"] = (obj, 1.0)
-            if p.sticker_center is not None and p.sticker_size_m is not None:
-                obj = self._overlay(phone, "sticker")
-                front = p.sticker_side == "front"
-                z = top + 2 * LIFT_M if front else bottom
-                cx, cy = p.sticker_center[0] * lay.width, p.sticker_center[1] * lay.height
-                hw, hh = p.sticker_size_m[0] / 2, p.sticker_size_m[1] / 2
-                quad = [(cx - hw, cy - hh, z), (cx + hw, cy - hh, z)]
-                quad += [(cx + hw, cy + hh, z), (cx - hw, cy + hh, z)]
-                self._set_mesh(obj, quad, [(0, 1, 2, 3) if front else (3, 2, 1, 0)])
-                nodes = obj.active_material.node_tree.nodes
-                srgb = p.sticker_srgb or (1.0, 1.0, 1.0)
-                nodes["paper"].inputs["Color1"].default_value = (*colour.srgb3_to_linear(srgb), 1.0)
-                # Stripes: a wave of `stripes` bands across the sticker, none for a plain one.
-                nodes["wave"].inputs["Scale"].default_value = float(p.sticker_stripes) / 2
-                nodes["step"].inputs[1].default_value = 0.65 if p.sticker_stripes else 2.0
-                want.append(obj)
-                self.frame["sticker"] = (obj, 1.0 if front else -1.0)
-            if p.scratch_lines is not None and p.scratch_strength is not None:
-                obj = self._overlay(phone, "scratches")
-                lines = [tuple(line) for line in p.scratch_lines]
-                under = bottom + LIFT_M / 2  # under a sticker, over the back
-                verts, faces = _strips(lines, lay.width, lay.height, under, SCRATCH_WIDTH_M)
-                self._set_mesh(obj, verts, faces)
-                cover = obj.active_material.node_tree.nodes["cover"]
-                cover.inputs["Fac"].default_value = p.scratch_strength
-                want.append(obj)
-            if p.dust_strength is not None and p.dust_offset is not None:
-                obj = self._overlay(phone, "dust")
-                ring = lay.outline.outline(8, 0.0005)
-                n = len(ring)
-                # Over the screen (wound up) and under the back (wound down), just off each.
-                verts = [(x, y, top + 3 * LIFT_M) for x, y in ring]
-                verts += [(x, y, bottom - LIFT_M) for x, y in ring]
-                faces = [tuple(range(n)), tuple(reversed(range(n, 2 * n)))]
-                self._set_mesh(obj, verts, faces)
-                nodes = obj.active_material.node_tree.nodes
-                nodes["amount"].inputs[1].default_value = 0.7 * p.dust_strength
-                ox, oy = p.dust_offset
-                nodes["mapping"].inputs["Location"].default_value = (ox, oy, 0.0)
-                want.append(obj)
+        for iid, phone, p in items:
+            if phone is not None:
+                self.frame[iid] = self._apply_one(phone, p, want)
         for old in self.shown:
             if not any(old is w for w in want):
                 old.hide_render = True
@@ -264,6 +211,70 @@ class Wear:
                 w.hide_render = False
         self.shown = want
 
+    def _apply_one(
+        self, phone: phones.BuiltPhone, p: PlanProduct, want: List[bpy.types.Object]
+    ) -> Dict[str, Tuple[bpy.types.Object, float]]:
+        frame: Dict[str, Tuple[bpy.types.Object, float]] = {}
+        lay = phone.layout
+        # A closed wallet case stands over the screen: what lies on the front lies on its flap.
+        top = lay.thickness / 2 + cover_m(p.case_kind) + LIFT_M
+        bottom = -lay.thickness / 2 - (WALL_M if p.case_kind is not None else 0.0) - LIFT_M
+        if p.wallpaper is not None:
+            obj = self._overlay(phone, "screen")
+            ring = lay.outline.outline(8, BEZEL_M)
+            self._set_mesh(obj, [(x, y, top) for x, y in ring], [tuple(range(len(ring)))])
+            mix = obj.active_material.node_tree.nodes["wallpaper"]
+            for sock, srgb in zip(("Color1", "Color2"), p.wallpaper):
+                mix.inputs[sock].default_value = (*colour.srgb3_to_linear(srgb), 1.0)
+            want.append(obj)
+        if p.crack_lines is not None:
+            obj = self._overlay(phone, "crack")
+            verts, faces = _strips(p.crack_lines, lay.width, lay.height, top + LIFT_M)
+            self._set_mesh(obj, verts, faces)
+            want.append(obj)
+            frame["crack"] = (obj, 1.0)
+        if p.sticker_center is not None and p.sticker_size_m is not None:
+            obj = self._overlay(phone, "sticker")
+            front = p.sticker_side == "front"
+            z = top + 2 * LIFT_M if front else bottom
+            cx, cy = p.sticker_center[0] * lay.width, p.sticker_center[1] * lay.height
+            hw, hh = p.sticker_size_m[0] / 2, p.sticker_size_m[1] / 2
+            quad = [(cx - hw, cy - hh, z), (cx + hw, cy - hh, z)]
+            quad += [(cx + hw, cy + hh, z), (cx - hw, cy + hh, z)]
+            self._set_mesh(obj, quad, [(0, 1, 2, 3) if front else (3, 2, 1, 0)])
+            nodes = obj.active_material.node_tree.nodes
+            srgb = p.sticker_srgb or (1.0, 1.0, 1.0)
+            nodes["paper"].inputs["Color1"].default_value = (*colour.srgb3_to_linear(srgb), 1.0)
+            # Stripes: a wave of `stripes` bands across the sticker, none for a plain one.
+            nodes["wave"].inputs["Scale"].default_value = float(p.sticker_stripes) / 2
+            nodes["step"].inputs[1].default_value = 0.65 if p.sticker_stripes else 2.0
+            want.append(obj)
+            frame["sticker"] = (obj, 1.0 if front else -1.0)
+        if p.scratch_lines is not None and p.scratch_strength is not None:
+            obj = self._overlay(phone, "scratches")
+            lines = [tuple(line) for line in p.scratch_lines]
+            under = bottom + LIFT_M / 2  # under a sticker, over the back
+            verts, faces = _strips(lines, lay.width, lay.height, under, SCRATCH_WIDTH_M)
+            self._set_mesh(obj, verts, faces)
+            cover = obj.active_material.node_tree.nodes["cover"]
+            cover.inputs["Fac"].default_value = p.scratch_strength
+            want.append(obj)
+        if p.dust_strength is not None and p.dust_offset is not None:
+            obj = self._overlay(phone, "dust")
+            ring = lay.outline.outline(8, 0.0005)
+            n = len(ring)
+            # Over the screen (wound up) and under the back (wound down), just off each.
+            verts = [(x, y, top + 3 * LIFT_M) for x, y in ring]
+            verts += [(x, y, bottom - LIFT_M) for x, y in ring]
+            faces = [tuple(range(n)), tuple(reversed(range(n, 2 * n)))]
+            self._set_mesh(obj, verts, faces)
+            nodes = obj.active_material.node_tree.nodes
+            nodes["amount"].inputs[1].default_value = 0.7 * p.dust_strength
+            ox, oy = p.dust_offset
+            nodes["mapping"].inputs["Location"].default_value = (ox, oy, 0.0)
+            want.append(obj)
+        return frame
+
     def boxes(
         self,
         camera: dict,
@@ -271,29 +282,37 @@ class Wear:
         W: int,
         H: int,
         lens: Optional[Tuple[list, float, float]] = None,
-    ) -> dict:
-        """[x, y, w, h] in the image of this frame's crack and sticker (None: not seen);
-        `camera` the distorted camera's, `lens` (the render's K, k1, k2) when distorted."""
-        out: Dict[str, Optional[List[int]]] = {}
-        for kind, (obj, normal_z) in self.frame.items():
-            m = np.array(obj.matrix_world)
-            local = np.array([v.co[:] for v in obj.data.vertices], dtype=np.float64)
-            world = local @ m[:3, :3].T + m[:3, 3]
-            normal = m[:3, :3] @ np.array([0.0, 0.0, normal_z])
-            facing = float(np.dot(normal, np.asarray(cam_location) - world.mean(axis=0))) > 0
-            K = camera["K"] if lens is None else lens[0]
-            uvz = annotate.project(world, K, camera["world_to_camera"])
-            if not facing or not np.all(uvz[:, 2] > 0):
-                out[kind] = None
-                continue
-            if lens is not None:
-                uvz[:, :2] = distortion.distort_pixels(uvz[:, :2], lens[0], camera["K"], *lens[1:])
-            x0 = max(0, int(math.floor(uvz[:, 0].min())))
-            y0 = max(0, int(math.floor(uvz[:, 1].min())))
-            x1 = min(W, int(math.ceil(uvz[:, 0].max())))
-            y1 = min(H, int(math.ceil(uvz[:, 1].max())))
-            out[kind] = [x0, y0, x1 - x0, y1 - y0] if x1 > x0 and y1 > y0 else None
-        return out
+    ) -> Dict[int, Dict[str, Optional[List[int]]]]:
+        """Instance id -> [x, y, w, h] in the image of its crack and sticker (None: not seen),
+        for the instances that have either; `camera` the distorted camera's, `lens` (the
+        render's K, k1, k2) when distorted."""
+        return {
+            iid: {
+                kind: _box(obj, z, camera, cam_location, W, H, lens) for kind, (obj, z) in f.items()
+            }
+            for iid, f in self.frame.items()
+            if f
+        }
+
+
+def _box(obj, normal_z: float, camera: dict, cam_location, W: int, H: int, lens):
+    """[x, y, w, h] of an overlay in the image; None when it faces away or is not in front."""
+    m = np.array(obj.matrix_world)
+    local = np.array([v.co[:] for v in obj.data.vertices], dtype=np.float64)
+    world = local @ m[:3, :3].T + m[:3, 3]
+    normal = m[:3, :3] @ np.array([0.0, 0.0, normal_z])
+    facing = float(np.dot(normal, np.asarray(cam_location) - world.mean(axis=0))) > 0
+    K = camera["K"] if lens is None else lens[0]
+    uvz = annotate.project(world, K, camera["world_to_camera"])
+    if not facing or not np.all(uvz[:, 2] > 0):
+        return None
+    if lens is not None:
+        uvz[:, :2] = distortion.distort_pixels(uvz[:, :2], lens[0], camera["K"], *lens[1:])
+    x0 = max(0, int(math.floor(uvz[:, 0].min())))
+    y0 = max(0, int(math.floor(uvz[:, 1].min())))
+    x1 = min(W, int(math.ceil(uvz[:, 0].max())))
+    y1 = min(H, int(math.ceil(uvz[:, 1].max())))
+    return [x0, y0, x1 - x0, y1 - y0] if x1 > x0 and y1 > y0 else None
 
 
 def _strips(lines, width: float, height: float, z: float, line_width: float = CRACK_WIDTH_M):

@@ -20,6 +20,7 @@ function instancesOf(plan: FramePlan, result: RenderResult, classOf: (p: FramePl
       attributes: { model: p.model, color: p.color.name, side: p.side_up },
       asset: p.asset,
       color: p.color,
+      ...(p.condition ? { condition: conditionOf(p.condition, m.id === 1 ? result.wear : m.wear) } : {}),
       pose: {
         side_up: p.side_up,
         yaw_deg: p.yaw_deg,
@@ -74,7 +75,7 @@ export function buildLabel(
       dimensions_m: result.product.dimensions_m,
     },
     color: plan.product.color,
-    ...(plan.product.condition ? { condition: conditionOf(plan.product.condition, result) } : {}),
+    ...(plan.product.condition ? { condition: conditionOf(plan.product.condition, result.wear) } : {}),
     camera: {
       K: result.camera.K,
       world_to_camera: result.camera.world_to_camera,
@@ -104,11 +105,11 @@ export function buildLabel(
 }
 
 /** The plan's condition with the image boxes Blender measured for its crack and sticker. */
-function conditionOf(c: NonNullable<FramePlan['product']['condition']>, result: RenderResult): NonNullable<SampleLabel['condition']> {
+function conditionOf(c: NonNullable<FramePlan['product']['condition']>, wear: RenderResult['wear']): NonNullable<SampleLabel['condition']> {
   const { crack, sticker, ...rest } = c;
   return {
     ...rest,
-    ...(crack ? { crack: { ...crack, bbox: result.wear?.crack ?? null } } : {}),
-    ...(sticker ? { sticker: { ...sticker, bbox: result.wear?.sticker ?? null } } : {}),
+    ...(crack ? { crack: { ...crack, bbox: wear?.crack ?? null } } : {}),
+    ...(sticker ? { sticker: { ...sticker, bbox: wear?.sticker ?? null } } : {}),
   };
 }

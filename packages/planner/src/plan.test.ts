@@ -267,3 +267,56 @@ test('a pile: the same products as scatter, dropped around the first from height
   assert.ok(piles > 100, `most frames are piles (${piles})`);
   assert.deepEqual(plan(pile, 5, ctx), plan(pile, 5));
 });
+
+test("every phone of a frame has its own condition, drawn on its instance's streams; the first's is as alone", () => {
+  const condition = { case_probability: 0.5, crack_probability: 0.5, sticker_probability: 0.5 };
+  const multi = parseSpec({ seed: 5, count: 200, layout: { products_per_frame: 3 }, product: { condition } });
+  const bare = parseSpec({ seed: 5, count: 200, layout: { products_per_frame: 3 } });
+  const single = parseSpec({ seed: 5, count: 200, product: { condition } });
+  let worn = 0;
+  let differ = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = plan(multi, i);
+    assert.deepEqual(p.product, plan(single, i).product, 'instance 1 as in a single-product spec');
+    const others = p.others ?? [];
+    // Without the condition the others are the same products in the same places.
+    assert.deepEqual(
+      others.map(({ condition: _c, ...o }) => o),
+      plan(bare, i).others,
+    );
+    worn += others.filter((o) => o.condition).length;
+    if (others.length === 2 && JSON.stringify(others[0]?.condition) !== JSON.stringify(others[1]?.condition)) differ++;
+  }
+  assert.ok(worn > 250, `most further phones have some condition (${worn} of 400)`);
+  assert.ok(differ > 150, `each phone draws its own (${differ} frames differ)`);
+});
+
+test('a wallet case: only when named, and closed over the screen (no lit or cracked screen under it)', () => {
+  const all = parseSpec({ seed: 1, count: 300, product: { condition: { case_probability: 1 } } });
+  assert.deepEqual(all.product.condition?.case_kinds, ['silicone', 'clear', 'leather'], 'the default kinds are those before wallets');
+  const wallets = parseSpec({
+    seed: 1,
+    count: 300,
+    product: {
+      condition: { case_probability: 1, case_kinds: ['wallet'], screen_on_probability: 1, crack_probability: 1, sticker_probability: 1 },
+    },
+  });
+  const open = parseSpec({
+    seed: 1,
+    count: 300,
+    product: {
+      condition: { case_probability: 1, case_kinds: ['leather'], screen_on_probability: 1, crack_probability: 1, sticker_probability: 1 },
+    },
+  });
+  for (let i = 0; i < 300; i++) {
+    assert.notEqual(plan(all, i).product.condition?.case?.kind, 'wallet');
+    const w = plan(wallets, i).product.condition;
+    const o = plan(open, i).product.condition;
+    assert.equal(w?.case?.kind, 'wallet');
+    assert.equal(w?.screen, undefined);
+    assert.equal(w?.crack, undefined);
+    assert.ok(o?.screen && o.crack, 'an open case leaves them');
+    // The rest of the wear is what it is with any other case.
+    assert.deepEqual(w?.sticker, o?.sticker);
+  }
+});

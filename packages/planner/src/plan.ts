@@ -293,9 +293,12 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
   const aim: [number, number] =
     others.length === 0 ? offset : ([0, 1].map((k) => all.reduce((a, p) => a + (p.offset_m[k] ?? 0), 0) / all.length) as [number, number]);
 
-  const builtinPhone = first.entry.source === null;
-  const worn = { ...planCondition(spec, s('condition'), builtinPhone), ...planWear(spec, s('wear'), builtinPhone) };
-  const condition = Object.keys(worn).length ? worn : undefined;
+  const condition = planPhoneCondition(spec, s('condition'), s('wear'), first.entry.source === null);
+  // Each further phone's condition from streams of its own instance (the first's are unchanged).
+  const worn = others.map((o) => {
+    const c = planPhoneCondition(spec, s(`condition-${o.id}`), s(`wear-${o.id}`), o.source === null);
+    return c ? { ...o, condition: c } : o;
+  });
 
   const rc = s('camera');
   const cam = spec.camera;
@@ -405,7 +408,7 @@ export function plan(spec: JobSpec, index: number, ctx: PlanContext = planContex
     index,
     key: frameKey(index),
     product: condition ? { ...product, condition } : product,
-    ...(others.length > 0 ? { others } : {}),
+    ...(others.length > 0 ? { others: worn } : {}),
     ...(pile ? { pile } : {}),
     camera,
     lights,
@@ -573,6 +576,12 @@ const CASE_COLOURS: Record<string, [number, number, number][]> = {
     [0.95, 0.55, 0.15],
   ],
   clear: [[0.96, 0.96, 0.96]],
+  wallet: [
+    [0.1, 0.08, 0.07],
+    [0.42, 0.24, 0.12],
+    [0.55, 0.1, 0.12],
+    [0.14, 0.2, 0.35],
+  ],
   leather: [
     [0.35, 0.2, 0.1],
     [0.09, 0.07, 0.06],
@@ -581,6 +590,20 @@ const CASE_COLOURS: Record<string, [number, number, number][]> = {
 };
 
 type Condition = NonNullable<FramePlan['product']['condition']>;
+
+/**
+ * A builtin phone's case (stream `rc`) and wear (stream `rw`), or undefined when as new. A wallet
+ * case is closed over the screen: a lit or cracked screen is not there to see (the draws stay
+ * as they were, so the rest of the wear is the same with any case).
+ */
+function planPhoneCondition(spec: JobSpec, rc: Stream, rw: Stream, builtin: boolean): Condition | undefined {
+  const c: Condition = { ...planCondition(spec, rc, builtin), ...planWear(spec, rw, builtin) };
+  if (c.case?.kind === 'wallet') {
+    delete c.screen;
+    delete c.crack;
+  }
+  return Object.keys(c).length ? c : undefined;
+}
 
 /** The phone's condition: a case with `case_probability` (builtin phones), drawn on its own stream. */
 function planCondition(spec: JobSpec, r: Stream, builtin: boolean): Pick<Condition, 'case'> {

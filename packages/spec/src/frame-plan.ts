@@ -30,7 +30,8 @@ const FacePoint = vec2(-0.5, 0.5);
 
 /** What has become of a phone before it reached the belt (each part absent when not applied). */
 export const PlanCondition = z.object({
-  case: z.object({ kind: z.enum(['silicone', 'clear', 'leather']), srgb: Srgb }).optional(),
+  /** A case; a wallet (folio) case is closed over the screen. */
+  case: z.object({ kind: z.enum(['silicone', 'clear', 'leather', 'wallet']), srgb: Srgb }).optional(),
   /** The screen is on, showing a wallpaper: a gradient between two colours. */
   screen: z.object({ wallpaper: z.tuple([Srgb, Srgb]) }).optional(),
   /** A cracked screen: lines (points on the screen) radiating from the impact. */
@@ -267,6 +268,9 @@ export const FrameOutputs = z.object({
 export type FrameOutputs = z.infer<typeof FrameOutputs>;
 
 /** What Blender measured after rendering a frame (docs/render-protocol.md, RenderResult). */
+/** [x, y, w, h] of a phone's crack and sticker in the image, null when not seen. */
+const WearBoxes = z.object({ crack: Bbox.nullable().optional(), sticker: Bbox.nullable().optional() });
+
 export const RenderResult = z.object({
   index: z.number().int(),
   image: z.string(),
@@ -303,6 +307,8 @@ export const RenderResult = z.object({
         visible_fraction: z.number(),
         /** Ids of the instances whose pixels cover part of its silhouette. */
         occluded_by: z.array(z.number().int()),
+        /** Where its crack and sticker show, as `wear` below (present when its plan has them). */
+        wear: WearBoxes.optional(),
         location_m: Vec3,
         rotation_euler_deg: Vec3,
         dimensions_m: Vec3,
@@ -314,7 +320,7 @@ export const RenderResult = z.object({
    * Where the phone's wear shows in the image: [x, y, w, h] of the crack and the sticker, null
    * when it faces away from the camera or lies outside the image; present when the plan has them.
    */
-  wear: z.object({ crack: Bbox.nullable().optional(), sticker: Bbox.nullable().optional() }).optional(),
+  wear: WearBoxes.optional(),
   seconds: z.number(),
   /** Seconds of `seconds` the rigid-body settle of a pile took; absent without a pile. */
   settle_seconds: z.number().optional(),

@@ -162,19 +162,24 @@ export const ColorJitter = z.strictObject({
   value_scale: range({ min: 0, max: 4 }, [0.85, 1.15]),
 });
 
-/** Kinds of phone case (builtin phones only). */
-export const CASE_KINDS = ['silicone', 'clear', 'leather'] as const;
+/**
+ * Kinds of phone case (builtin phones only). A wallet (folio) case is closed over the screen: a
+ * phone in one shows neither its screen nor a crack in it. It is drawn only when a spec names it
+ * (`case_kinds` defaults to the other three, as before it existed).
+ */
+export const CASE_KINDS = ['silicone', 'clear', 'leather', 'wallet'] as const;
+const DEFAULT_CASE_KINDS = ['silicone', 'clear', 'leather'] as const;
 
 /** What has become of a phone before it reached the belt. Off by default. */
 export const Condition = z.strictObject({
   /** Chance that a builtin phone is in a case (0 = never). */
   case_probability: z.number().min(0).max(1).default(0),
-  /** Kinds of case to pick from, each equally likely. */
+  /** Kinds of case to pick from, each equally likely (default: silicone, clear, leather). */
   case_kinds: z
     .array(z.enum(CASE_KINDS))
     .min(1)
     .max(12)
-    .default([...CASE_KINDS]),
+    .default([...DEFAULT_CASE_KINDS]),
   // The wear below is off when absent, and absent from specs that do not name it (their
   // manifests keep their bytes). Drawn on a stream of its own: the rest of a frame stays the same.
   /** Chance that the screen is on, showing a wallpaper. */

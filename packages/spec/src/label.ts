@@ -56,7 +56,7 @@ export const SampleLabel = z.object({
   }),
   pose: Pose,
   color: FramePlan.shape.product.shape.color,
-  /** What has become of the phone (a case); absent: as new. */
+  /** What has become of the phone (its case and wear); absent: as new. */
   condition: LabelCondition.optional(),
   camera: z.object({
     K: z.array(z.array(z.number())),
@@ -95,6 +95,8 @@ export const SampleLabel = z.object({
         attributes: Attributes,
         asset: z.string(),
         color: FramePlan.shape.product.shape.color,
+        /** What has become of this phone (its case and wear); absent: as new. */
+        condition: LabelCondition.optional(),
         pose: Pose,
         /** [x, y, w, h] of its visible pixels (its id in the instance map); null if none. */
         bbox: Bbox.nullable(),
