@@ -184,6 +184,23 @@ test('submit a job from the form, watch it reach 100%, and find each box drawn w
   await page.close();
 });
 
+test('preview a spec: its first frames, small, shown with their boxes before anything is submitted', async () => {
+  const page = await newPage();
+  await fillSpec(page, JSON.stringify(spec({ name: 'console-look', count: 50, render: { resolution: [320, 240], samples: 4 } }), null, 2));
+  await page.locator('#preview-spec').click();
+  for (let i = 0; i < 4; i++)
+    await page.locator(`#preview figure.sample[data-index="${i}"][data-loaded="yes"]`).waitFor({ timeout: 300_000 });
+  await page.locator('#preview-status', { hasText: 'Preview rendered.' }).waitFor({ timeout: 60_000 });
+  // Small: the preview's size, not the spec's; a box drawn on each frame that shows its product.
+  const size = await page.locator('#preview figure.sample[data-index="0"] .sample-frame img').first().getAttribute('width');
+  assert.equal(size, '160');
+  assert.ok((await page.locator('#preview rect.bbox').count()) >= 1, 'boxes are drawn over the preview');
+  assert.match(page.url(), /#\/new$/, 'still on the new-job page: nothing was submitted');
+  await checkA11y(page, 'new job page with a preview');
+  await shot(page, 'preview');
+  await page.close();
+});
+
 test('the gallery routes answer 400 out of range and 404 for what does not exist', async () => {
   const res = await fetch(`${api.url}/v1/jobs`, {
     method: 'POST',

@@ -703,7 +703,18 @@ async function newJobPage(): Promise<void> {
   editor.addEventListener('input', () => sessionStorage.setItem('synthline.draft', editor.value));
   const submit = h('button', { type: 'submit', class: 'primary', id: 'submit-job' }, 'Submit job');
   const check = h('button', { type: 'button', id: 'check-spec' }, 'Check and show class balance');
+  const preview = h('button', { type: 'button', id: 'preview-spec' }, 'Preview');
   const result = h('div', { id: 'spec-result', 'aria-live': 'polite' });
+  const previewed = h('section', { id: 'preview', 'aria-live': 'polite' });
+  /** The editor's JSON, or undefined after saying why it is not JSON. */
+  const parsed = (): { body: unknown } | undefined => {
+    try {
+      return { body: JSON.parse(editor.value) };
+    } catch (err) {
+      result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
+      return undefined;
+    }
+  };
   const form = h(
     'form',
     { id: 'new-job' },
@@ -714,18 +725,14 @@ async function newJobPage(): Promise<void> {
       'A job spec as for "synthline render" or POST /v1/jobs. The server checks it; problems show next to the line they name.',
     ),
     editor,
-    h('div', { class: 'toolbar' }, submit, check),
+    h('div', { class: 'toolbar' }, submit, check, preview),
     result,
+    previewed,
   );
   check.addEventListener('click', () => {
     void (async () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(editor.value);
-      } catch (err) {
-        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
-        return;
-      }
+      const body = parsed()?.body;
+      if (body === undefined) return;
       check.disabled = true;
       try {
         const c = await getJson<SpecCheck>('/v1/specs/check', {
@@ -777,16 +784,50 @@ async function newJobPage(): Promise<void> {
       }
     })();
   });
+  preview.addEventListener('click', () => {
+    void (async () => {
+      const body = parsed()?.body;
+      if (body === undefined) return;
+      preview.disabled = true;
+      try {
+        const p = await getJson<{ id: string; preview: { frames: number; resolution: number[]; samples: number } }>('/v1/previews', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        result.replaceChildren();
+        const status = h('p', { id: 'preview-status', class: 'muted' }, 'Preview queued ahead of the waiting batches…');
+        const gallery = h('div', { id: 'preview-gallery' });
+        const { frames, resolution, samples } = p.preview;
+        previewed.replaceChildren(
+          h('h2', {}, 'Preview'),
+          h('p', { class: 'muted' }, `The spec's first ${frames} frames at ${resolution.join('×')} px, ${samples} samples.`),
+          status,
+          gallery,
+        );
+        const signal = page.signal;
+        await follow(p.id, signal, (event, v) => {
+          status.textContent =
+            v.status === 'completed'
+              ? 'Preview rendered.'
+              : v.status === 'failed'
+                ? `Preview failed: ${v.error?.message ?? 'unknown error'}`
+                : `Preview ${v.status}: ${v.progress.frames_done} of ${v.progress.frames_total} frames`;
+          if (event === 'end' || event === 'progress') void galleryOf(v, gallery, 0, signal, true);
+        });
+      } catch (err) {
+        if (err instanceof Problem) result.replaceChildren(...problemView(editor.value, err));
+        else if (!(err instanceof DOMException && err.name === 'AbortError')) showError(err);
+      } finally {
+        preview.disabled = false;
+      }
+    })();
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void (async () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(editor.value);
-      } catch (err) {
-        result.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Not JSON: ${(err as Error).message}`));
-        return;
-      }
+      const body = parsed()?.body;
+      if (body === undefined) return;
       submit.disabled = true;
       try {
         const job = await getJson<{ id: string }>('/v1/jobs', {

@@ -91,7 +91,17 @@ export class JobQueue {
    */
   async submit(
     spec: JobSpec,
-    opts: { outputUri: (id: string) => string; idempotencyKey?: string; bodyHash?: string; owner?: string; quota?: Quota },
+    opts: {
+      outputUri: (id: string) => string;
+      idempotencyKey?: string;
+      bodyHash?: string;
+      owner?: string;
+      quota?: Quota;
+      /** Its batches go ahead of every batch already waiting (a preview); all are enqueued at once. */
+      ahead?: boolean;
+      /** Seconds the ended job stays in Redis, instead of the queue's retention. */
+      retentionS?: number;
+    },
   ): Promise<Submitted> {
     const id = nanoid(12).replace(/[^A-Za-z0-9]/g, 'x');
     if (opts.idempotencyKey) {
@@ -123,10 +133,10 @@ export class JobQueue {
           ...(opts.owner ? { owner: opts.owner } : {}),
           ...(opts.quota ? { quota: opts.quota } : {}),
           units: budgetUnits(spec),
-          retentionS: this.retentionS,
+          retentionS: opts.retentionS ?? this.retentionS,
         },
       );
-      const first = Math.min(batches, this.window);
+      const first = opts.ahead ? batches : Math.min(batches, this.window);
       await this.flow.add({
         name: 'finalize',
         queueName: FINALIZE_QUEUE,
@@ -142,7 +152,7 @@ export class JobQueue {
           name: 'render',
           queueName: RENDER_QUEUE,
           data: { jobId: id, batch },
-          opts: { ...this.batchOpts, jobId: batchJobId(id, batch) },
+          opts: { ...this.batchOpts, jobId: batchJobId(id, batch), ...(opts.ahead ? { lifo: true } : {}) },
         })),
       });
       if (opts.idempotencyKey) await this.store.confirmIdempotencyKey(opts.idempotencyKey, opts.bodyHash ?? '', id);

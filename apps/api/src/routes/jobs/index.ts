@@ -4,9 +4,10 @@ import { eventsRoute, type EventsOptions } from './events.ts';
 import { readRoutes } from './read.ts';
 import { sampleExtrasRoutes } from './sample-extras.ts';
 import { samplesRoute } from './samples.ts';
+import { previewRoute } from './preview.ts';
 import { submitRoute } from './submit.ts';
 
-/** Everything under `/v1/jobs`. */
+/** Everything under `/v1/jobs`, and `/v1/previews` (previews are jobs). */
 export const jobRoutes: FastifyPluginAsyncZod<EventsOptions> = async (app, opts) => {
   const deps = {
     queue: opts.queue,
@@ -18,6 +19,7 @@ export const jobRoutes: FastifyPluginAsyncZod<EventsOptions> = async (app, opts)
     redact: opts.redact,
   };
   await app.register(submitRoute, deps);
+  await app.register(previewRoute, deps);
   await app.register(readRoutes, deps);
   await app.register(cancelRoute, deps);
   await app.register(eventsRoute, opts);
