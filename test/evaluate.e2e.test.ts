@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
+import { parseSpec, type JobSpec } from '@synthline/spec';
 import { CLI, cli, tempDir } from './helpers.ts';
 
 // `synthline evaluate` with Debian's PyTorch (/usr/bin/python3, python3-torch) on small sets made
@@ -183,6 +184,82 @@ test('a rendered test set: accuracy binned by every rendered parameter, each add
     const meta = await sharp(join(out, 'misclassified.jpg')).metadata();
     assert.equal(meta.format, 'jpeg');
   }
+});
+
+test('--suggest: the training spec written back with weight moved toward the worse model, all else equal; refusals before training', async () => {
+  const next = join(root, 'suggested', 'next.json');
+  const run = (extra: string[], train = join(root, 'render-train'), out = join(root, 'suggest-out')) =>
+    cli([
+      'evaluate',
+      '--train',
+      train,
+      '--test',
+      join(root, 'render-test'),
+      '--out',
+      out,
+      '--target',
+      'model',
+      '--size',
+      '48',
+      '--epochs',
+      '2',
+      '--threads',
+      '1',
+      ...extra,
+    ]);
+  // Refused before any training: nothing is written to --out.
+  let r = await run(['--suggest', next], join(root, 'colours-train'), join(root, 'suggest-photos'));
+  assert.equal(r.code, 1, r.all);
+  assert.match(
+    r.stderr,
+    /--suggest writes back the spec the training set was rendered from, but --train .*colours-train is an ImageFolder of photos/,
+  );
+  r = await run(['--suggest', next, '--target', 'side']);
+  assert.equal(r.code, 2, r.all);
+  assert.match(r.stderr, /--suggest .* needs a target that the product decides \(class, model or color\); --target side is not one/);
+  await mkdir(join(root, 'suggested'));
+  await writeFile(next, '{"earlier": true}\n');
+  r = await run(['--suggest', next]);
+  assert.equal(r.code, 1, r.all);
+  assert.match(r.stderr, /--suggest .*next\.json already exists; pass --overwrite to replace it/);
+  assert.equal(await readFile(next, 'utf8'), '{"earlier": true}\n');
+  for (const out of ['suggest-photos', 'suggest-out'])
+    await assert.rejects(readFile(join(root, out, 'report.json')), { code: 'ENOENT' }, `${out}: refused before training`);
+  r = await cli(['evaluate', 'sweep', '--suggest', next]);
+  assert.equal(r.code, 2, r.all);
+  assert.match(r.stderr, /unknown option --suggest/);
+
+  r = await run(['--suggest', next, '--overwrite']);
+  assert.equal(r.code, 0, r.all);
+  assert.match(r.stdout, /suggested spec .*next\.json/);
+  const manifest = JSON.parse(await readFile(join(root, 'render-train', 'dataset.json'), 'utf8'));
+  const before = parseSpec(manifest.spec);
+  const after = parseSpec(JSON.parse(await readFile(next, 'utf8')));
+  const strip = (s: JobSpec) => ({ ...s, products: s.products.map(({ weight: _, ...p }) => p) });
+  assert.deepEqual(strip(after), strip(before), 'every field but the weights as it was, the seed included');
+  const rep = await report(join(root, 'suggest-out'));
+  const sug = rep.suggestion;
+  assert.equal(sug.spec, next);
+  assert.equal(sug.from, join(root, 'render-train', 'dataset.json'));
+  const acc = new Map(rep.per_class.map((c: { class: string; accuracy: number }) => [c.class, c.accuracy]));
+  const moves = before.products.map((p, i) => {
+    const model = p.asset.replace('builtin:', '');
+    const entry = sug.products[i];
+    assert.equal(entry.asset, p.asset);
+    assert.equal(entry.old_weight, p.weight);
+    assert.equal(entry.new_weight, after.products[i]?.weight);
+    assert.deepEqual(entry.classes, [{ class: model, share: 1 }]);
+    assert.ok(Math.abs(entry.error - (1 - (acc.get(model) as number))) < 1e-4, `${model}: error ${entry.error}`);
+    return { accuracy: acc.get(model) as number, ratio: entry.new_weight / entry.old_weight };
+  });
+  const [a, b] = moves as [(typeof moves)[0], (typeof moves)[0]];
+  if (a.accuracy === b.accuracy) assert.equal(a.ratio, b.ratio, 'equal accuracies: no move');
+  else assert.equal(a.accuracy < b.accuracy, a.ratio > b.ratio, `the worse model gains weight: ${JSON.stringify(moves)}`);
+  assert.equal(sug.changed, a.accuracy !== b.accuracy);
+  for (const c of sug.classes) assert.ok(Math.abs(c.accuracy - (acc.get(c.class) as number)) < 1e-9, c.class);
+  const html = await readFile(join(root, 'suggest-out', 'report.html'), 'utf8');
+  assert.match(html, /<h2>Suggested spec<\/h2>/);
+  assert.match(html, /builtin:iphone-13<\/td><td>1 &rarr; <b>/);
 });
 
 test('the ratio sweep gives one row per ratio, each trained with the same number of steps', async () => {

@@ -82,6 +82,12 @@ function summary(r: EvaluationReport, outDir: string): string {
     lines.push('fails most where:');
     for (const w of r.worst_bins) lines.push(`  ${w.what} ${w.label}: ${p(w.accuracy)} (n=${w.n})`);
   }
+  if (r.suggestion) {
+    const s = r.suggestion;
+    lines.push(`suggested spec ${s.spec}${s.changed ? '' : ' (weights unchanged: the errors are alike)'}:`);
+    for (const x of s.products)
+      lines.push(`  ${x.asset.padEnd(24)} weight ${x.old_weight} -> ${x.new_weight}  (test error ${x.error === null ? '-' : p(x.error)})`);
+  }
   lines.push(`  report       ${outDir}/report.html`, `  report.json  ${outDir}/report.json`);
   return lines.join('\n');
 }
@@ -89,12 +95,22 @@ function summary(r: EvaluationReport, outDir: string): string {
 /** `synthline evaluate --train <dir> --test <dir> --target T --out <dir> ...` and `synthline evaluate sweep ...` */
 export async function evaluateCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'sweep') return sweepCommand(argv.slice(1));
-  const { values, positionals } = parseCommand('evaluate', USAGE, argv, { ...COMMON, train: { type: 'string' } });
+  const { values, positionals } = parseCommand('evaluate', USAGE, argv, {
+    ...COMMON,
+    train: { type: 'string' },
+    suggest: { type: 'string' },
+  });
   if (positionals.length > 0) throw new UsageError(`evaluate: unexpected argument "${positionals[0]}" (the subcommand is "sweep")`, USAGE);
   const missing = (['train', 'test', 'out'] as const).filter((k) => !values[k]);
   if (missing.length > 0) throw new UsageError(`evaluate: missing ${missing.map((k) => `--${k}`).join(', ')}`, USAGE);
   try {
-    const r = await evaluate({ ...common(values), train: String(values.train), test: String(values.test), out: String(values.out) });
+    const r = await evaluate({
+      ...common(values),
+      train: String(values.train),
+      test: String(values.test),
+      out: String(values.out),
+      ...(values.suggest !== undefined ? { suggest: values.suggest } : {}),
+    });
     process.stdout.write(`${summary(r.report, r.outDir)}\n`);
     return EXIT.ok;
   } catch (err) {

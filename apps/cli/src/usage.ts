@@ -13,6 +13,7 @@ export const USAGE_OF = {
                 [--split-by source] [--with-labels] [--margin F] [--overwrite]`,
   evaluate: `  synthline evaluate --train <dir> --test <dir> --target class|model|color|side|<label.path> --out <dir>
                 [--size 128] [--epochs N] [--seed N] [--device cpu|cuda] [--backbone small-cnn|resnet18 --weights F]
+                [--suggest <spec-out.json>] [--overwrite]
   synthline evaluate sweep --real <dir> --synthetic <dataset> --test <dir> --ratios 1:0,1:1,1:5 --out <dir>
                         train a probe classifier, test it, report where it fails (needs PyTorch)`,
   demo: `  synthline demo [--spec F] [--out DIR] [--slots N|auto] [--port P]

@@ -14,7 +14,8 @@ export type EvaluateErrorCode =
   | 'NO_TORCH'
   | 'NO_CUDA'
   | 'BAD_WEIGHTS'
-  | 'RUNNER';
+  | 'RUNNER'
+  | 'SUGGEST';
 
 /** An evaluation that cannot be done, with a stable `code` and a message that names the fix. */
 export class EvaluateError extends Error {

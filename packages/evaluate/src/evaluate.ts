@@ -4,13 +4,25 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '@synthline/base';
 import { MemberReader } from '@synthline/mix';
+import type { JobSpec } from '@synthline/spec';
 import { contactSheet, type Tile } from '@synthline/pipeline';
 import { binParameters, score, worstBins, type ParamBins, type Score, type WorstBin } from './bins.ts';
 import { EvaluateError } from './errors.ts';
 import { openSet, type EvalSample, type EvalSet, type ImageRef } from './inputs.ts';
 import { barChart, confusionMatrix, lineChart } from './plots.ts';
 import { DEFAULT_PYTHON, runProbe, type EpochReport, type RunnerHello, type RunSettings, type WireImage } from './runner.ts';
-import { checkTarget, mapTargets } from './targets.ts';
+import { checkTarget, mapTargets, type ClassMap } from './targets.ts';
+import {
+  checkSuggestPath,
+  checkSuggestTarget,
+  productSplit,
+  SUGGEST_RULE,
+  suggestSpec,
+  trainSpecOf,
+  writeSuggestedSpec,
+  type SuggestionReport,
+  type TrainSpec,
+} from './suggest-spec.ts';
 import { reportHtml } from './report-html.ts';
 
 /** The `format` of report.json. */
@@ -47,7 +59,13 @@ export interface EvaluateOptions {
   threads?: number;
   /** The interpreter (SYNTHLINE_PYTHON; default /usr/bin/python3). */
   python?: string;
+  /** `--overwrite`: replace an earlier report in `out`, and the `suggest` file. */
   overwrite?: boolean;
+  /**
+   * `--suggest <spec-out.json>`: write the training set's spec there with its product weights
+   * moved toward the products the probe gets wrong most (the target must be class, model or color).
+   */
+  suggest?: string;
   onStage?: (what: string) => void;
   onEpoch?: (e: EpochReport) => void;
   /** Already opened sets (the sweep opens each once). */
@@ -88,6 +106,8 @@ export interface EvaluationReport {
     misclassified: number;
   }[];
   files: Record<keyof typeof REPORT_FILES, string | null>;
+  /** With `--suggest`: the spec written, each product's old and new weight, and why. */
+  suggestion: SuggestionReport | null;
 }
 
 export interface EvaluateResult {
@@ -219,9 +239,14 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const target = checkTarget(o.target);
   const python = o.python ?? DEFAULT_PYTHON;
   o.onStage?.('reading the training and test sets');
+  // Everything --suggest needs is checked before the training, which takes the time; first that
+  // the target is one a product decides and that the training set has a spec at all.
+  if (o.suggest !== undefined) checkSuggestTarget(target);
   const train = o.sets?.train ?? (await openSet(o.train, '--train'));
+  const trainSpec = o.suggest === undefined ? undefined : await trainSpecOf(train);
   const test = o.sets?.test ?? (await openSet(o.test, '--test'));
   const classes = mapTargets(train, test, target);
+  const suggest = o.suggest === undefined || !trainSpec ? undefined : await prepareSuggest(o.suggest, trainSpec, o, train, test, classes);
   const outDir = await prepareOut(o.out, o.overwrite ?? false, [o.train, o.test]);
   o.onStage?.(
     `training on ${train.samples.length} images, testing on ${test.samples.length} (${classes.names.length} classes of ${target})`,
@@ -385,11 +410,38 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       misclassified: w.bin.n - w.bin.correct,
     })),
     files,
+    suggestion: null,
   };
+  if (suggest) {
+    o.onStage?.(`writing the suggested spec to ${suggest.path}`);
+    const s = suggestSpec(suggest.spec, classes.names, confusion, suggest.split);
+    await writeSuggestedSpec(suggest.path, s.spec, o.overwrite ?? false);
+    report.suggestion = { spec: suggest.path, from: suggest.from, target, rule: SUGGEST_RULE, ...s.weights };
+  }
   const reportPath = join(outDir, REPORT_FILES.json);
   await writeFileAtomic(join(outDir, REPORT_FILES.html), reportHtml(report, svgs, sheet));
   await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   return { report, outDir, reportPath };
+}
+
+/** The spec --suggest starts from and where it goes, checked before the training. */
+async function prepareSuggest(
+  path: string,
+  { spec, from }: TrainSpec,
+  o: EvaluateOptions,
+  train: EvalSet,
+  test: EvalSet,
+  classes: ClassMap,
+): Promise<{ path: string; spec: JobSpec; from: string; split: number[][] }> {
+  const split = productSplit(spec, train, classes, from);
+  const reportFiles = Object.values(REPORT_FILES).map((f) => join(resolve(o.out), f));
+  const out = await checkSuggestPath(path, o.overwrite ?? false, [
+    join(train.dir, 'dataset.json'),
+    join(test.dir, 'dataset.json'),
+    from,
+    ...reportFiles,
+  ]);
+  return { path: out, spec, from, split };
 }
 
 /** The misclassified test samples of the worst bins, bin by bin, each sample once. */

@@ -25,3 +25,14 @@ export {
   type RunSettings,
 } from './runner.ts';
 export { EvaluateError, type EvaluateErrorCode } from './errors.ts';
+export {
+  suggestWeights,
+  classConfusions,
+  SUGGEST_ALPHA,
+  MAX_WEIGHT,
+  WEIGHT_DIGITS,
+  type WeightSuggestion,
+  type ProductSuggestion,
+  type ClassConfusion,
+} from './suggest-weights.ts';
+export { SUGGEST_TARGETS, trainSpecOf, type SuggestionReport } from './suggest-spec.ts';

@@ -40,9 +40,43 @@ export function reportHtml(
 <h2>Training</h2><div class="plots">${svgs.curve}</div>
 <h2>Where it fails</h2>${worst}
 ${sheet ? `<p>Misclassified samples of these bins (bin, then true -&gt; predicted):</p><img alt="misclassified samples" src="data:image/jpeg;base64,${sheet.toString('base64')}">` : ''}
+${suggestionHtml(r)}
 <h2>Accuracy by rendered parameter</h2>
 <p>Each parameter's bins add up to the ${r.accuracy.n} test images; "missing" holds those whose label lacks it (photos). The dashed line is the overall accuracy.</p>
 <div class="plots">${svgs.bins.join('\n')}</div>
 </body></html>
 `;
+}
+
+const weight = (x: number) => String(x);
+
+/** The section on `--suggest`: each product's weight, old and new, and the classes that moved it. */
+function suggestionHtml(r: EvaluationReport): string {
+  const s = r.suggestion;
+  if (!s) return '';
+  const byClass = new Map(s.classes.map((c) => [c.class, c]));
+  const why = (p: (typeof s.products)[number]) =>
+    p.classes
+      .map(({ class: name, share }) => {
+        const c = byClass.get(name);
+        const part = p.classes.length > 1 ? ` (${pct(share)} of its frames)` : '';
+        if (!c || c.n === 0) return `${name}${part}: not in the test set`;
+        const confused = c.most_confused_with ? `, most often taken for ${c.most_confused_with} (${c.confused} of ${c.n})` : '';
+        return `${name}${part}: ${pct(c.accuracy)} of ${c.n}${confused}`;
+      })
+      .join('; ');
+  const rows = s.products
+    .map(
+      (p) =>
+        `<tr><td>${esc(p.asset)}</td><td>${weight(p.old_weight)} &rarr; <b>${weight(p.new_weight)}</b></td><td>${
+          p.error === null ? `untested (overall ${pct(s.overall_error)} stands in)` : pct(p.error)
+        }</td><td>${esc(why(p))}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Suggested spec</h2>
+<p>Wrote <code>${esc(s.spec)}</code>: the spec of <code>${esc(s.from)}</code> with its product weights moved toward the products the probe gets wrong most${
+    s.changed ? '' : ' (none moved: their errors are alike)'
+  }; every other field, the seed included, is as it was.</p>
+<table><tr><th>product</th><th>weight, old &rarr; new</th><th>test error</th><th>why: its ${esc(s.target)} classes, their test accuracy, the class each is most confused with</th></tr>${rows}</table>
+<p>Rule: ${esc(s.rule)}</p>`;
 }
