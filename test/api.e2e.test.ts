@@ -35,7 +35,7 @@ before(async () => {
   observerRedis = createRedis(redis.url);
   observerRedis.on('error', () => undefined); // reconnects while the outage test stops Redis
   queue = new JobQueue(observerRedis, prefix);
-  for (const q of [queue.render, queue.finalize]) q.on('error', () => undefined);
+  for (const q of [queue.render, queue.finalize, queue.evaluate]) q.on('error', () => undefined);
 });
 
 after(async () => {

@@ -18,6 +18,8 @@ import { openapiTransformObject } from './openapi.ts';
 import type { JobCaps } from './routes/deps.ts';
 import { assetsRoute } from './routes/assets.ts';
 import { mixRoutes } from './routes/mixes.ts';
+import { evaluationRoutes } from './routes/evaluations/index.ts';
+import { StreamSlots } from './routes/event-stream.ts';
 import { catalogRoute } from './routes/catalog.ts';
 import { consoleRoute } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -65,6 +67,8 @@ export interface AppOptions {
   keepAliveMs?: number;
   /** The built web console served at `/` (default apps/console/dist of this checkout). */
   consoleDir?: string;
+  /** Evaluations: most not yet ended per key (default 0: no limit), largest image size and epochs one may ask for (default 256, 50). */
+  evaluations?: { maxInFlight?: number; maxSize?: number; maxEpochs?: number };
   /** When the worker registry calls a silent worker lost, and how long it lists it (default 3 heartbeats, 10 min). */
   workers?: Partial<RegistryPolicy>;
 }
@@ -176,6 +180,10 @@ export function buildApp(opts: AppOptions): App {
         { name: 'jobs', description: 'dataset jobs' },
         { name: 'catalog', description: 'what a spec can name' },
         { name: 'workers', description: 'the render fleet' },
+        {
+          name: 'evaluations',
+          description: 'a probe classifier trained on one set and tested on another, by workers with the Python runner',
+        },
         { name: 'health', description: 'probes and metrics' },
       ],
     },
@@ -208,11 +216,24 @@ export function buildApp(opts: AppOptions): App {
     sweep.unref();
     app.addHook('onClose', async () => clearInterval(sweep));
   }
-  app.register(jobRoutes, {
+  // One cap per client over every kind of event stream.
+  const streams = new StreamSlots(opts.maxStreamsPerClient ?? 20);
+  const keepAliveMs = opts.keepAliveMs ?? 15_000;
+  app.register(jobRoutes, { ...deps, events, keepAliveMs, streams });
+  const evaluationEvents = new JobEvents(opts.queue.evaluations, {
+    onError: (err) => app.log.debug({ err }, 'evaluation events: connection error'),
+  });
+  app.addHook('onClose', async () => {
+    await evaluationEvents.close();
+  });
+  app.register(evaluationRoutes, {
     ...deps,
-    events,
-    keepAliveMs: opts.keepAliveMs ?? 15_000,
-    maxStreamsPerClient: opts.maxStreamsPerClient ?? 20,
+    events: evaluationEvents,
+    keepAliveMs,
+    streams,
+    policy: { ...DEFAULT_REGISTRY_POLICY, ...opts.workers },
+    maxInFlight: opts.evaluations?.maxInFlight ?? 0,
+    evalCaps: { size: opts.evaluations?.maxSize ?? 256, epochs: opts.evaluations?.maxEpochs ?? 50 },
   });
   app.register(catalogRoute);
   app.register(assetsRoute, deps);

@@ -7,3 +7,5 @@ export { SubmittedJob, JobPage } from './routes/jobs/schemas.ts';
 export { JobView, toJobView } from './routes/jobs/job-view.ts';
 export { CatalogView } from './routes/catalog.ts';
 export { hashToken, parseKeys, loadKeys, isLoopback, type ApiKey } from './access.ts';
+export { EVALUATION_EVENTS } from './routes/evaluations/index.ts';
+export { EvaluationView, EvaluationBody } from './routes/evaluations/view.ts';

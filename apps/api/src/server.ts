@@ -66,7 +66,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     .ensureIndexes()
     .catch((err: unknown) => logger.warn({ err }, 'indexing the job store failed (Redis away?); listing by status may miss older jobs'));
   // The queues report the same connection errors again; without a listener BullMQ prints them.
-  for (const q of [queue.render, queue.finalize]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
+  for (const q of [queue.render, queue.finalize, queue.evaluate]) q.on('error', (err) => logger.debug({ err }, 'queue connection error'));
   const app = buildApp({
     queue,
     storage,
@@ -79,6 +79,7 @@ export async function startApi(env: ApiEnv, options: { logger?: Logger } = {}): 
     open: { docs: env.SYNTHLINE_PUBLIC_DOCS, metrics: env.SYNTHLINE_PUBLIC_METRICS },
     quotas: { defaults: quotaDefaults(env), perKey: env.SYNTHLINE_QUOTAS },
     maxStreamsPerClient: env.MAX_STREAMS_PER_KEY,
+    evaluations: { maxInFlight: env.QUOTA_EVALUATIONS_IN_FLIGHT, maxSize: env.MAX_EVAL_SIZE, maxEpochs: env.MAX_EVAL_EPOCHS },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     // Ended jobs leave Redis within half their retention (at least once a minute).
     sweepMs: Math.min(60_000, Math.max(250, env.JOB_RETENTION_S * 500)),

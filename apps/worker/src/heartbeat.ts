@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { JobStore, WorkerHeartbeat, WorkerSlot } from '@synthline/jobs';
+import type { EvaluationRunner, JobStore, WorkerHeartbeat, WorkerSlot } from '@synthline/jobs';
 import type { WorkerContext } from './context.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -52,6 +52,8 @@ export function buildHeartbeat(opts: {
   deviceRequested?: string;
   /** Whether the slots fell back to the CPU (the GPU kind asked for is absent). */
   cpuFallback?: boolean;
+  /** The evaluation runner this worker probed (null: none, or still probing). */
+  evaluationRunner?: EvaluationRunner | null;
   nowMs?: number;
 }): WorkerHeartbeat {
   const slots = slotStates(opts.slots, opts.running, opts.deviceLabels);
@@ -72,12 +74,15 @@ export function buildHeartbeat(opts: {
     device_kinds: [...new Set((opts.deviceKinds ?? []).filter(Boolean))],
     device_requested: opts.deviceRequested ?? null,
     cpu_fallback: opts.cpuFallback ?? false,
+    evaluation_runner: opts.evaluationRunner ?? null,
   };
 }
 
 /** A heartbeat being written every interval; {@link Heartbeat.stop} ends it. */
 export interface Heartbeat {
   stop(): void;
+  /** Writes a heartbeat now (what it advertises changed), besides the regular ones. */
+  beat(): Promise<void>;
 }
 
 /**
@@ -103,5 +108,5 @@ export async function startHeartbeat(opts: {
   await beat();
   const timer = setInterval(beat, opts.intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { stop: () => clearInterval(timer), beat };
 }

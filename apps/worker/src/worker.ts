@@ -13,6 +13,9 @@ import { WorkerMetrics } from './metrics.ts';
 import { FailurePolicy } from './failure-policy.ts';
 import { startBatchRunner, type BatchStats } from './batch-runner.ts';
 import { startFinalizer } from './finalizer.ts';
+import { probeEvaluationRunner, startEvaluator } from './evaluator.ts';
+import type { EvaluationRunner } from '@synthline/jobs';
+import type { Worker } from 'bullmq';
 import { shutdown } from './shutdown.ts';
 
 export interface RunningWorker {
@@ -21,6 +24,11 @@ export interface RunningWorker {
   readonly stats: Readonly<BatchStats>;
   /** Base URL of this worker's `/metrics` and `/healthz` server; undefined when off or its port was taken. */
   readonly httpUrl: string | undefined;
+  /**
+   * The evaluation runner this worker advertises once its probe at start is done (null: none, or
+   * WORKER_EVALUATIONS=0); it takes evaluations only with one.
+   */
+  readonly evaluationRunner: Promise<EvaluationRunner | null>;
   /** Stops taking batches, hands running ones back at their next frame, closes Blender. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -81,6 +89,8 @@ export async function startWorker(env: WorkerEnv, options: WorkerOptions = {}): 
   const queueOpts = { connection: redis, prefix: env.SYNTHLINE_PREFIX, lockDurationMs: env.LOCK_DURATION_MS, log };
   const batchRunner = startBatchRunner(ctx, policy, stats, queueOpts);
   const finalizer = startFinalizer(ctx, queueOpts);
+  let evaluationRunner: EvaluationRunner | null = null;
+  let evaluator: Worker | undefined;
   const heartbeat = await startHeartbeat({
     store: queue.store,
     workerId: env.WORKER_ID,
@@ -97,8 +107,29 @@ export async function startWorker(env: WorkerEnv, options: WorkerOptions = {}): 
         deviceKinds: pool.deviceKinds,
         deviceRequested: env.WORKER_DEVICE,
         cpuFallback: pool.devices.some((d) => d?.fallback === true),
+        evaluationRunner,
       }),
   });
+  // The Python runner is probed beside the rendering (importing torch takes seconds): the worker
+  // advertises it, then takes evaluations; a worker without it never takes one.
+  const probed = (async (): Promise<EvaluationRunner | null> => {
+    if (!env.WORKER_EVALUATIONS) return null;
+    const { runner, why } = await probeEvaluationRunner(env.SYNTHLINE_PYTHON);
+    if (!runner) {
+      log.info(`no evaluation runner, so no evaluations here: ${why}`);
+      return null;
+    }
+    if (closing) return null;
+    evaluationRunner = runner;
+    await heartbeat.beat();
+    if (closing) return null;
+    evaluator = startEvaluator(
+      { queue, storage, realRoot: env.SYNTHLINE_REAL, python: env.SYNTHLINE_PYTHON, workerId: env.WORKER_ID, log },
+      queueOpts,
+    );
+    log.info({ torch: runner.torch, cuda: runner.cuda }, 'evaluation runner ready: taking evaluations');
+    return runner;
+  })();
   policy.startPruning();
   log.info({ slots: pool.slots.length, prefix: env.SYNTHLINE_PREFIX, output: storage.root }, 'worker ready');
   const http = await serveWorkerHttp({
@@ -120,14 +151,14 @@ export async function startWorker(env: WorkerEnv, options: WorkerOptions = {}): 
         heartbeat.stop();
         policy.stop();
       },
-      queueWorkers: [batchRunner, finalizer],
+      queueWorkers: [batchRunner, finalizer, ...(evaluator ? [evaluator] : [])],
       pool,
       deregister: () => queue.store.removeWorker(env.WORKER_ID),
       http,
       queue,
       redis,
     }));
-  return { id: env.WORKER_ID, stats, httpUrl: http?.url, close };
+  return { id: env.WORKER_ID, stats, httpUrl: http?.url, evaluationRunner: probed, close };
 }
 
 /**

@@ -31,6 +31,12 @@ export const ApiEnv = z.object({
   QUOTA_FRAMES_OUTSTANDING: withDefault(wholeNumber(0, 1_000_000_000_000), 50_000_000),
   /** Default quota: frames x megapixels x samples submitted per key per UTC day (0 = no limit). */
   QUOTA_DAILY_BUDGET: withDefault(number(0, 1e15), 1e9),
+  /** Quota: evaluations not yet ended per key (0 = no limit). */
+  QUOTA_EVALUATIONS_IN_FLIGHT: withDefault(wholeNumber(0, 1_000_000), 4),
+  /** Largest image size (`size`) an evaluation may ask for. */
+  MAX_EVAL_SIZE: withDefault(wholeNumber(16, 1024), 256),
+  /** Most training epochs an evaluation may ask for. */
+  MAX_EVAL_EPOCHS: withDefault(wholeNumber(1, 10_000), 50),
   /** Per-key quota overrides: `name:jobs_in_flight=5,frames_outstanding=1000,daily_budget=1e6` entries separated by `;` or newlines. */
   SYNTHLINE_QUOTAS: withDefault(
     text.transform((v, ctx) => {

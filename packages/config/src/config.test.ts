@@ -47,6 +47,9 @@ test('the API: documented defaults', () => {
     QUOTA_JOBS_IN_FLIGHT: 100,
     QUOTA_FRAMES_OUTSTANDING: 50_000_000,
     QUOTA_DAILY_BUDGET: 1e9,
+    QUOTA_EVALUATIONS_IN_FLIGHT: 4,
+    MAX_EVAL_SIZE: 256,
+    MAX_EVAL_EPOCHS: 50,
     SYNTHLINE_QUOTAS: {},
     JOB_RETENTION_S: 7 * 86_400,
     MAX_STREAMS_PER_KEY: 20,
@@ -91,6 +94,9 @@ test('a worker: documented defaults', () => {
       WORKER_HTTP_HOST: '127.0.0.1',
       MAX_JOB_FAILURES_PER_WORKER: 3,
       DEVICE_WAIT_MS: 300_000,
+      WORKER_EVALUATIONS: true,
+      SYNTHLINE_PYTHON: '/usr/bin/python3',
+      SYNTHLINE_REAL: 'real',
     },
   );
   const mb = defaultBlenderMemoryLimitMb();

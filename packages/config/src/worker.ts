@@ -61,6 +61,15 @@ export const WorkerEnv = z.object({
    * capable worker gave up on it). Judged from the worker registry by the workers it is offered to.
    */
   DEVICE_WAIT_MS: withDefault(wholeNumber(0), 300_000),
+  /**
+   * 1: probe the Python evaluation runner at start and, if it answers, take evaluations
+   * (`POST /v1/evaluations`); 0: never take them.
+   */
+  WORKER_EVALUATIONS: withDefault(flag, true),
+  /** The Python that runs evaluations (evaluate-scripts/eval_runner.py); it needs torch and torchvision. */
+  SYNTHLINE_PYTHON: withDefault(text, '/usr/bin/python3'),
+  /** Folder of real photo sets an evaluation names by folder name (the API's SYNTHLINE_REAL). */
+  SYNTHLINE_REAL: withDefault(text, 'real'),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

@@ -17,9 +17,22 @@ export {
   type JobPageQuery,
   type JobRecord,
 } from './job-store.ts';
-export { JobEvents } from './job-events.ts';
+export { JobEvents, type ChangeSource, type JobListener } from './job-events.ts';
+export {
+  EvaluationStore,
+  EVALUATION_REPORTS,
+  EvaluationQuotaError,
+  EvaluationRequest,
+  EvaluationStatus,
+  EvaluationEpoch,
+  EvaluationError,
+  SetRef,
+  setRefName,
+  type EvaluationRecord,
+} from './evaluation-store.ts';
 export {
   WorkerSlot,
+  EvaluationRunner,
   WorkerHeartbeat,
   WorkerView,
   WorkerList,

@@ -1,8 +1,15 @@
 import type { Redis } from 'ioredis';
-import type { JobRecord, JobStore } from './job-store.ts';
+import type { JobRecord } from './job-store.ts';
 
-/** Called with a job's record whenever it changed (null: the job is gone). */
-export type JobListener = (record: JobRecord | null) => void;
+/** Called with a record whenever it changed (null: it is gone). */
+export type JobListener<T = JobRecord> = (record: T | null) => void;
+
+/** What {@link JobEvents} follows: a store that publishes the ids of records that change (JobStore, EvaluationStore). */
+export interface ChangeSource<T> {
+  readonly redis: Redis;
+  readonly eventsChannel: string;
+  get(id: string): Promise<T | null>;
+}
 
 /**
  * Job changes for every event stream of one process, from one Redis subscription: the store
@@ -13,9 +20,9 @@ export type JobListener = (record: JobRecord | null) => void;
  * A message can be lost while the subscription reconnects: every watched job is also read once
  * per `resyncMs` (one pipelined round trip for all of them).
  */
-export class JobEvents {
+export class JobEvents<T = JobRecord> {
   private readonly sub: Redis;
-  private readonly listeners = new Map<string, Set<JobListener>>();
+  private readonly listeners = new Map<string, Set<JobListener<T>>>();
   /** Jobs with a read in flight, and whether another change came in meanwhile. */
   private readonly reading = new Map<string, boolean>();
   private readonly resync: NodeJS.Timeout;
@@ -23,7 +30,7 @@ export class JobEvents {
   private closed = false;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: ChangeSource<T>,
     opts: { resyncMs?: number; onError?: (err: Error) => void } = {},
   ) {
     // A connection in subscriber mode can run no other command: a duplicate of the store's.
@@ -55,7 +62,7 @@ export class JobEvents {
    * Calls `listener` with the job's record on each change until the returned function is
    * called. Resolves once the subscription is live, so no change after it is missed.
    */
-  async watch(id: string, listener: JobListener): Promise<() => void> {
+  async watch(id: string, listener: JobListener<T>): Promise<() => void> {
     if (this.closed) throw new Error('job events are closed');
     await this.start();
     let set = this.listeners.get(id);

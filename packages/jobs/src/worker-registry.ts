@@ -14,6 +14,18 @@ export const WorkerSlot = z.object({
 export type WorkerSlot = z.infer<typeof WorkerSlot>;
 
 /**
+ * The evaluation runner a worker advertises (the Python runner of @synthline/evaluate answered its
+ * probe): only such workers take evaluations.
+ */
+export const EvaluationRunner = z.object({
+  python: z.string().describe('the Python version'),
+  torch: z.string(),
+  torchvision: z.string(),
+  cuda: z.boolean(),
+});
+export type EvaluationRunner = z.infer<typeof EvaluationRunner>;
+
+/**
  * What a worker writes with each heartbeat (beside its id and the time, which the store adds).
  * Read leniently: a field missing or malformed (an older worker, a test) takes its default.
  */
@@ -40,6 +52,8 @@ export const WorkerHeartbeat = z.object({
   device_requested: z.string().nullable().catch(null),
   /** True when it renders on the CPU because the GPU kind it was started for is absent (WORKER_ALLOW_CPU_FALLBACK). */
   cpu_fallback: z.boolean().catch(false),
+  /** The evaluation runner it has, probed at start (null: none, or not probed yet). */
+  evaluation_runner: EvaluationRunner.nullable().catch(null),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
@@ -70,6 +84,9 @@ export const WorkerView = z.object({
   cpu_fallback: z
     .boolean()
     .describe('true when it renders on the CPU because the GPU kind it was started for is absent (WORKER_ALLOW_CPU_FALLBACK)'),
+  evaluation_runner: EvaluationRunner.nullable().describe(
+    'the Python evaluation runner (PyTorch) this worker probed at start: only workers with one take evaluations; null when it has none (or is still probing)',
+  ),
 });
 export type WorkerView = z.infer<typeof WorkerView>;
 
@@ -129,6 +146,7 @@ export function workerList(entries: RegistryEntry[], policy: RegistryPolicy = DE
         device_kinds: hb.device_kinds,
         device_requested: hb.device_requested,
         cpu_fallback: hb.cpu_fallback,
+        evaluation_runner: hb.evaluation_runner,
       };
     })
     .sort((a, b) => (a.status === b.status ? a.id.localeCompare(b.id) : a.status === 'live' ? -1 : 1));

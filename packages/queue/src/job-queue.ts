@@ -2,13 +2,23 @@ import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import type { JobSpec } from '@synthline/spec';
-import { JobStore, budgetUnits, type JobRecord, type Quota } from '@synthline/jobs';
 import {
+  EvaluationStore,
+  JobStore,
+  budgetUnits,
+  type EvaluationRecord,
+  type EvaluationRequest,
+  type JobRecord,
+  type Quota,
+} from '@synthline/jobs';
+import {
+  EVALUATE_QUEUE,
   FINALIZE_QUEUE,
   RENDER_QUEUE,
   batchJobId,
   batchSizeFor,
   finalizeJobId,
+  type EvaluatePayload,
   type FinalizePayload,
   type RenderBatchPayload,
 } from './names.ts';
@@ -57,6 +67,9 @@ export class JobQueue {
   readonly store: JobStore;
   readonly render: Queue<RenderBatchPayload>;
   readonly finalize: Queue<FinalizePayload>;
+  /** Evaluations: their records, and the queue that only workers with the evaluation runner take. */
+  readonly evaluations: EvaluationStore;
+  readonly evaluate: Queue<EvaluatePayload>;
   private readonly flow: FlowProducer;
   readonly batchSize: number;
   readonly window: number;
@@ -71,6 +84,8 @@ export class JobQueue {
     this.store = new JobStore(redis, prefix);
     this.render = new Queue(RENDER_QUEUE, { connection: redis, prefix });
     this.finalize = new Queue(FINALIZE_QUEUE, { connection: redis, prefix });
+    this.evaluations = new EvaluationStore(redis, prefix);
+    this.evaluate = new Queue(EVALUATE_QUEUE, { connection: redis, prefix });
     this.flow = new FlowProducer({ connection: redis, prefix });
     this.batchSize = opts.batchSize ?? 24;
     this.window = opts.window ?? 16;
@@ -208,8 +223,29 @@ export class JobQueue {
     }
   }
 
+  /**
+   * Stores an evaluation (throws EvaluationQuotaError past the owner's `maxInFlight`) and queues
+   * it for a worker with the evaluation runner. A failed attempt is not retried by the queue: a
+   * training run that failed once (bad data, no PyTorch) fails the same way again.
+   */
+  async submitEvaluation(request: EvaluationRequest, opts: { owner?: string; maxInFlight?: number } = {}): Promise<EvaluationRecord> {
+    const id = nanoid(12).replace(/[^A-Za-z0-9]/g, 'x');
+    const record = await this.evaluations.create(id, request, { ...opts, retentionS: this.retentionS });
+    try {
+      await this.evaluate.add(
+        'evaluate',
+        { evaluationId: id },
+        { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: { count: 1000 } },
+      );
+    } catch (err) {
+      await this.evaluations.fail(id, { code: 'INTERNAL', message: 'the evaluation could not be queued' }).catch(() => undefined);
+      throw err;
+    }
+    return record;
+  }
+
   async close(): Promise<void> {
-    for (const c of [this.render, this.finalize, this.flow]) {
+    for (const c of [this.render, this.finalize, this.evaluate, this.flow]) {
       try {
         await c.close();
       } catch {

@@ -5,6 +5,9 @@ export const RENDER_QUEUE = 'render';
 /** The queue of finalize jobs: the parent of a job's batches, run once they are all done. */
 export const FINALIZE_QUEUE = 'finalize';
 
+/** The queue of evaluations: taken only by workers whose Python evaluation runner answered its probe. */
+export const EVALUATE_QUEUE = 'evaluate';
+
 /** Default Redis key prefix; several deployments can share a Redis with different prefixes. */
 export const DEFAULT_PREFIX = 'synthline';
 
@@ -13,6 +16,9 @@ export type RenderBatchPayload = z.infer<typeof RenderBatchPayload>;
 
 export const FinalizePayload = z.object({ jobId: z.string() });
 export type FinalizePayload = z.infer<typeof FinalizePayload>;
+
+export const EvaluatePayload = z.object({ evaluationId: z.string() });
+export type EvaluatePayload = z.infer<typeof EvaluatePayload>;
 
 /** BullMQ job ids are deterministic, so adding the same batch twice adds it once. */
 export const batchJobId = (jobId: string, batch: number) => `${jobId}-b${batch}`;

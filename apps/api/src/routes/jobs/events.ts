@@ -1,10 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { JobStore, type JobEvents, type JobRecord } from '@synthline/jobs';
 import { toJobView, type JobView } from './job-view.ts';
-import { ProblemError, problemResponses, notFound } from '../../problem.ts';
+import { problemResponses, notFound } from '../../problem.ts';
 import type { RouteDeps } from '../deps.ts';
+import { openEventStream, type StreamSlots } from '../event-stream.ts';
 import { JobIdParams } from './schemas.ts';
 
 export interface EventsOptions extends RouteDeps {
@@ -12,8 +12,8 @@ export interface EventsOptions extends RouteDeps {
   events: JobEvents;
   /** How often a comment line keeps idle proxies from closing the stream. */
   keepAliveMs: number;
-  /** Most event streams one client (API key, or address without keys) may hold open in this process. */
-  maxStreamsPerClient: number;
+  /** The event streams each client holds open in this process (jobs' and evaluations'), capped per client. */
+  streams: StreamSlots;
 }
 
 /** The events of `GET /v1/jobs/:id/events`; each carries a JobView as its JSON data. */
@@ -24,34 +24,6 @@ export const JOB_EVENTS = {
 } as const;
 export type JobEvent = keyof typeof JOB_EVENTS;
 
-/** One open text/event-stream response. */
-class EventStream {
-  private closed = false;
-
-  constructor(private readonly res: ServerResponse) {
-    res.on('close', () => {
-      this.closed = true;
-    });
-  }
-
-  get isClosed(): boolean {
-    return this.closed || this.res.destroyed || this.res.writableEnded;
-  }
-
-  send(event: JobEvent, data: unknown): void {
-    if (!this.isClosed) this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
-
-  comment(text: string): void {
-    if (!this.isClosed) this.res.write(`: ${text}\n\n`);
-  }
-
-  end(): void {
-    if (!this.isClosed) this.res.end();
-    this.closed = true;
-  }
-}
-
 const progressOf = (v: JobView) => JSON.stringify(v.progress);
 
 /**
@@ -59,9 +31,8 @@ const progressOf = (v: JobView) => JSON.stringify(v.progress);
  * Streams are fed by the process's one subscription to job changes ({@link JobEvents}), so open
  * streams cost Redis nothing while their job is quiet; each client may hold a bounded number.
  */
-export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { queue, events, keepAliveMs, maxStreamsPerClient }) => {
+export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { queue, events, keepAliveMs, streams }) => {
   const open = new Set<{ stop: () => void }>();
-  const perClient = new Map<string, number>();
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => {
     for (const s of [...open]) s.stop();
@@ -87,26 +58,7 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
     },
     async (request, reply) => {
       const { id } = request.params;
-      const client = request.principal;
-      const held = perClient.get(client) ?? 0;
-      if (held >= maxStreamsPerClient) {
-        throw new ProblemError(
-          429,
-          'too-many-streams',
-          `this client already holds ${held} open event streams, the most allowed (MAX_STREAMS_PER_KEY); close one first`,
-          undefined,
-          { limit: maxStreamsPerClient },
-        );
-      }
-      perClient.set(client, held + 1);
-      let counted = true;
-      const uncount = () => {
-        if (!counted) return;
-        counted = false;
-        const n = (perClient.get(client) ?? 1) - 1;
-        if (n <= 0) perClient.delete(client);
-        else perClient.set(client, n);
-      };
+      const uncount = streams.take(request.principal);
       let first: JobRecord | null;
       try {
         first = await queue.store.get(id);
@@ -121,15 +73,7 @@ export const eventsRoute: FastifyPluginAsyncZod<EventsOptions> = async (app, { q
 
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // nginx and similar proxies buffer responses unless told not to.
-        'x-accel-buffering': 'no',
-      });
-      res.flushHeaders();
-      const stream = new EventStream(res);
+      const stream = openEventStream(res);
 
       let last = toJobView(first);
       let unwatch: (() => void) | undefined;
