@@ -94,10 +94,16 @@ class Cases:
                 Specular=spec,
             )
             want.append(obj)
-        for old in self.shown:
-            if not any(old is w for w in want):
-                old.hide_render = True
-        for w in want:
-            if w.hide_render:
-                w.hide_render = False
-        self.shown = want
+        self.shown = show_only(self.shown, want)
+
+
+def show_only(shown: List[bpy.types.Object], want: List[bpy.types.Object]):
+    """Hide what was shown and is not wanted, show what is wanted (touching nothing else,
+    so unchanged objects stay unchanged); the new list of shown objects."""
+    for old in shown:
+        if not any(old is w for w in want):
+            old.hide_render = True
+    for w in want:
+        if w.hide_render:
+            w.hide_render = False
+    return want

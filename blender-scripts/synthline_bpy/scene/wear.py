@@ -21,7 +21,7 @@ from .. import compat
 from ..core import annotate, colour, distortion
 from ..core.annotate import PRODUCT_PASS_INDEX
 from . import phones
-from .cases import WALL_M, cover_m, tag
+from .cases import WALL_M, cover_m, show_only, tag
 
 if TYPE_CHECKING:
     from ..core.plan import Product as PlanProduct
@@ -203,13 +203,7 @@ class Wear:
         for iid, phone, p in items:
             if phone is not None:
                 self.frame[iid] = self._apply_one(phone, p, want)
-        for old in self.shown:
-            if not any(old is w for w in want):
-                old.hide_render = True
-        for w in want:
-            if w.hide_render:
-                w.hide_render = False
-        self.shown = want
+        self.shown = show_only(self.shown, want)
 
     def _apply_one(
         self, phone: phones.BuiltPhone, p: PlanProduct, want: List[bpy.types.Object]

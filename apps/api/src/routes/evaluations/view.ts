@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   EvaluationEpoch,
   EvaluationError,
+  EvaluationRequest,
   EvaluationStatus,
   SetRef as SetRefBase,
   workerList,
@@ -51,14 +52,7 @@ export const EvaluationView = z
   .object({
     id: z.string(),
     status: EvaluationStatus,
-    request: z.object({
-      train: SetRef,
-      test: SetRef,
-      target: z.string(),
-      size: z.number().int(),
-      epochs: z.number().int(),
-      seed: z.number().int(),
-    }),
+    request: EvaluationRequest.extend({ train: SetRef, test: SetRef }),
     progress: z.object({
       stage: z.string().nullable().describe('what the worker does now'),
       epoch: EvaluationEpoch.nullable().describe('the last training epoch finished'),
