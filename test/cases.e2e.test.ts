@@ -114,3 +114,38 @@ test('a bare phone after cased ones renders as it does alone', async () => {
   const [alone] = await render(dir, `alone-${i}`, { case_probability: 0.5 }, `${i}:${i + 1}`);
   assert.ok(alone?.png.equals(all[idx]?.png ?? Buffer.alloc(0)), `frame ${i}: the same bytes alone`);
 });
+
+test('three cased phones: each case is part of its own phone in the instance map', async () => {
+  const dir = await tempDir('synthline-cases-many-');
+  const three = { products_per_frame: 3, min_gap_m: 0.015 };
+  const specOf = (condition: Record<string, unknown>) =>
+    JSON.stringify({
+      name: 'cases-many',
+      seed: 8,
+      count: 2,
+      render: { resolution: [W, H], samples: 2 },
+      layout: three,
+      camera: { distance_m: [0.5, 0.55], elevation_deg: [80, 90], look_at_jitter_m: 0 },
+      product: { condition },
+      output: { annotations: { instances: true } },
+    });
+  type Inst = { id: number; bbox: [number, number, number, number] | null; visible_pixels: number };
+  const run = async (name: string, condition: Record<string, unknown>) => {
+    await writeFile(join(dir, `${name}.json`), specOf(condition));
+    const r = await cli(['render', join(dir, `${name}.json`), '--out', join(dir, name)]);
+    assert.equal(r.code, 0, r.all);
+    return (await datasetSamples(join(dir, name))).map((x) => (x.label as unknown as { instances: Inst[] }).instances);
+  };
+  const bare = await run('bare', {});
+  const cased = await run('cased', { case_probability: 1, case_kinds: ['silicone', 'wallet'] });
+  for (let i = 0; i < bare.length; i++) {
+    for (const b of bare[i] ?? []) {
+      const c = cased[i]?.find((x) => x.id === b.id);
+      assert.ok(b.bbox && c?.bbox, `frame ${i}, instance ${b.id}: seen bare and cased`);
+      // Its box grows by the case's wall (a pixel or two), no more: no other phone is counted in it.
+      for (const [k, v] of b.bbox.entries())
+        assert.ok(Math.abs(v - (c.bbox?.[k] ?? 0)) <= 3, `frame ${i}, instance ${b.id}: box ${c.bbox} cased, ${b.bbox} bare`);
+      assert.ok(c.visible_pixels >= b.visible_pixels, `frame ${i}, instance ${b.id}: the case adds pixels to its own phone`);
+    }
+  }
+});

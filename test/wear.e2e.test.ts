@@ -23,6 +23,8 @@ interface Worn {
   };
   png: Buffer;
   rgb: Buffer;
+  /** The instance map (16-bit ids as PNG), empty when not asked for. */
+  inst: Buffer;
 }
 
 async function render(
@@ -55,6 +57,7 @@ async function render(
       label: x.label as unknown as Worn['label'],
       png: x.member('png'),
       rgb: await sharp(x.member('png')).removeAlpha().raw().toBuffer(),
+      inst: x.member('inst.png'),
     })),
   );
 }
@@ -181,6 +184,8 @@ test('three phones, each with its own crack: in its instance, with a box inside 
     assert.ok(a && b);
     const instances = b.label.instances ?? [];
     assert.equal(instances.length, 3, `frame ${i}: three phones`);
+    // Wear lies inside each phone's outline and is part of it: the instance map is the plain one's.
+    assert.ok(a.inst.length > 0 && a.inst.equals(b.inst), `frame ${i}: the same instance map as the phones without wear`);
     assert.deepEqual(b.label.instances?.[0]?.condition, b.label.condition, 'instance 1 is the top-level product');
     for (const inst of instances) {
       const crack = inst.condition?.crack?.bbox;

@@ -93,6 +93,9 @@ class Cases:
                 Transmission=transmission,
                 Specular=spec,
             )
+            # The phone's instance id, so its case is part of it in the index pass.
+            if obj.pass_index != phone.root.pass_index:
+                obj.pass_index = phone.root.pass_index
             want.append(obj)
         self.shown = show_only(self.shown, want)
 

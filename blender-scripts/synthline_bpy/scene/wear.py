@@ -186,6 +186,9 @@ class Wear:
             phone.root.users_collection[0].objects.link(obj)
             obj.parent = phone.root
             self.built[(phone.root.name, kind)] = obj
+        # The phone's instance id, so the overlay is part of it in the index pass.
+        if obj.pass_index != phone.root.pass_index:
+            obj.pass_index = phone.root.pass_index
         return obj
 
     @staticmethod
