@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
 import { startApi, type RunningApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
@@ -174,9 +175,24 @@ test('submit a job from the form, watch it reach 100%, and find each box drawn w
       assert.ok(Math.abs(got - want) <= 2, `frame ${i}: box at ${JSON.stringify(box)}, image ${JSON.stringify(img)}, label ${label.bbox}`);
   }
   // The mask overlay is there, hidden until asked for.
-  await page.locator('#show-masks').check();
-  await page.locator('figure.sample[data-index="0"] img.mask').waitFor({ state: 'visible' });
-  await page.locator('#show-masks').uncheck();
+  // Annotations lay over the frames on request: the mask, and a note where one was not rendered.
+  await page.locator('#overlay').selectOption('mask');
+  await page.locator('figure.sample[data-index="0"] img.overlay-mask').waitFor({ state: 'visible' });
+  await checkA11y(page, 'job page with an overlay');
+  await shot(page, 'job-overlay');
+  await page.locator('#overlay').selectOption('depth');
+  await page.locator('figure.sample[data-index="0"] .overlay-missing', { hasText: 'no depth rendered' }).waitFor();
+  assert.equal(await page.locator('figure.sample img.overlay').count(), 0);
+  await page.locator('#overlay').selectOption('none');
+  // The overlay is the mask: opaque exactly where the mask is set.
+  const mask = await (await fetch(`${api.url}/v1/jobs/${id}/samples/0/annotations/mask`)).arrayBuffer();
+  const over = await (await fetch(`${api.url}/v1/jobs/${id}/samples/0/annotations/mask?view=overlay`)).arrayBuffer();
+  const m = await sharp(Buffer.from(mask)).toColourspace('b-w').raw().toBuffer();
+  const o = await sharp(Buffer.from(over)).ensureAlpha().raw().toBuffer();
+  assert.ok(m.some((x) => x > 0));
+  for (let k = 0; k < m.length; k++) assert.equal((o[k * 4 + 3] ?? 0) > 0, (m[k] ?? 0) > 0, `pixel ${k}`);
+  const bad = await fetch(`${api.url}/v1/jobs/${id}/samples/0/annotations/mask?view=pretty`);
+  assert.equal(bad.status, 400);
   // The manifest opens through the API.
   const manifest = await fetch(`${api.url}/v1/jobs/${id}/files/dataset.json`);
   assert.equal(manifest.status, 200);

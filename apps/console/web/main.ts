@@ -466,7 +466,16 @@ async function galleryOf(v: JobView, into: HTMLElement, pageNo: number, signal: 
         `samples ${first}–${Math.max(first, last - 1)} of ${v.progress.frames_total} (page ${pageNo + 1} of ${pages})`,
       ),
       pageNo + 1 < pages ? h('a', { href: `#/jobs/${v.id}?page=${pageNo + 1}` }, 'Next samples →') : null,
-      h('label', {}, h('input', { type: 'checkbox', id: 'show-masks' }), ' overlay masks'),
+      h(
+        'label',
+        {},
+        'Overlay ',
+        h(
+          'select',
+          { id: 'overlay' },
+          ...OVERLAYS.map((o) => h('option', { value: o }, o === 'none' ? 'none' : o === 'instances' ? 'instance map' : o)),
+        ),
+      ),
     );
     const grid = h('div', { class: 'gallery' });
     for (let i = first; i < last; i++)
@@ -474,9 +483,9 @@ async function galleryOf(v: JobView, into: HTMLElement, pageNo: number, signal: 
         h('figure', { class: 'sample', 'data-index': i, 'data-loaded': 'no' }, h('p', { class: 'muted' }, `frame ${i}: not rendered yet`)),
       );
     into.replaceChildren(h('h2', { id: 'gallery-h' }, 'Samples'), nav, grid);
-    const toggle = nav.querySelector('#show-masks') as HTMLInputElement;
-    toggle.addEventListener('change', () => {
-      for (const m of into.querySelectorAll<HTMLElement>('.mask')) m.hidden = !toggle.checked;
+    const select = nav.querySelector('#overlay') as HTMLSelectElement;
+    select.addEventListener('change', () => {
+      for (const fig of into.querySelectorAll<HTMLElement>('figure.sample[data-loaded="yes"]')) overlay(v, fig, select.value, signal);
     });
   }
   const pending = [...into.querySelectorAll<HTMLElement>('figure.sample[data-loaded="no"]')];
@@ -488,16 +497,8 @@ async function galleryOf(v: JobView, into: HTMLElement, pageNo: number, signal: 
       const src = await blobUrl(`/v1/jobs/${v.id}/samples/${i}`, signal);
       fig.replaceChildren(...sampleView(v, i, label, src));
       fig.dataset.loaded = 'yes';
-      if (label.annotations.mask) {
-        blobUrl(`/v1/jobs/${v.id}/samples/${i}/annotations/mask`, signal)
-          .then((m) => {
-            const toggle = into.querySelector<HTMLInputElement>('#show-masks');
-            const img = h('img', { class: 'mask', src: m, alt: '' });
-            img.hidden = !toggle?.checked;
-            fig.querySelector('.sample-frame')?.append(img);
-          })
-          .catch(() => undefined);
-      }
+      fig.dataset.annotations = OVERLAYS.filter((o) => o !== 'none' && label.annotations[o]).join(' ');
+      overlay(v, fig, into.querySelector<HTMLSelectElement>('#overlay')?.value ?? 'none', signal);
     } catch (err) {
       if (err instanceof NeedKey) {
         askForKey();
@@ -509,6 +510,31 @@ async function galleryOf(v: JobView, into: HTMLElement, pageNo: number, signal: 
       fig.replaceChildren(h('p', { class: 'error' }, `frame ${i}: ${err instanceof Error ? err.message : String(err)}`));
     }
   }
+}
+
+/** What the gallery can lay over a frame: the annotations a spec may ask for. */
+const OVERLAYS = ['none', 'mask', 'depth', 'instances'] as const;
+
+/**
+ * Lays annotation `kind` over a loaded sample (the server's overlay picture: instances in
+ * colours, depth near-bright to far-dark), or takes it away; a frame without it says so.
+ */
+function overlay(v: JobView, fig: HTMLElement, kind: string, signal: AbortSignal): void {
+  const frame = fig.querySelector('.sample-frame');
+  for (const old of fig.querySelectorAll('.overlay, .overlay-missing')) old.remove();
+  fig.dataset.overlay = kind;
+  if (!frame || kind === 'none') return;
+  if (!(fig.dataset.annotations ?? '').split(' ').includes(kind)) {
+    fig.querySelector('figcaption')?.prepend(h('span', { class: 'overlay-missing muted' }, `no ${kind} rendered for this job. `));
+    return;
+  }
+  blobUrl(`/v1/jobs/${v.id}/samples/${fig.dataset.index}/annotations/${kind}?view=overlay`, signal)
+    .then((src) => {
+      if (fig.dataset.overlay !== kind) return; // another was chosen meanwhile
+      for (const old of fig.querySelectorAll('.overlay')) old.remove();
+      frame.append(h('img', { class: `overlay overlay-${kind}`, src, alt: '', 'data-kind': kind }));
+    })
+    .catch(() => undefined);
 }
 
 function sampleView(v: JobView, i: number, label: SampleLabel, src: string): Node[] {

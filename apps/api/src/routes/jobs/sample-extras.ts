@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MANIFEST_FILE } from '@synthline/shards';
 import { problemResponses, ProblemError, notFound } from '../../problem.ts';
+import { overlayPng } from '../../annotation-view.ts';
 import { manifestOf, readSampleMember } from '../../samples.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams, SampleParams } from './schemas.ts';
@@ -24,6 +25,13 @@ const ANNOTATION_MEMBERS: Record<(typeof ANNOTATION_KINDS)[number], string> = {
 
 export const AnnotationParams = SampleParams.extend({
   kind: z.enum(ANNOTATION_KINDS).describe('which annotation image: mask (8-bit), depth (16-bit mm) or instances (16-bit ids)'),
+});
+
+export const AnnotationQuery = z.strictObject({
+  view: z
+    .enum(['raw', 'overlay'])
+    .default('raw')
+    .describe('raw: the stored PNG; overlay: an RGBA picture to lay over the frame (instances in colours, depth near-bright to far-dark)'),
 });
 
 export const FileParams = JobIdParams.extend({
@@ -117,9 +125,10 @@ export const sampleExtrasRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
       schema: {
         summary: "One frame's mask, depth or instance map",
         description:
-          'A PNG, when the spec asked for that annotation (output.annotations). 404 otherwise, until the frame is rendered, and for frames that failed.',
+          'A PNG, when the spec asked for that annotation (output.annotations). 404 otherwise, until the frame is rendered, and for frames that failed. `?view=overlay`: the same as a picture to lay over the frame.',
         tags: ['jobs'],
         params: AnnotationParams,
+        querystring: AnnotationQuery,
         response: {
           200: { description: 'a PNG', content: { 'image/png': { schema: z.string().meta({ format: 'binary' }) } } },
           ...problemResponses(400, 404),
@@ -131,7 +140,7 @@ export const sampleExtrasRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, 
       const record = await frame(id, index);
       const bytes = await readSampleMember(storage, record, index, ANNOTATION_MEMBERS[kind]);
       if (!bytes) throw notFound(`frame ${index} of job ${id} has no ${kind} image: it was not asked for, or ${whyMissing(record.status)}`);
-      return sendBytes(reply, 'image/png', bytes);
+      return sendBytes(reply, 'image/png', request.query.view === 'overlay' ? await overlayPng(kind, bytes) : bytes);
     },
   );
 
