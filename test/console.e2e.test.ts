@@ -12,7 +12,7 @@ import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
 import { startApi, type RunningApi } from '@synthline/api';
 import { startWorker, type RunningWorker } from '@synthline/worker';
 import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
-import { ROOT, cli, tempDir, until } from './helpers.ts';
+import { ROOT, boxLibrary, cli, tempDir, until } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts/console');
@@ -41,6 +41,8 @@ before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   redis = await startPrivateRedis({ appendonly: false });
   const env = {
+    // A library with one scanned product (and its thumbnail) for the assets page.
+    SYNTHLINE_LIBRARY: await boxLibrary(await tempDir('synthline-console-lib-')),
     REDIS_URL: redis.url,
     SYNTHLINE_PREFIX: `con${process.pid}`,
     SYNTHLINE_OUTPUT: await tempDir('synthline-console-'),
@@ -289,6 +291,15 @@ test('a job is cancelled from the list; the workers and assets pages show the fl
   await shot(page, 'workers');
   await page.goto(`${api.url}/#/assets`);
   await page.locator('h1', { hasText: 'Assets' }).waitFor();
+  // The scan's thumbnail of the product, as the API serves it.
+  const thumb = page.locator('td.thumb[data-asset="library:box"] img');
+  await thumb.waitFor();
+  const shown = await thumb.evaluate(async (img) => {
+    const r = await fetch((img as unknown as { src: string }).src);
+    return Array.from(new Uint8Array(await r.arrayBuffer()));
+  });
+  const served = Buffer.from(await (await fetch(`${api.url}/v1/assets/box/thumbnail`)).arrayBuffer());
+  assert.deepEqual(Buffer.from(shown), served);
   await checkA11y(page, 'assets page');
   await shot(page, 'assets');
   await page.close();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -139,6 +140,18 @@ test('assets scan probes every product and names what is wrong with the bad ones
   assert.match(out, /FAIL library:nocolors[\s\S]*?error: product\.json: colors: /);
   assert.match(out, /library:block-stl[\s\S]*?warning: the model has no materials/, 'nothing to recolour is a warning');
   assert.match(out, /library:box .*80\.0 x 80\.0 x 80\.0 mm/);
+  // A thumbnail of each usable product, as it lies on the belt; none of an unusable one.
+  assert.match(out, /^thumbnails of 7 product\(s\) in /m);
+  for (const id of ['box', 'block-obj', 'block-blend']) {
+    const png = await readFile(join(lib, '.synthline', 'thumbnails', `${id}.png`));
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [160, 120], id);
+    // The product in the middle differs from the belt at the corner.
+    const at = (x: number, y: number) => [0, 1, 2].map((c) => data[(y * 160 + x) * 3 + c] ?? 0);
+    const d = at(80, 60).reduce((t, v, c) => t + Math.abs(v - (at(4, 4)[c] ?? 0)), 0);
+    assert.ok(d > 30, `${id}: the product shows in its thumbnail (${at(80, 60)} against ${at(4, 4)})`);
+  }
+  assert.equal(existsSync(join(lib, '.synthline', 'thumbnails', 'corrupt.png')), false);
 });
 
 test('a spec naming a bad or unknown library product is refused before anything renders', async () => {
@@ -259,12 +272,24 @@ test('the API lists the library and refuses jobs with unusable assets at submit'
   );
   try {
     const assets = (await (await fetch(`${api.url}/v1/assets`)).json()) as {
-      products: { asset: string; usable: boolean; reason: string | null }[];
+      products: { asset: string; usable: boolean; reason: string | null; thumbnail: string | null }[];
     };
     const usable = Object.fromEntries(assets.products.map((p) => [p.asset, p.usable]));
     assert.equal(usable['library:box'], true);
     assert.equal(usable['library:corrupt'], false);
     assert.match(assets.products.find((p) => p.asset === 'library:unsupported')?.reason ?? '', /unsupported model format/);
+    // Thumbnails: served for a usable product, named where there is none, refused for a bad id.
+    const links = Object.fromEntries(assets.products.map((p) => [p.asset, p.thumbnail]));
+    assert.equal(links['library:box'], '/v1/assets/box/thumbnail');
+    assert.equal(links['library:corrupt'], null);
+    const thumb = await fetch(`${api.url}${links['library:box']}`);
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await thumb.arrayBuffer()), await readFile(join(lib, '.synthline', 'thumbnails', 'box.png')));
+    const corrupt = await fetch(`${api.url}/v1/assets/corrupt/thumbnail`);
+    assert.equal(corrupt.status, 404);
+    assert.match(((await corrupt.json()) as { detail: string }).detail, /no usable product library:corrupt/);
+    assert.equal((await fetch(`${api.url}/v1/assets/..%2Fetc/thumbnail`)).status, 400);
 
     const post = (body: unknown) =>
       fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

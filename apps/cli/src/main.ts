@@ -7,10 +7,10 @@ import { EXIT, UnreachableError, UsageError, parseCommand } from './exit.ts';
 import { loadSpecFile } from './spec-file.ts';
 import { USAGE, USAGE_OF } from './usage.ts';
 import { BlenderError, RenderSlot } from '@synthline/blender';
-import { OutputExistsError, renderDataset } from '@synthline/pipeline';
+import { OutputExistsError, renderDataset, renderThumbnails } from '@synthline/pipeline';
 import { verifyDataset } from '@synthline/shards';
 import { mirrorS3 } from '@synthline/storage';
-import { AssetLibrary, scanLibrary } from '@synthline/library';
+import { AssetLibrary, THUMBNAILS_DIR, scanLibrary } from '@synthline/library';
 import { loadCliEnv } from '@synthline/config';
 import { progressReporter } from './progress.ts';
 import { ApiError } from './client.ts';
@@ -186,7 +186,7 @@ async function assets(argv: string[]): Promise<number> {
   const slot = new RenderSlot();
   let bad = 0;
   try {
-    await scanLibrary(lib, slot, (e) => {
+    const entries = await scanLibrary(lib, slot, (e) => {
       if (!e.ok) bad++;
       const dims = e.dimensions_m ? ` ${e.dimensions_m.map((d) => (d * 1000).toFixed(1)).join(' x ')} mm` : '';
       const info = e.probe
@@ -196,6 +196,12 @@ async function assets(argv: string[]): Promise<number> {
       for (const err of e.errors) process.stdout.write(`       error: ${err}\n`);
       for (const w of e.warnings) process.stdout.write(`       warning: ${w}\n`);
     });
+    // A thumbnail of each usable product, rendered as it will look on the belt (the console shows them).
+    const usable = entries.filter((e) => e.ok).map((e) => e.id);
+    const failed = await renderThumbnails(lib, slot, usable);
+    for (const [id, why] of failed) process.stdout.write(`warning: library:${id} has no thumbnail: ${why}\n`);
+    if (usable.length > failed.size)
+      process.stdout.write(`thumbnails of ${usable.length - failed.size} product(s) in ${join(lib.root, THUMBNAILS_DIR)}\n`);
   } finally {
     await slot.close();
   }

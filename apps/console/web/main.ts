@@ -665,6 +665,7 @@ interface AssetsView {
     errors: string[];
     warnings: string[];
     scanned_at: string;
+    thumbnail: string | null;
   }[];
   backgrounds: string[];
   hdris: string[];
@@ -682,7 +683,7 @@ async function assetsPage(): Promise<void> {
     h(
       'p',
       { class: 'muted' },
-      'No thumbnails: a product thumbnail needs a Blender render of its own, which the library scan does not make yet; the scan shows the size it measured instead. Built-in products (builtin:…) are always usable.',
+      'Each usable product\'s thumbnail is rendered by "synthline assets scan", as it will lie on the belt. Built-in products (builtin:…) are always usable.',
     ),
     a.products.length === 0
       ? h('p', {}, 'The library has no products. Add a folder with a model file and product.json, then run "synthline assets scan".')
@@ -692,7 +693,11 @@ async function assetsPage(): Promise<void> {
           h(
             'thead',
             {},
-            h('tr', {}, ...['Asset', 'Name / class', 'Scan', 'Usable', 'Size (m)', 'Problems'].map((t) => h('th', { scope: 'col' }, t))),
+            h(
+              'tr',
+              {},
+              ...['Thumbnail', 'Asset', 'Name / class', 'Scan', 'Usable', 'Size (m)', 'Problems'].map((t) => h('th', { scope: 'col' }, t)),
+            ),
           ),
           h(
             'tbody',
@@ -701,6 +706,7 @@ async function assetsPage(): Promise<void> {
               h(
                 'tr',
                 {},
+                h('td', { class: 'thumb', 'data-asset': p.asset }, p.thumbnail ? '…' : h('span', { class: 'muted' }, 'none')),
                 h('td', {}, h('code', {}, p.asset), h('br'), h('span', { class: 'muted' }, p.format)),
                 h('td', {}, p.name ?? '—', h('br'), h('span', { class: 'muted' }, p.class ?? '')),
                 h('td', {}, p.scanned_at ? `${p.ok ? 'passed' : 'failed'} ${when(p.scanned_at)}` : 'not scanned'),
@@ -712,6 +718,13 @@ async function assetsPage(): Promise<void> {
           ),
         ),
   );
+  for (const p of a.products) {
+    if (!p.thumbnail) continue;
+    const cell = main.querySelector(`td.thumb[data-asset="${p.asset}"]`);
+    blobUrl(p.thumbnail, page.signal)
+      .then((src) => cell?.replaceChildren(h('img', { src, width: 80, height: 60, alt: `${p.name ?? p.asset} as rendered on the belt` })))
+      .catch(() => cell?.replaceChildren(h('span', { class: 'muted' }, 'unavailable')));
+  }
 }
 
 const STARTER = {

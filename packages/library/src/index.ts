@@ -1,2 +1,2 @@
-export { AssetLibrary, ScanEntry, ScanFile, SCAN_FILE, type ProductFolder } from './library.ts';
+export { AssetLibrary, ScanEntry, ScanFile, SCAN_FILE, THUMBNAILS_DIR, type ProductFolder } from './library.ts';
 export { scanLibrary } from './scan.ts';

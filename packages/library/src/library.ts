@@ -15,6 +15,8 @@ import { mirrorS3, putS3File, s3CacheDir } from '@synthline/storage';
 
 /** The scan results, kept in the library at `.synthline/scan.json`. */
 export const SCAN_FILE = join('.synthline', 'scan.json');
+/** Where a scan keeps each usable product's thumbnail: `<id>.png`. */
+export const THUMBNAILS_DIR = join('.synthline', 'thumbnails');
 
 const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.exr', '.hdr']);
 
@@ -160,6 +162,20 @@ export class AssetLibrary implements ProductIndex {
     // A library in a bucket gets its scan back there, for every other machine.
     if (this.source.startsWith('s3://')) await putS3File(`${this.source}/.synthline/scan.json`, join(this.root, SCAN_FILE));
     (this as { scanFile: ScanFile }).scanFile = file;
+  }
+
+  /** Where product `id`'s thumbnail is kept (it may not exist); an id that is not one is refused. */
+  thumbnailPath(id: string): string {
+    if (!ID.test(id)) throw new Error(`"${id}" is not a product id`);
+    return join(this.root, THUMBNAILS_DIR, `${id}.png`);
+  }
+
+  /** Keeps a product's thumbnail (a PNG); a library in a bucket gets it back there too. */
+  async saveThumbnail(id: string, png: Buffer): Promise<void> {
+    const path = this.thumbnailPath(id);
+    await mkdir(join(this.root, THUMBNAILS_DIR), { recursive: true });
+    await writeFileAtomic(path, png);
+    if (this.source.startsWith('s3://')) await putS3File(`${this.source}/.synthline/thumbnails/${id}.png`, path);
   }
 }
 

@@ -18,3 +18,4 @@ export {
 } from './contact-sheet.ts';
 export { buildLabel } from './label.ts';
 export { DatasetAssembler, CONTACT_SHEET_FILE, TIMINGS_FILE, CREATED_BY, type FrameFailure } from './dataset-assembler.ts';
+export { renderThumbnails, thumbnailSpec, THUMBNAIL } from './thumbnails.ts';

@@ -6,14 +6,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MANIFEST_FILE } from '@synthline/shards';
 import { problemResponses, ProblemError, notFound } from '../../problem.ts';
 import { overlayPng } from '../../annotation-view.ts';
+import { sendBytes } from '../../send-bytes.ts';
 import { manifestOf, readSampleMember } from '../../samples.ts';
 import type { RouteDeps } from '../deps.ts';
 import { JobIdParams, SampleParams } from './schemas.ts';
-
-/** Sends bytes the route's zod schemas cannot describe (they skip the serializer). */
-function sendBytes(reply: FastifyReply, contentType: string, bytes: Buffer): FastifyReply {
-  return reply.type(contentType).send(bytes);
-}
 
 const ANNOTATION_KINDS = ['mask', 'depth', 'instances'] as const;
 /** The member each annotation is stored as (label `annotations`, packages/pipeline render-frames.ts). */
