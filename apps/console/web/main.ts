@@ -1139,6 +1139,12 @@ function reportView(v: EvaluationView, r: EvalReport): Node[] {
       file(v.links.report_html, 'report.html', 'Open report.html', false),
       file(v.links.report_html, 'report.html', 'Save report.html', true),
     ),
+    // Checked in Chromium: a blob: page takes its creator's policy, so style-src 'self' drops report.html's inline style.
+    h(
+      'p',
+      { class: 'muted' },
+      "Opened from here, report.html shows without its styles (the console's security policy carries over); saved, it shows as made.",
+    ),
     h('h2', {}, `Accuracy per ${r.target}`),
     h(
       'table',
