@@ -24,6 +24,8 @@ let keyed: RunningApi;
 let worker: RunningWorker;
 let browser: Browser;
 let token = '';
+/** The job the form submitted and watched complete; the evaluation test reuses it. */
+let completedJob = '';
 
 const spec = (over: Record<string, unknown> = {}) => ({
   name: 'console-e2e',
@@ -144,6 +146,7 @@ test('submit a job from the form, watch it reach 100%, and find each box drawn w
   await page.locator('progress[data-percent="100"]').waitFor({ timeout: 300_000 });
   await page.locator('h1 .status-completed').waitFor({ timeout: 120_000 });
   assert.match((await page.locator('#progress-text').textContent()) ?? '', /3 of 3 frames done, 0 failed/);
+  completedJob = id;
   for (let i = 0; i < 3; i++) await page.locator(`figure.sample[data-index="${i}"][data-loaded="yes"]`).waitFor({ timeout: 60_000 });
   await page.locator('img.contact').waitFor({ timeout: 30_000 });
   await checkA11y(page, 'job page');
@@ -282,8 +285,13 @@ test('a job is cancelled from the list; the workers and assets pages show the fl
   // The status filter lists only the cancelled job.
   await page.locator('#status-filter').selectOption('cancelled');
   await page.waitForURL(/status=cancelled/);
+  // The unfiltered table stays until the filtered page arrives: wait for that one.
   await page.locator(`tr[data-job="${id}"]`).waitFor();
-  assert.equal(await page.locator('tr[data-job]').count(), 1);
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('tr[data-job]')
+        .length === 1,
+  );
 
   await page.goto(`${api.url}/#/workers`);
   await page.locator('tr[data-worker="console-w1"] .status-live').waitFor();
@@ -323,5 +331,64 @@ test('with keys configured the console asks for one, refuses a wrong one and wor
     ),
     token,
   );
+  await page.close();
+});
+
+test("evaluate a completed job from its page: the evaluation's progress, then its report drawn from report.json, and the list", async (t) => {
+  if (!completedJob) return t.skip('the form test did not complete its job');
+  const page = await newPage();
+  await page.goto(`${api.url}/#/jobs/${completedJob}`);
+  await page.locator('#evaluate-form').waitFor();
+  // A test set that does not exist: refused, and the problem is shown beside the field.
+  await page.locator('#eval-test').fill('AAAAAAAAAAAA');
+  await page.locator('#evaluate-submit').click();
+  await page.locator('#eval-test-error[data-path="test.job"]').waitFor();
+  assert.equal(await page.locator('#eval-test').getAttribute('aria-invalid'), 'true');
+  assert.match((await page.locator('#evaluate-result [role="alert"]').textContent()) ?? '', /Refused \(404\)/);
+  // Against itself: the probe is tested on the samples it trained on.
+  await page.locator('#eval-test').fill(completedJob);
+  await page.locator('#eval-target').selectOption('model');
+  await page.locator('#eval-epochs').fill('2');
+  await page.locator('#evaluate-submit').click();
+  await page.waitForURL(/#\/evaluations\/[A-Za-z0-9]{12}$/);
+  const id = (/#\/evaluations\/([A-Za-z0-9]{12})$/.exec(page.url()) as RegExpExecArray)[1] as string;
+  // Followed live: completed, both epochs, and the report, without a reload.
+  await page.locator('h1 .status-completed').waitFor({ timeout: 120_000 });
+  await page.locator('#eval-accuracy').waitFor({ timeout: 30_000 });
+  assert.match((await page.locator('.epochs').textContent()) ?? '', /epoch 2\/2/);
+  const report = (await (await fetch(`${api.url}/v1/evaluations/${id}/report.json`)).json()) as {
+    target: string;
+    classes: string[];
+    accuracy: { accuracy: number; n: number };
+    confusion: number[][];
+  };
+  assert.equal(report.target, 'model');
+  assert.equal(report.accuracy.n, 3);
+  const shown = page.locator('#eval-accuracy');
+  assert.equal(Number(await shown.getAttribute('data-accuracy')), report.accuracy.accuracy);
+  assert.match((await shown.textContent()) ?? '', new RegExp(`Accuracy ${(report.accuracy.accuracy * 100).toFixed(1)}%`));
+  for (const [i, counts] of report.confusion.entries())
+    for (const [j, n] of counts.entries())
+      assert.equal(
+        await page.locator(`#confusion td[data-true="${i}"][data-pred="${j}"]`).textContent(),
+        String(n),
+        `confusion[${i}][${j}]`,
+      );
+  assert.equal(await page.locator('#per-class tbody tr').count(), report.classes.length);
+  await checkA11y(page, 'evaluation page');
+  await shot(page, 'evaluation');
+  // report.json opens in a tab, fetched with the key as a blob.
+  const [tab] = await Promise.all([page.context().waitForEvent('page'), page.locator('button[data-file="report.json"]').click()]);
+  await tab.waitForLoadState();
+  assert.match(await tab.content(), /synthline\.evaluation\/1/);
+  await tab.close();
+
+  await page.goto(`${api.url}/#/evaluations`);
+  const row = page.locator(`tr[data-evaluation="${id}"][data-status="completed"]`);
+  await row.waitFor();
+  assert.equal(Number(await row.locator('td[data-accuracy]').getAttribute('data-accuracy')), report.accuracy.accuracy);
+  assert.equal(await page.locator('[data-nav="evaluations"]').getAttribute('aria-current'), 'page');
+  await checkA11y(page, 'evaluations page');
+  await shot(page, 'evaluations');
   await page.close();
 });

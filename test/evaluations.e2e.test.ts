@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { z } from 'zod';
 import sharp from 'sharp';
-import { EvaluationView, JobView, Problem, startApi, type RunningApi } from '@synthline/api';
+import { EvaluationPage, EvaluationView, JobView, Problem, startApi, type RunningApi } from '@synthline/api';
 import { startPrivateRedis, type PrivateRedis } from '@synthline/cli/private-redis';
 import { loadApiEnv, loadWorkerEnv } from '@synthline/config';
 import { JobQueue, createRedis } from '@synthline/queue';
@@ -310,4 +310,77 @@ test('a worker whose Python has no torch does not advertise the runner, and an e
   assert.equal(again.status, 'queued');
   assert.equal(again.started_at, null);
   assert.equal((await bare.queue.evaluate.getJobCounts('waiting')).waiting, 1, 'still waiting in the evaluations queue');
+});
+
+test('GET /v1/evaluations pages newest first with the jobs cursor, drops expired ones, and refuses a bad cursor', async () => {
+  const base = bare.api.url;
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await call(base, 'POST', '/v1/evaluations', {
+      train: { real: 'photos' },
+      test: { real: 'photos' },
+      target: 'class',
+      seed: i,
+    });
+    assert.equal(r.status, 202, r.text);
+    ids.push(EvaluationView.parse(r.json).id);
+  }
+  const list = async (q: string) => {
+    const r = await call(base, 'GET', `/v1/evaluations${q}`);
+    assert.equal(r.status, 200, r.text);
+    return EvaluationPage.parse(r.json);
+  };
+  const all = await list('');
+  assert.equal(all.total, all.items.length);
+  assert.ok(all.total >= 4, 'the three above and the one of the test before');
+  assert.deepEqual(
+    all.items.map((e) => e.created_at),
+    all.items.map((e) => e.created_at).sort((a, b) => b.localeCompare(a)),
+    'newest first',
+  );
+  assert.deepEqual(
+    all.items
+      .slice(0, 3)
+      .map((e) => e.id)
+      .sort(),
+    [...ids].sort(),
+    'the newest three are those just made',
+  );
+  assert.equal(all.items[0]?.waiting?.code, 'NO_EVALUATION_WORKER', 'each item is the full view');
+  // Page by two: every evaluation once, in the same order.
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const p: EvaluationPage = await list(`?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.ok(p.items.length <= 2);
+    seen.push(...p.items.map((e) => e.id));
+    cursor = p.next_cursor;
+  } while (cursor);
+  assert.deepEqual(
+    seen,
+    all.items.map((e) => e.id),
+  );
+  // One whose record expired (retention) is left out, and out of the total.
+  const gone = ids[1] as string;
+  await bare.redis.del(bare.queue.evaluations.key(gone));
+  const after = await list('');
+  assert.ok(!after.items.some((e) => e.id === gone));
+  assert.equal(after.total, all.total - 1);
+
+  assert.deepEqual(
+    (problem(await call(base, 'GET', '/v1/evaluations?cursor=bm90LWEtY3Vyc29y'), 400).errors ?? []).map((e) => e.path),
+    ['cursor'],
+  );
+  problem(await call(base, 'GET', '/v1/evaluations?cursor=no!'), 400);
+  problem(await call(base, 'GET', '/v1/evaluations?limit=0'), 400);
+  problem(await call(base, 'GET', '/v1/evaluations?status=queued'), 400);
+  const doc = z
+    .object({
+      paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+      components: z.object({ schemas: z.record(z.string(), z.unknown()) }),
+    })
+    .parse((await call(base, 'GET', '/docs/json')).json);
+  assert.ok(doc.paths['/v1/evaluations']?.get, 'documents GET /v1/evaluations');
+  assert.ok(doc.components.schemas.EvaluationPage, 'schema EvaluationPage');
+  assert.ok(!Object.keys(doc.components.schemas).some((s) => s.endsWith('Input')), 'each schema once');
 });

@@ -8,4 +8,4 @@ export { JobView, toJobView } from './routes/jobs/job-view.ts';
 export { CatalogView } from './routes/catalog.ts';
 export { hashToken, parseKeys, loadKeys, isLoopback, type ApiKey } from './access.ts';
 export { EVALUATION_EVENTS } from './routes/evaluations/index.ts';
-export { EvaluationView, EvaluationBody } from './routes/evaluations/view.ts';
+export { EvaluationView, EvaluationBody, EvaluationPage } from './routes/evaluations/view.ts';

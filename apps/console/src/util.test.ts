@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { duration, jsonPathLines, lineOfPath, parseSse } from '../web/util.ts';
+import { duration, jsonPathLines, lineOfPath, parseSse, percent, setName } from '../web/util.ts';
 
 test('parseSse splits complete events, skips comments and keeps the unfinished rest', () => {
   const { events, rest } = parseSse(
@@ -32,4 +32,11 @@ test('duration reads as a person would say it', () => {
   assert.equal(duration(12.4), '12s');
   assert.equal(duration(185), '3m 05s');
   assert.equal(duration(3720), '1h 02m');
+});
+
+test('percent and setName read as the evaluation report writes them', () => {
+  assert.equal(percent(0.8333), '83.3%');
+  assert.equal(percent(1), '100.0%');
+  assert.equal(percent(null), '—');
+  assert.deepEqual([setName({ job: 'abc' }), setName({ mix: 'm1' }), setName({ real: 'photos' })], ['job:abc', 'mix:m1', 'real:photos']);
 });

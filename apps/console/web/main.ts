@@ -2,10 +2,10 @@
 // It speaks only the public REST API, with the API key the user enters once (kept in
 // sessionStorage for this browser session) as a bearer token; without keys (loopback mode) it
 // sends none. Types are the API's own, imported as types only (erased from the bundle).
-import type { JobView } from '@synthline/api';
+import type { EvaluationPage, EvaluationView, JobView } from '@synthline/api';
 import type { WorkerList } from '@synthline/jobs';
 import type { SampleLabel } from '@synthline/spec';
-import { duration, jsonPathLines, lineOfPath, parseSse } from './util.ts';
+import { duration, jsonPathLines, lineOfPath, parseSse, percent, setName } from './util.ts';
 
 /** What `GET /v1/jobs` answers (JobPage of the API). */
 interface JobPage {
@@ -329,6 +329,7 @@ async function jobPage(id: string, params: URLSearchParams): Promise<void> {
   const problems = h('div');
   const outputs = h('div');
   const gallery = h('section', { 'aria-labelledby': 'gallery-h' });
+  const evaluate = h('section', { 'aria-labelledby': 'evaluate-h' });
 
   const render = (v: JobView) => {
     const cancel = h('button', { type: 'button', class: 'danger', id: 'cancel-job' }, 'Cancel job');
@@ -428,6 +429,7 @@ async function jobPage(id: string, params: URLSearchParams): Promise<void> {
         )
         .catch(() => undefined);
     } else outputs.replaceChildren();
+    evaluateForm(v, evaluate);
   };
   render(view);
   main.replaceChildren(
@@ -435,6 +437,7 @@ async function jobPage(id: string, params: URLSearchParams): Promise<void> {
     facts,
     problems,
     outputs,
+    evaluate,
     gallery,
     h('h2', {}, 'Spec'),
     h('pre', { id: 'job-spec', tabindex: 0, 'aria-label': 'The job spec' }, JSON.stringify(spec, null, 2)),
@@ -910,6 +913,461 @@ function problemView(text: string, p: Problem): Node[] {
   return [h('p', { class: 'error', role: 'alert' }, `Refused (${p.status}): ${p.detail}`), list];
 }
 
+// ---------------------------------------------------------------- evaluations
+
+/** One accuracy with its Wilson 95% interval, as report.json writes it. */
+interface EvalScore {
+  n: number;
+  correct: number;
+  accuracy: number | null;
+  ci95: [number, number];
+}
+
+/** The parts of report.json (format synthline.evaluation/1, written by packages/evaluate) the console shows. */
+interface EvalReport {
+  format: string;
+  target: string;
+  classes: string[];
+  accuracy: EvalScore;
+  chance: number;
+  per_class: (EvalScore & { class: string; train_samples: number })[];
+  /** confusion[i][j]: test samples of class i predicted as j. */
+  confusion: number[][];
+  worst_bins: {
+    param: string;
+    what: string;
+    label: string;
+    n: number;
+    accuracy: number | null;
+    ci95: [number, number];
+    misclassified: number;
+  }[];
+  inputs: { train: { path: string; samples: number }; test: { path: string; samples: number } };
+}
+
+/**
+ * Follows an event stream whose events each carry a view as JSON (the evaluations' like the
+ * jobs'; see {@link follow}), read with fetch() so the key is sent. Ends at the stream's end or
+ * when `signal` aborts.
+ */
+async function followEvents<T>(path: string, signal: AbortSignal, onView: (event: string, view: T) => void): Promise<void> {
+  const res = await request(path, { signal, headers: { accept: 'text/event-stream' } });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const parsed = parseSse(buffer + decoder.decode(value, { stream: true }));
+      buffer = parsed.rest;
+      for (const e of parsed.events) onView(e.event, JSON.parse(e.data) as T);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** A set of an evaluation, linked to its job's page when it is a job. */
+function setLink(ref: EvaluationView['request']['train']): Node {
+  return 'job' in ref ? h('a', { href: `#/jobs/${ref.job}` }, setName(ref)) : h('span', {}, setName(ref));
+}
+
+/** Training progress: epochs finished of those asked for. */
+function epochBar(v: EvaluationView): HTMLElement {
+  const total = v.progress.epoch?.epochs ?? v.request.epochs;
+  const done = v.status === 'completed' ? total : (v.progress.epoch?.epoch ?? 0);
+  return h(
+    'span',
+    { class: 'epochs' },
+    h('progress', { max: Math.max(1, total), value: done, 'aria-label': `Evaluation ${v.id}: epoch ${done} of ${total}` }),
+    ` epoch ${done}/${total}`,
+  );
+}
+
+async function evaluationsPage(params: URLSearchParams): Promise<void> {
+  const cursor = params.get('cursor') ?? '';
+  const signal = page.signal;
+  const q = new URLSearchParams({ limit: '10', ...(cursor ? { cursor } : {}) });
+  const data = await getJson<EvaluationPage>(`/v1/evaluations?${q}`, { signal });
+  const rows = new Map<string, HTMLTableRowElement>();
+  const row = (v: EvaluationView): HTMLTableRowElement =>
+    h(
+      'tr',
+      { 'data-evaluation': v.id, 'data-status': v.status },
+      h('td', {}, h('a', { href: `#/evaluations/${v.id}` }, v.id), h('br'), h('span', { class: 'muted' }, when(v.created_at))),
+      h(
+        'td',
+        {},
+        statusBadge(v.status),
+        v.waiting ? h('span', { class: 'warning' }, ' waiting: no worker has the evaluation runner') : null,
+        v.error ? h('span', { class: 'error' }, ` ${v.error.code}`) : null,
+      ),
+      h('td', {}, v.request.target),
+      h('td', {}, setLink(v.request.train)),
+      h('td', {}, setLink(v.request.test)),
+      h('td', {}, epochBar(v), v.status === 'running' && v.progress.stage ? h('span', { class: 'muted' }, ` ${v.progress.stage}`) : null),
+      h('td', { class: 'num', 'data-accuracy': v.accuracy ?? '' }, percent(v.accuracy)),
+    );
+  const update = (v: EvaluationView) => {
+    const old = rows.get(v.id);
+    if (!old) return;
+    const fresh = row(v);
+    old.replaceWith(fresh);
+    rows.set(v.id, fresh);
+  };
+  const body = h('tbody');
+  for (const v of data.items) {
+    const r = row(v);
+    rows.set(v.id, r);
+    body.append(r);
+  }
+  main.replaceChildren(
+    h('h1', {}, 'Evaluations'),
+    h(
+      'p',
+      { class: 'muted' },
+      "A probe classifier trained on one set and tested on another: how well a dataset teaches what it labels. Start one from a completed job's page.",
+    ),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('span', { class: 'muted' }, `${data.total} evaluation${data.total === 1 ? '' : 's'}`),
+      cursor ? h('a', { href: '#/evaluations' }, '← First page') : null,
+      data.next_cursor ? h('a', { href: `#/evaluations?${new URLSearchParams({ cursor: data.next_cursor })}` }, 'Next page →') : null,
+    ),
+    data.items.length === 0
+      ? h('p', {}, 'No evaluations yet. ', h('a', { href: '#/jobs?status=completed' }, 'Pick a completed job to evaluate.'))
+      : h(
+          'table',
+          {},
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Evaluation', 'Status', 'Target', 'Train set', 'Test set', 'Training', 'Accuracy'].map((t, i) =>
+                h('th', { scope: 'col', class: i === 6 ? 'num' : '' }, t),
+              ),
+            ),
+          ),
+          body,
+        ),
+  );
+  // Live as on the jobs page: streams of at most 4 unfinished ones, the rest refreshed every 5 s.
+  const live = data.items.filter((v) => !FINAL.has(v.status)).slice(0, 4);
+  for (const v of live) followEvents<EvaluationView>(v.links.events, signal, (_e, nv) => update(nv)).catch(() => undefined);
+  if (data.items.some((v) => !FINAL.has(v.status))) {
+    const timer = setInterval(async () => {
+      try {
+        const fresh = await getJson<EvaluationPage>(`/v1/evaluations?${q}`, { signal });
+        for (const v of fresh.items) if (!live.some((l) => l.id === v.id)) update(v);
+      } catch {
+        // the next tick tries again
+      }
+    }, 5000);
+    signal.addEventListener('abort', () => clearInterval(timer));
+  }
+}
+
+async function evaluationPage(id: string): Promise<void> {
+  const signal = page.signal;
+  const first = await getJson<EvaluationView>(`/v1/evaluations/${id}`, { signal });
+  const head = h('div');
+  const facts = h('dl', { class: 'facts' });
+  const problems = h('div', { 'aria-live': 'polite' });
+  const report = h('section', { 'aria-labelledby': 'report-h', id: 'report' });
+  let reported = false;
+  const render = (v: EvaluationView) => {
+    const e = v.progress.epoch;
+    head.replaceChildren(
+      h('h1', {}, `Evaluation ${v.id} `, statusBadge(v.status)),
+      h(
+        'div',
+        { class: 'toolbar' },
+        epochBar(v),
+        h(
+          'span',
+          { id: 'eval-progress' },
+          [
+            v.status === 'running' || v.status === 'queued' ? `stage: ${v.progress.stage ?? 'waiting for a worker'}` : '',
+            e ? `last epoch: loss ${e.loss.toFixed(3)}, train ${percent(e.train_accuracy)}, test ${percent(e.test_accuracy)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        ),
+      ),
+    );
+    const fact = (k: string, val: Node | string) => [h('dt', {}, k), h('dd', {}, val)];
+    facts.replaceChildren(
+      ...fact('Target', v.request.target),
+      ...fact('Train set', setLink(v.request.train)),
+      ...fact('Test set', setLink(v.request.test)),
+      ...fact('Image size', `${v.request.size} × ${v.request.size} px`),
+      ...fact('Epochs', String(v.request.epochs)),
+      ...fact('Seed', String(v.request.seed)),
+      ...fact('Created', when(v.created_at)),
+      ...fact('Started', when(v.started_at)),
+      ...fact('Finished', when(v.finished_at)),
+      ...fact('Accuracy', percent(v.accuracy)),
+    );
+    problems.replaceChildren(
+      ...(v.waiting
+        ? [h('h2', {}, 'Waiting'), h('p', { class: 'warning', id: 'eval-waiting' }, `${v.waiting.code}: ${v.waiting.message}`)]
+        : []),
+      ...(v.error ? [h('h2', {}, 'Error'), h('p', { class: 'error', role: 'alert' }, `${v.error.code}: ${v.error.message}`)] : []),
+    );
+    if (v.status === 'completed' && !reported) {
+      reported = true;
+      report.replaceChildren(h('h2', { id: 'report-h' }, 'Report'), h('p', { class: 'muted' }, 'Loading the report…'));
+      getJson<EvalReport>(v.links.report_json, { signal })
+        .then((r) => report.replaceChildren(...reportView(v, r)))
+        .catch((err: unknown) => {
+          if (err instanceof DOMException && err.name === 'AbortError') return;
+          report.replaceChildren(
+            h('h2', { id: 'report-h' }, 'Report'),
+            h('p', { class: 'error', role: 'alert' }, `The report could not be read: ${err instanceof Error ? err.message : String(err)}`),
+          );
+        });
+    }
+  };
+  render(first);
+  main.replaceChildren(head, facts, problems, report);
+  if (FINAL.has(first.status)) return;
+  // The stream ends at the evaluation's end; if it breaks before, follow it again after a pause.
+  void (async () => {
+    let last = first;
+    while (!signal.aborted && !FINAL.has(last.status)) {
+      try {
+        await followEvents<EvaluationView>(first.links.events, signal, (_e, v) => {
+          last = v;
+          render(v);
+        });
+      } catch (err) {
+        if (err instanceof NeedKey) return showError(err);
+      }
+      if (!FINAL.has(last.status) && !signal.aborted) await new Promise((r) => setTimeout(r, 2000));
+    }
+  })();
+}
+
+/** A completed evaluation's report.json as the page shows it: accuracy, per class, confusion matrix, worst bins, files. */
+function reportView(v: EvaluationView, r: EvalReport): Node[] {
+  const file = (path: string, name: string, label: string, save: boolean) => {
+    const b = h('button', { type: 'button', 'data-file': name }, label);
+    b.addEventListener('click', () => void openFile(path, `evaluation-${v.id}-${name}`, save).catch(showError));
+    return b;
+  };
+  const a = r.accuracy;
+  const interval = (ci: [number, number]) => `${percent(ci[0])}–${percent(ci[1])}`;
+  const th = (t: string, num = false) => h('th', { scope: 'col', class: num ? 'num' : '' }, t);
+  return [
+    h('h2', { id: 'report-h' }, 'Report'),
+    h(
+      'p',
+      { id: 'eval-accuracy', 'data-accuracy': a.accuracy ?? '' },
+      h('strong', {}, `Accuracy ${percent(a.accuracy)}`),
+      ` (${a.correct} of ${a.n} test samples), 95% interval ${interval(a.ci95)}; chance ${percent(r.chance)}. `,
+      `Trained on ${r.inputs.train.samples} samples of ${r.inputs.train.path}, tested on ${r.inputs.test.samples} of ${r.inputs.test.path}.`,
+    ),
+    h(
+      'div',
+      { class: 'toolbar' },
+      file(v.links.report_json, 'report.json', 'Open report.json', false),
+      file(v.links.report_html, 'report.html', 'Open report.html', false),
+      file(v.links.report_html, 'report.html', 'Save report.html', true),
+    ),
+    // Checked in Chromium: a blob: page takes its creator's policy, so style-src 'self' drops report.html's inline style.
+    h(
+      'p',
+      { class: 'muted' },
+      "Opened from here, report.html shows without its styles (the console's security policy carries over); saved, it shows as made.",
+    ),
+    h('h2', {}, `Accuracy per ${r.target}`),
+    h(
+      'table',
+      { id: 'per-class' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          th(r.target),
+          th('Train samples', true),
+          th('Test samples', true),
+          th('Correct', true),
+          th('Accuracy', true),
+          th('95% interval'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...r.per_class.map((c) =>
+          h(
+            'tr',
+            { 'data-class': c.class },
+            h('th', { scope: 'row' }, c.class),
+            h('td', { class: 'num' }, String(c.train_samples)),
+            h('td', { class: 'num' }, String(c.n)),
+            h('td', { class: 'num' }, String(c.correct)),
+            h('td', { class: 'num' }, percent(c.accuracy)),
+            h('td', {}, c.n ? interval(c.ci95) : '—'),
+          ),
+        ),
+      ),
+    ),
+    h('h2', {}, 'Confusion matrix'),
+    h(
+      'table',
+      { id: 'confusion', class: 'confusion' },
+      h('caption', {}, `Test samples by true ${r.target} (rows) and predicted ${r.target} (columns); the diagonal is correct.`),
+      h('thead', {}, h('tr', {}, h('td', {}), ...r.classes.map((c) => h('th', { scope: 'col', class: 'num' }, `predicted ${c}`)))),
+      h(
+        'tbody',
+        {},
+        ...r.confusion.map((counts, i) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, `true ${r.classes[i] ?? i}`),
+            ...counts.map((n, j) => h('td', { class: i === j ? 'num diag' : 'num', 'data-true': i, 'data-pred': j }, String(n))),
+          ),
+        ),
+      ),
+    ),
+    h('h2', {}, 'Where it fails most'),
+    r.worst_bins.length === 0
+      ? h('p', { id: 'worst-bins' }, 'No rendered parameter has a bin with enough samples below the overall accuracy.')
+      : h(
+          'table',
+          { id: 'worst-bins' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              th('Parameter'),
+              th('Bin'),
+              th('Test samples', true),
+              th('Misclassified', true),
+              th('Accuracy', true),
+              th('95% interval'),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            ...r.worst_bins.map((b) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, b.param, h('br'), h('span', { class: 'muted' }, b.what)),
+                h('td', {}, b.label),
+                h('td', { class: 'num' }, String(b.n)),
+                h('td', { class: 'num' }, String(b.misclassified)),
+                h('td', { class: 'num' }, percent(b.accuracy)),
+                h('td', {}, interval(b.ci95)),
+              ),
+            ),
+          ),
+        ),
+  ];
+}
+
+/** What a completed job's page offers: evaluate its dataset (train) against another completed job's (test). */
+function evaluateForm(v: JobView, into: HTMLElement): void {
+  if (v.status !== 'completed' || !v.output) {
+    into.replaceChildren();
+    return;
+  }
+  if (into.childElementCount > 0) return;
+  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement, help: string) => {
+    control.id = `eval-${name}`;
+    control.setAttribute('aria-describedby', `eval-${name}-help eval-${name}-error`);
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: control.id }, label),
+      control,
+      h('span', { id: `eval-${name}-help`, class: 'muted' }, help),
+      h('span', { id: `eval-${name}-error`, class: 'field-error', 'data-path': '' }),
+    );
+  };
+  const test = h('input', { type: 'text', required: true, list: 'eval-jobs', pattern: '[A-Za-z0-9]{12}', autocomplete: 'off' });
+  const jobs = h('datalist', { id: 'eval-jobs' });
+  const target = h('select', {}, ...['class', 'model', 'color', 'side'].map((t) => h('option', { value: t, selected: t === 'model' }, t)));
+  const epochs = h('input', { type: 'number', min: 1, max: 10000, value: 3, required: true });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'evaluate-submit' }, 'Evaluate');
+  const result = h('div', { id: 'evaluate-result', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { id: 'evaluate-form', class: 'evaluate-form', novalidate: true },
+    h(
+      'p',
+      { class: 'muted' },
+      `Train a probe classifier on this job's ${v.progress.frames_done} samples and test it on another completed job's: how well this dataset teaches what it labels.`,
+    ),
+    field('test', 'Test set (job id)', test, "a completed job's id; this job's own id tests on the samples it trained on"),
+    jobs,
+    field('target', 'Target', target, 'what the probe predicts'),
+    field('epochs', 'Epochs', epochs, 'training passes over this set'),
+    h('div', { class: 'toolbar' }, submit),
+    result,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void (async () => {
+      submit.disabled = true;
+      for (const el of form.querySelectorAll<HTMLElement>('.field-error')) el.textContent = '';
+      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+      result.replaceChildren();
+      try {
+        const created = await getJson<EvaluationView>('/v1/evaluations', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            train: { job: v.id },
+            test: { job: test.value.trim() },
+            target: target.value,
+            epochs: Number(epochs.value),
+          }),
+        });
+        location.hash = `#/evaluations/${created.id}`;
+      } catch (err) {
+        if (!(err instanceof Problem)) return showError(err);
+        // Each problem beside the field it names (test.job -> the test set); the rest in the summary.
+        const rest: string[] = [];
+        for (const p of err.errors) {
+          const name = p.path.startsWith('test') ? 'test' : p.path === 'target' || p.path === 'epochs' ? p.path : null;
+          const slot = name ? form.querySelector<HTMLElement>(`#eval-${name}-error`) : null;
+          if (!slot) {
+            rest.push(`${p.path}: ${p.message}`);
+            continue;
+          }
+          slot.textContent = `${p.path}: ${p.message}`;
+          slot.dataset.path = p.path;
+          form.querySelector(`#eval-${name}`)?.setAttribute('aria-invalid', 'true');
+        }
+        result.replaceChildren(
+          h('p', { class: 'error', role: 'alert' }, `Refused (${err.status}): ${err.detail}`),
+          ...rest.map((t) => h('p', { class: 'error' }, t)),
+        );
+      } finally {
+        submit.disabled = false;
+      }
+    })();
+  });
+  into.replaceChildren(h('h2', { id: 'evaluate-h' }, 'Evaluate this dataset'), form);
+  // Suggestions for the test set: the newest completed jobs.
+  getJson<JobPage>('/v1/jobs?status=completed&limit=20', { signal: page.signal })
+    .then((p) => jobs.replaceChildren(...p.items.map((j) => h('option', { value: j.id }, `${j.name} (${j.progress.frames_done} frames)`))))
+    .catch(() => undefined);
+}
+
 // ---------------------------------------------------------------- routing
 
 async function route(): Promise<void> {
@@ -925,6 +1383,8 @@ async function route(): Promise<void> {
   }
   try {
     if (section === 'jobs' && parts[1]) await jobPage(parts[1], params);
+    else if (section === 'evaluations' && parts[1]) await evaluationPage(parts[1]);
+    else if (section === 'evaluations') await evaluationsPage(params);
     else if (section === 'workers') await workersPage();
     else if (section === 'assets') await assetsPage();
     else if (section === 'new') await newJobPage();

@@ -141,3 +141,13 @@ export function duration(s: number | null): string {
   if (t >= 60) return `${Math.floor(t / 60)}m ${String(t % 60).padStart(2, '0')}s`;
   return `${t}s`;
 }
+
+/** A share as `83.3%`; `—` for none (an empty group's accuracy). */
+export function percent(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`;
+}
+
+/** An evaluation's set reference as the API writes it in messages: `job:abc`, `mix:xyz`, `real:photos`. */
+export function setName(ref: { job: string } | { mix: string } | { real: string }): string {
+  return 'job' in ref ? `job:${ref.job}` : 'mix' in ref ? `mix:${ref.mix}` : `real:${ref.real}`;
+}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from './job-store.ts';
 
 /**
  * Glossary.
@@ -141,6 +142,11 @@ export class EvaluationStore {
     return `${this.prefix}:evaluation:${id}`;
   }
 
+  /** The sorted set of all evaluations, scored by creation time (ms). */
+  get indexKey(): string {
+    return `${this.prefix}:evaluations`;
+  }
+
   /**
    * Stores a new evaluation, queued, unless its owner already holds `maxInFlight` not yet ended
    * (0: no limit; {@link EvaluationQuotaError}). It is kept `retentionS` after it ends.
@@ -164,7 +170,7 @@ export class EvaluationStore {
       this.key(id),
       `${this.prefix}:quota:${owner}`,
       opts.maxInFlight ?? 0,
-      `${this.prefix}:evaluations`,
+      this.indexKey,
       now.getTime(),
       id,
       ...Object.entries(fields).flat(),
@@ -192,6 +198,39 @@ export class EvaluationStore {
       accuracy: h.accuracy === undefined ? null : Number(h.accuracy),
       worker: h.worker ?? null,
       error: json(h.error, null),
+    };
+  }
+
+  /**
+   * One page of evaluations, newest first, after `cursor` (the `next` of the page before; the
+   * jobs' cursor format), and the cursor of the next page (null on the last). An evaluation whose
+   * hash expired (its retention passed) is dropped from the index as the page meets it.
+   * A cursor this store did not make: RangeError.
+   */
+  async list(opts: { cursor?: string; limit?: number } = {}): Promise<{ items: EvaluationRecord[]; total: number; next: string | null }> {
+    const limit = opts.limit ?? 20;
+    let max = '+inf';
+    let skip = 0;
+    if (opts.cursor) {
+      const at = decodeCursor(opts.cursor);
+      if (!at) throw new RangeError('cursor: not a cursor this API gave out');
+      max = String(at.score);
+      // Evaluations of the same millisecond come in descending id order: skip those already shown.
+      const ties = await this.redis.zrangebyscore(this.indexKey, at.score, at.score);
+      skip = ties.filter((id) => id >= at.id).length;
+    }
+    const flat = await this.redis.zrevrangebyscore(this.indexKey, max, '-inf', 'WITHSCORES', 'LIMIT', skip, limit + 1);
+    const rows: { id: string; score: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
+    const page = rows.slice(0, limit);
+    const records = await Promise.all(page.map((r) => this.get(r.id)));
+    const gone = page.filter((_r, i) => records[i] === null).map((r) => r.id);
+    if (gone.length) await this.redis.zrem(this.indexKey, ...gone);
+    const last = page[page.length - 1];
+    return {
+      items: records.filter((r): r is EvaluationRecord => r !== null),
+      total: await this.redis.zcard(this.indexKey),
+      next: rows.length > limit && last ? encodeCursor(last.score, last.id) : null,
     };
   }
 

@@ -19,6 +19,8 @@ import { openEventStream, type StreamSlots } from '../event-stream.ts';
 import {
   EvaluationBody,
   EvaluationIdParams,
+  EvaluationListQuery,
+  EvaluationPage,
   EvaluationView,
   runnerWorkers,
   toEvaluationView,
@@ -166,6 +168,32 @@ export const evaluationRoutes: FastifyPluginAsyncZod<EvaluationRoutesOptions> = 
       const v = await view(record);
       reply.code(202).header('location', v.links.self);
       return v;
+    },
+  );
+
+  app.get(
+    '/v1/evaluations',
+    {
+      schema: {
+        summary: 'Evaluations, newest first, one page at a time',
+        description: 'Like GET /v1/jobs: every evaluation this deployment keeps (ended ones until their retention passes).',
+        tags: ['evaluations'],
+        querystring: EvaluationListQuery,
+        response: { 200: EvaluationPage, ...problemResponses(400) },
+      },
+    },
+    async (request) => {
+      const { cursor, limit } = request.query;
+      let page;
+      try {
+        page = await queue.evaluations.list({ ...(cursor ? { cursor } : {}), limit });
+      } catch (err) {
+        if (err instanceof RangeError)
+          throw new ProblemError(400, 'invalid-request', err.message, [{ path: 'cursor', message: 'not a cursor this API gave out' }]);
+        throw err;
+      }
+      const f = await fleet();
+      return { items: page.items.map((r) => toEvaluationView(r, f, redact)), total: page.total, limit, next_cursor: page.next };
     },
   );
 
