@@ -86,7 +86,7 @@ test('each rule names its violation', async () => {
     [
       'undeclared-workspace-dependency',
       'packages/pipeline/src/probe-undeclared.ts',
-      "export { AssetLibrary } from '@synthline/library';\n",
+      "export { FileStorage } from '@synthline/storage';\n",
     ],
     ['packages-not-to-apps', 'packages/base/src/probe-app.ts', "export { buildApp } from '../../../apps/api/src/app.ts';\n"],
     ['apps-not-to-apps', 'apps/worker/src/probe-api.ts', "export { buildApp } from '../../api/src/app.ts';\n"],
