@@ -83,11 +83,7 @@ test('an import the layering does not allow fails the check, naming the rule', a
 test('each rule names its violation', async () => {
   const probes: [rule: string, file: string, text: string][] = [
     // A lower layer, but not declared in pipeline's package.json.
-    [
-      'undeclared-workspace-dependency',
-      'packages/pipeline/src/probe-undeclared.ts',
-      "export { FileStorage } from '@synthline/storage';\n",
-    ],
+    ['undeclared-workspace-dependency', 'packages/pipeline/src/probe-undeclared.ts', "export { FileStorage } from '@synthline/storage';\n"],
     ['packages-not-to-apps', 'packages/base/src/probe-app.ts', "export { buildApp } from '../../../apps/api/src/app.ts';\n"],
     ['apps-not-to-apps', 'apps/worker/src/probe-api.ts', "export { buildApp } from '../../api/src/app.ts';\n"],
     ['no-non-package-json', 'packages/spec/src/probe-npm.ts', "export { Queue } from 'bullmq';\n"],
