@@ -3,6 +3,7 @@
 // sessionStorage for this browser session) as a bearer token; without keys (loopback mode) it
 // sends none. Types are the API's own, imported as types only (erased from the bundle).
 import type { EvaluationPage, EvaluationView, JobView } from '@synthline/api';
+import type { EvaluationReport } from '@synthline/evaluate';
 import type { WorkerList } from '@synthline/jobs';
 import type { SampleLabel } from '@synthline/spec';
 import { duration, jsonPathLines, lineOfPath, parseSse, percent, setName } from './util.ts';
@@ -79,22 +80,8 @@ async function blobUrl(path: string, signal?: AbortSignal): Promise<string> {
  * Follows a job's event stream. EventSource cannot send the bearer key, so the stream is read
  * with fetch() and parsed here. Ends at the `end` event or when `signal` aborts.
  */
-async function follow(id: string, signal: AbortSignal, onView: (event: string, view: JobView) => void): Promise<void> {
-  const res = await request(`/v1/jobs/${id}/events`, { signal, headers: { accept: 'text/event-stream' } });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      const parsed = parseSse(buffer + decoder.decode(value, { stream: true }));
-      buffer = parsed.rest;
-      for (const e of parsed.events) onView(e.event, JSON.parse(e.data) as JobView);
-    }
-  } finally {
-    reader.releaseLock();
-  }
+function follow(id: string, signal: AbortSignal, onView: (event: string, view: JobView) => void): Promise<void> {
+  return followEvents<JobView>(`/v1/jobs/${id}/events`, signal, onView);
 }
 
 // ---------------------------------------------------------------- DOM helpers
@@ -915,35 +902,8 @@ function problemView(text: string, p: Problem): Node[] {
 
 // ---------------------------------------------------------------- evaluations
 
-/** One accuracy with its Wilson 95% interval, as report.json writes it. */
-interface EvalScore {
-  n: number;
-  correct: number;
-  accuracy: number | null;
-  ci95: [number, number];
-}
-
-/** The parts of report.json (format synthline.evaluation/1, written by packages/evaluate) the console shows. */
-interface EvalReport {
-  format: string;
-  target: string;
-  classes: string[];
-  accuracy: EvalScore;
-  chance: number;
-  per_class: (EvalScore & { class: string; train_samples: number })[];
-  /** confusion[i][j]: test samples of class i predicted as j. */
-  confusion: number[][];
-  worst_bins: {
-    param: string;
-    what: string;
-    label: string;
-    n: number;
-    accuracy: number | null;
-    ci95: [number, number];
-    misclassified: number;
-  }[];
-  inputs: { train: { path: string; samples: number }; test: { path: string; samples: number } };
-}
+/** report.json (format synthline.evaluation/1), as packages/evaluate writes it. */
+type EvalReport = EvaluationReport;
 
 /**
  * Follows an event stream whose events each carry a view as JSON (the evaluations' like the
