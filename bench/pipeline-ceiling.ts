@@ -11,13 +11,15 @@
  * Slots are started and the pipeline warmed on a few frames before the clock starts. Measured:
  * frames/s; the process's CPU time per frame (process.cpuUsage, all threads: the sensor pool's
  * included, the stand-in's own not); the event loop's longest block and p99
- * (monitorEventLoopDelay, 1 ms resolution). Apart from that, each stage's cost per call (plan,
+ * (monitorEventLoopDelay, 1 ms resolution); the main thread's busy time per frame (event loop
+ * utilisation) and its garbage-collection pauses (the longest, and the total per frame), which
+ * tell its own per-frame work from V8's collector in the longest block. Apart from that, each stage's cost per call (plan,
  * decode, sensor effects, encode) is timed by calling those functions one by one on the same
  * images and plans ("stage costs, measured apart").
  *
  * `--baseline <dir>`: another checkout (a git worktree of an older commit with its own
- * node_modules) measured in the same run, the order alternating per round. Its children run its
- * own bench/pipeline-ceiling.ts and stand-in where it has them, else these, loading that
+ * node_modules) measured in the same run, the order alternating per round. Its children run this
+ * bench/pipeline-ceiling.ts and stand-in, so that both are measured the same way, loading that
  * checkout's packages (children load packages from their working directory).
  *
  *   npm run bench:pipeline -- [--sizes 256,512] [--slots 1,4] [--frames 200] [--rounds 3]
@@ -28,7 +30,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -102,6 +104,11 @@ interface RunResult {
   stand_in_cpu_ms_per_frame: number | null;
   loop_max_ms: number;
   loop_p99_ms: number;
+  /** The main thread's busy time per frame (event loop utilisation: its own work and its GC). */
+  main_busy_ms_per_frame: number;
+  /** The main thread's longest garbage-collection pause, and its GC time per frame. */
+  gc_max_ms: number;
+  gc_ms_per_frame: number;
   tar_bytes_per_frame: number;
 }
 
@@ -174,11 +181,21 @@ async function runPipeline(size: number, slots: number, frames: number, standIn:
 
     const loop = monitorEventLoopDelay({ resolution: 1 });
     const take = queueOf(warm, warm + frames, BATCH);
+    const gcPauses: number[] = [];
+    const gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push(e.duration);
+    });
+    gc.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     loop.enable();
     await Promise.all(slotList.map((s) => lane(s, take)));
     loop.disable();
+    const elu = performance.eventLoopUtilization(elu0);
+    // GC entries arrive on a later tick: let the observer take the run's last ones.
+    await new Promise((r) => setImmediate(r));
+    gc.disconnect();
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const standInNow = slotList.map((s) => procCpuMs(s.pid));
@@ -198,6 +215,9 @@ async function runPipeline(size: number, slots: number, frames: number, standIn:
       stand_in_cpu_ms_per_frame: standInMs === null ? null : standInMs / frames,
       loop_max_ms: loop.max / 1e6,
       loop_p99_ms: loop.percentile(99) / 1e6,
+      main_busy_ms_per_frame: elu.active / frames,
+      gc_max_ms: Math.max(0, ...gcPauses),
+      gc_ms_per_frame: gcPauses.reduce((a, b) => a + b, 0) / frames,
       tar_bytes_per_frame: tarBytes / frames,
     };
   } finally {
@@ -295,7 +315,6 @@ interface Checkout {
 }
 
 function checkout(name: Checkout['name'], dir: string): Checkout {
-  const own = (rel: string) => (existsSync(join(dir, rel)) ? join(dir, rel) : join(ROOT, rel));
   if (!existsSync(join(dir, 'packages', 'pipeline', 'src', 'index.ts')) || !existsSync(join(dir, 'node_modules'))) {
     throw new Error(`${dir} is not a synthline checkout with its node_modules: give --baseline a worktree where \`npm ci\` has run`);
   }
@@ -309,7 +328,7 @@ function checkout(name: Checkout['name'], dir: string): Checkout {
   } catch {
     // not a git checkout: the commit stays unknown
   }
-  return { name, dir, script: own('bench/pipeline-ceiling.ts'), standIn: own('bench/stand-in-blender.mjs'), commit };
+  return { name, dir, script: join(ROOT, 'bench', 'pipeline-ceiling.ts'), standIn: join(ROOT, 'bench', 'stand-in-blender.mjs'), commit };
 }
 
 /** Runs one child measurement in a checkout; its last stdout line is the JSON result. */
@@ -378,7 +397,7 @@ async function parentMain(): Promise<void> {
         const k = key(co.name, size, slots);
         runs.set(k, [...(runs.get(k) ?? []), res]);
         console.log(
-          `  round ${r + 1} ${co.name.padEnd(8)} ${size}px ${slots} slot(s): ${f1(res.fps)} frames/s, ${f1(res.cpu_ms_per_frame)} ms CPU/frame, loop max ${f1(res.loop_max_ms)} ms${res.failed ? `, ${res.failed} FAILED (${res.firstError})` : ''}`,
+          `  round ${r + 1} ${co.name.padEnd(8)} ${size}px ${slots} slot(s): ${f1(res.fps)} frames/s, ${f1(res.cpu_ms_per_frame)} ms CPU/frame, loop max ${f1(res.loop_max_ms)} ms (GC max ${f1(res.gc_max_ms)}), main busy ${f2(res.main_busy_ms_per_frame)} ms/frame${res.failed ? `, ${res.failed} FAILED (${res.firstError})` : ''}`,
         );
       }
     }
@@ -406,6 +425,9 @@ async function parentMain(): Promise<void> {
         stand_in_cpu_ms_per_frame_median: standIn.length ? median(standIn) : null,
         loop_max_ms: Math.max(...rs.map((x) => x.loop_max_ms)),
         loop_p99_ms_median: median(rs.map((x) => x.loop_p99_ms)),
+        main_busy_ms_per_frame_median: median(rs.map((x) => x.main_busy_ms_per_frame)),
+        gc_max_ms: Math.max(...rs.map((x) => x.gc_max_ms)),
+        gc_ms_per_frame_median: median(rs.map((x) => x.gc_ms_per_frame)),
         tar_bytes_per_frame: median(rs.map((x) => x.tar_bytes_per_frame)),
         failed: rs.reduce((a, x) => a + x.failed, 0),
       };
@@ -413,10 +435,12 @@ async function parentMain(): Promise<void> {
   );
 
   console.log('\nframes/s with Blender answering at once (median of rounds)');
-  console.log('checkout  size  slots  frames/s  CPU ms/frame  stand-in CPU ms/frame  loop max ms  loop p99 ms  failed');
+  console.log(
+    'checkout  size  slots  frames/s  CPU ms/frame  stand-in CPU ms/frame  loop max ms  loop p99 ms  main busy ms/frame  GC max ms  GC ms/frame  failed',
+  );
   for (const x of results) {
     console.log(
-      `${x.checkout.padEnd(8)}  ${String(x.size).padStart(4)}  ${String(x.slots).padStart(5)}  ${f1(x.fps_median).padStart(8)}  ${f2(x.cpu_ms_per_frame_median).padStart(12)}  ${f2(x.stand_in_cpu_ms_per_frame_median).padStart(21)}  ${f1(x.loop_max_ms).padStart(11)}  ${f1(x.loop_p99_ms_median).padStart(11)}  ${String(x.failed).padStart(6)}`,
+      `${x.checkout.padEnd(8)}  ${String(x.size).padStart(4)}  ${String(x.slots).padStart(5)}  ${f1(x.fps_median).padStart(8)}  ${f2(x.cpu_ms_per_frame_median).padStart(12)}  ${f2(x.stand_in_cpu_ms_per_frame_median).padStart(21)}  ${f1(x.loop_max_ms).padStart(11)}  ${f1(x.loop_p99_ms_median).padStart(11)}  ${f2(x.main_busy_ms_per_frame_median).padStart(18)}  ${f1(x.gc_max_ms).padStart(9)}  ${f2(x.gc_ms_per_frame_median).padStart(11)}  ${String(x.failed).padStart(6)}`,
     );
   }
   console.log(`\nstage costs, measured apart (one call at a time on the main thread, ${STAGE_CALLS} calls; wall median / CPU mean, ms)`);

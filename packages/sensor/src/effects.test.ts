@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applySensor, encode, type RawImage } from './effects.ts';
+import { applySensor, encode, toByte, type RawImage } from './effects.ts';
 
 const none = { noise_sigma: 0, grain_strength: 0, grain_size_px: 1, blur_sigma_px: 0, exposure_ev: 0, seed: 1 };
 
@@ -81,4 +81,18 @@ test('a white-balance error scales the channels; the camera JPEG leaves its bloc
   assert.deepEqual(a.data, b.data);
   assert.notDeepEqual(a.data, img.data);
   assert.equal(a.data.length, img.data.length);
+});
+
+test('toByte rounds every float32 in [0, 1] exactly as Math.round(f * 255) does', () => {
+  // All 1,065,353,217 of them (a few seconds): the noise's bytes rest on this equality.
+  const f32 = new Float32Array(1);
+  const bits = new Uint32Array(f32.buffer);
+  let differ = 0;
+  for (let b = 0; b <= 0x3f800000; b++) {
+    bits[0] = b;
+    const f = f32[0] as number;
+    if (toByte(f) !== Math.round(f * 255)) differ++;
+  }
+  assert.equal(differ, 0);
+  assert.deepEqual([toByte(-0.5), toByte(-0), toByte(1.5), toByte(Number.MIN_VALUE)], [0, 0, 255, 0]);
 });

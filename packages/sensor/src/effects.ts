@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { Stream } from '@synthline/base';
 import type { FramePlan, ImageFormat } from '@synthline/spec';
+import { decodePlainPng } from './png.ts';
 
 /** An 8-bit RGB image in memory. */
 export interface RawImage {
@@ -9,9 +11,16 @@ export interface RawImage {
   height: number;
 }
 
-/** Decodes an image file to 8-bit RGB; throws if it does not decode. */
+/**
+ * Decodes an image file to 8-bit RGB; throws if it does not decode. The file is read at once
+ * (this runs on a SensorPool thread); Blender's plain 8-bit RGB PNG is decoded here
+ * ({@link decodePlainPng}), anything else by libvips.
+ */
 export async function decodeRgb(path: string): Promise<RawImage> {
-  const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const file = readFileSync(path);
+  const plain = decodePlainPng(file);
+  if (plain) return plain;
+  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`${path}: expected 3 channels, got ${info.channels}`);
   return { data, width: info.width, height: info.height };
 }
@@ -100,6 +109,18 @@ async function jpegRoundTrip(data: Buffer, width: number, height: number, qualit
   return sharp(jpeg).removeAlpha().toColourspace('srgb').raw().toBuffer();
 }
 
+/** `fround(k / 255)` for each byte k: a channel value as a float32 in [0, 1]. */
+const UNIT = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+/**
+ * A float32 channel value back to a byte: `Math.round(clamp(f, 0, 1) * 255)`, without
+ * `Math.round` (about 15 times slower here than the add and truncation). The same result for
+ * every float32 f: the product of a float32 and 255 is exact in a double (32 significant bits),
+ * so `x + 0.5` is exact too wherever it could reach the next integer, and truncating it is
+ * rounding half up, as `Math.round` rounds a non-negative number.
+ */
+export const toByte = (f: number): number => ((f < 0 ? 0 : f > 1 ? 1 : f) * 255 + 0.5) | 0;
+
 /**
  * Grain, then read noise, in one pass over the pixels, in place. Grain is a smooth field sampled
  * on a grid `grain_size_px` apart (bilinear), equal on all channels; read noise one normal draw
@@ -108,6 +129,9 @@ async function jpegRoundTrip(data: Buffer, width: number, height: number, qualit
 function addNoise(data: Buffer, width: number, height: number, s: FramePlan['sensor']): void {
   const r = new Stream(s.seed, 0, 'sensor-noise');
   const fround = Math.fround;
+  // Module-level constants as locals: V8's optimised code checks a module binding at each use.
+  const unit = UNIT;
+  const byte = toByte;
   const grain = s.grain_strength > 0;
   const strength = s.grain_strength;
   const size = Math.max(1, s.grain_size_px);
@@ -151,9 +175,9 @@ function addNoise(data: Buffer, width: number, height: number, s: FramePlan['sen
         const d = grid[k + gw + 1] as number;
         v = ((a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty) * strength;
       }
-      let f0 = fround((data[i] as number) / 255);
-      let f1 = fround((data[i + 1] as number) / 255);
-      let f2 = fround((data[i + 2] as number) / 255);
+      let f0 = unit[data[i] as number] as number;
+      let f1 = unit[data[i + 1] as number] as number;
+      let f2 = unit[data[i + 2] as number] as number;
       if (grain) {
         f0 = fround(f0 + v);
         f1 = fround(f1 + v);
@@ -164,9 +188,9 @@ function addNoise(data: Buffer, width: number, height: number, s: FramePlan['sen
         f1 = fround(f1 + (block[j + 1] as number) * sigma);
         f2 = fround(f2 + (block[j + 2] as number) * sigma);
       }
-      data[i] = Math.round((f0 < 0 ? 0 : f0 > 1 ? 1 : f0) * 255);
-      data[i + 1] = Math.round((f1 < 0 ? 0 : f1 > 1 ? 1 : f1) * 255);
-      data[i + 2] = Math.round((f2 < 0 ? 0 : f2 > 1 ? 1 : f2) * 255);
+      data[i] = byte(f0);
+      data[i + 1] = byte(f1);
+      data[i + 2] = byte(f2);
     }
   }
 }
