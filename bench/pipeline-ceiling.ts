@@ -47,8 +47,12 @@ const ROOT = resolve(HERE, '..');
 const BATCH = 24;
 /** Frames rendered before the clock starts, per slot (starts the stand-ins, the sensor threads, the JIT). */
 const WARM_PER_SLOT = 6;
-/** Calls per stage in the stage pass. */
+/**
+ * Calls per stage in the stage pass, after untimed ones: V8 optimises the JavaScript stages (the
+ * PNG decode, the noise) only after some tens of calls, as a worker's threads long have.
+ */
 const STAGE_CALLS = 30;
+const STAGE_WARM = 60;
 
 const { values } = parseArgs({
   options: {
@@ -104,19 +108,21 @@ interface RunResult {
   stand_in_cpu_ms_per_frame: number | null;
   loop_max_ms: number;
   loop_p99_ms: number;
-  /** The main thread's busy time per frame (event loop utilisation: its own work and its GC). */
+  /** The main thread's busy time per frame (event loop utilisation: its own work and its GC, and any time the OS ran another thread instead). */
   main_busy_ms_per_frame: number;
+  /** The main thread's own CPU time per frame (Linux: its /proc task entry; null elsewhere). */
+  main_cpu_ms_per_frame: number | null;
   /** The main thread's longest garbage-collection pause, and its GC time per frame. */
   gc_max_ms: number;
   gc_ms_per_frame: number;
   tar_bytes_per_frame: number;
 }
 
-/** utime + stime of a process, ms; null where /proc cannot tell. */
-function procCpuMs(pid: number | undefined): number | null {
+/** utime + stime of a process (or with `thread`, of that one thread of it), ms; null where /proc cannot tell. */
+function procCpuMs(pid: number | undefined, thread?: number): number | null {
   if (pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
@@ -188,11 +194,13 @@ async function runPipeline(size: number, slots: number, frames: number, standIn:
     gc.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
+    const main0 = procCpuMs(process.pid, process.pid);
     const t0 = performance.now();
     loop.enable();
     await Promise.all(slotList.map((s) => lane(s, take)));
     loop.disable();
     const elu = performance.eventLoopUtilization(elu0);
+    const main1 = procCpuMs(process.pid, process.pid);
     // GC entries arrive on a later tick: let the observer take the run's last ones.
     await new Promise((r) => setImmediate(r));
     gc.disconnect();
@@ -216,6 +224,7 @@ async function runPipeline(size: number, slots: number, frames: number, standIn:
       loop_max_ms: loop.max / 1e6,
       loop_p99_ms: loop.percentile(99) / 1e6,
       main_busy_ms_per_frame: elu.active / frames,
+      main_cpu_ms_per_frame: main0 === null || main1 === null ? null : (main1 - main0) / frames,
       gc_max_ms: Math.max(0, ...gcPauses),
       gc_ms_per_frame: gcPauses.reduce((a, b) => a + b, 0) / frames,
       tar_bytes_per_frame: tarBytes / frames,
@@ -251,7 +260,7 @@ async function measureStages(size: number, standIn: string): Promise<StagesResul
   const { plan, planContext } = await load<PlannerModule>('planner');
   const { RenderSlot } = await load<BlenderModule>('blender');
   const { decodeRgb, applySensor, encode } = await load<SensorModule>('sensor');
-  const spec = await benchSpec(size, STAGE_CALLS + 1);
+  const spec = await benchSpec(size, STAGE_WARM + STAGE_CALLS);
   const context = planContext(spec);
   const dir = await mkdtemp(join(tmpdir(), 'synthline-stages-'));
   const image = join(dir, 'frame.png');
@@ -277,13 +286,13 @@ async function measureStages(size: number, standIn: string): Promise<StagesResul
     return out;
   };
   try {
-    // One untimed pass first: sharp's and the JIT's first calls cost more than any later one.
-    for (let i = 0; i <= STAGE_CALLS; i++) {
+    // Untimed passes first: sharp's and the JIT's first calls cost more than any later one.
+    for (let i = 0; i < STAGE_WARM + STAGE_CALLS; i++) {
       const p = await timed('plan', () => plan(spec, i, context));
       const raw = await timed('decode', () => decodeRgb(image));
       const processed = await timed('sensor', () => applySensor(raw, p.sensor));
       await timed('encode', () => encode(processed, spec.render.format, spec.render.quality));
-      if (i > 0) continue;
+      if (i !== STAGE_WARM - 1) continue;
       for (const c of Object.values(costs)) {
         c.wall.length = 0;
         c.cpu.length = 0;
@@ -397,7 +406,7 @@ async function parentMain(): Promise<void> {
         const k = key(co.name, size, slots);
         runs.set(k, [...(runs.get(k) ?? []), res]);
         console.log(
-          `  round ${r + 1} ${co.name.padEnd(8)} ${size}px ${slots} slot(s): ${f1(res.fps)} frames/s, ${f1(res.cpu_ms_per_frame)} ms CPU/frame, loop max ${f1(res.loop_max_ms)} ms (GC max ${f1(res.gc_max_ms)}), main busy ${f2(res.main_busy_ms_per_frame)} ms/frame${res.failed ? `, ${res.failed} FAILED (${res.firstError})` : ''}`,
+          `  round ${r + 1} ${co.name.padEnd(8)} ${size}px ${slots} slot(s): ${f1(res.fps)} frames/s, ${f1(res.cpu_ms_per_frame)} ms CPU/frame, loop max ${f1(res.loop_max_ms)} ms (GC max ${f1(res.gc_max_ms)}), main busy ${f2(res.main_busy_ms_per_frame)} ms/frame (CPU ${f2(res.main_cpu_ms_per_frame)})${res.failed ? `, ${res.failed} FAILED (${res.firstError})` : ''}`,
         );
       }
     }
@@ -413,6 +422,7 @@ async function parentMain(): Promise<void> {
     configs.map(({ size, slots }) => {
       const rs = runs.get(key(co.name, size, slots)) ?? [];
       const standIn = rs.map((x) => x.stand_in_cpu_ms_per_frame).filter((x): x is number => x !== null);
+      const mainCpu = rs.map((x) => x.main_cpu_ms_per_frame).filter((x): x is number => x !== null);
       return {
         checkout: co.name,
         commit: co.commit,
@@ -426,6 +436,7 @@ async function parentMain(): Promise<void> {
         loop_max_ms: Math.max(...rs.map((x) => x.loop_max_ms)),
         loop_p99_ms_median: median(rs.map((x) => x.loop_p99_ms)),
         main_busy_ms_per_frame_median: median(rs.map((x) => x.main_busy_ms_per_frame)),
+        main_cpu_ms_per_frame_median: mainCpu.length ? median(mainCpu) : null,
         gc_max_ms: Math.max(...rs.map((x) => x.gc_max_ms)),
         gc_ms_per_frame_median: median(rs.map((x) => x.gc_ms_per_frame)),
         tar_bytes_per_frame: median(rs.map((x) => x.tar_bytes_per_frame)),
@@ -436,11 +447,11 @@ async function parentMain(): Promise<void> {
 
   console.log('\nframes/s with Blender answering at once (median of rounds)');
   console.log(
-    'checkout  size  slots  frames/s  CPU ms/frame  stand-in CPU ms/frame  loop max ms  loop p99 ms  main busy ms/frame  GC max ms  GC ms/frame  failed',
+    'checkout  size  slots  frames/s  CPU ms/frame  stand-in CPU ms/frame  loop max ms  loop p99 ms  main busy ms/frame  main CPU ms/frame  GC max ms  GC ms/frame  failed',
   );
   for (const x of results) {
     console.log(
-      `${x.checkout.padEnd(8)}  ${String(x.size).padStart(4)}  ${String(x.slots).padStart(5)}  ${f1(x.fps_median).padStart(8)}  ${f2(x.cpu_ms_per_frame_median).padStart(12)}  ${f2(x.stand_in_cpu_ms_per_frame_median).padStart(21)}  ${f1(x.loop_max_ms).padStart(11)}  ${f1(x.loop_p99_ms_median).padStart(11)}  ${f2(x.main_busy_ms_per_frame_median).padStart(18)}  ${f1(x.gc_max_ms).padStart(9)}  ${f2(x.gc_ms_per_frame_median).padStart(11)}  ${String(x.failed).padStart(6)}`,
+      `${x.checkout.padEnd(8)}  ${String(x.size).padStart(4)}  ${String(x.slots).padStart(5)}  ${f1(x.fps_median).padStart(8)}  ${f2(x.cpu_ms_per_frame_median).padStart(12)}  ${f2(x.stand_in_cpu_ms_per_frame_median).padStart(21)}  ${f1(x.loop_max_ms).padStart(11)}  ${f1(x.loop_p99_ms_median).padStart(11)}  ${f2(x.main_busy_ms_per_frame_median).padStart(18)}  ${f2(x.main_cpu_ms_per_frame_median).padStart(17)}  ${f1(x.gc_max_ms).padStart(9)}  ${f2(x.gc_ms_per_frame_median).padStart(11)}  ${String(x.failed).padStart(6)}`,
     );
   }
   console.log(`\nstage costs, measured apart (one call at a time on the main thread, ${STAGE_CALLS} calls; wall median / CPU mean, ms)`);
