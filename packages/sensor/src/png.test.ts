@@ -87,6 +87,15 @@ test("Blender's renders decode to libvips' pixels", async () => {
   }
 });
 
+test("Blender 4.3's PNG, with its eXIf, oFFs and tEXt chunks, is the plain kind", async () => {
+  // test/fixtures/blender-4.3-16px.png: Debian 13's Blender 4.3 rendering its default scene, 16x16,
+  // through blender-scripts' png_settings (3.4 writes no eXIf or oFFs).
+  const png = readFileSync(new URL('../../../test/fixtures/blender-4.3-16px.png', import.meta.url));
+  const mine = decodePlainPng(png);
+  assert.ok(mine, 'decoded without libvips');
+  assert.ok(mine.data.equals(await vips(png)));
+});
+
 test("every row filter, on the first row and after, decodes to the pixels written and to libvips' pixels", async () => {
   const [w, h] = [61, 47]; // odd sizes: rows that are not a multiple of anything
   const data = pixels(w, h);
@@ -162,6 +171,22 @@ test('a truncated or corrupt plain PNG throws, naming what is wrong', () => {
   assert.throws(
     () => decodePlainPng(corrupt),
     (e: Error) => e instanceof PngDataError && /does not inflate/.test(e.message),
+  );
+  // Far more data than the header's size (a bomb: 64 MB of zeros behind a 4x4 header) stops early.
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(4, 0);
+  header.writeUInt32BE(4, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const wrap = (data: Buffer) =>
+    Buffer.concat([png.subarray(0, 8), chunk('IHDR', header), chunk('IDAT', deflateSync(data)), chunk('IEND', Buffer.alloc(0))]);
+  assert.throws(
+    () => decodePlainPng(wrap(Buffer.alloc(64 * 1024 * 1024))),
+    (e: Error) => e instanceof PngDataError && /does not inflate/.test(e.message),
+  );
+  // Too little: the header's size needs more rows than the data holds.
+  assert.throws(
+    () => decodePlainPng(wrap(Buffer.alloc(20))),
+    (e: Error) => e instanceof PngDataError && /holds 20 bytes where 4x4 RGB needs 52/.test(e.message),
   );
 });
 

@@ -4,7 +4,7 @@ import type { RawImage } from './effects.ts';
 /** The PNG signature's first four bytes. */
 const SIGNATURE = 0x89504e47;
 /** Ancillary chunks that do not change an image's pixels as libvips loads them. */
-const NEUTRAL = new Set(['pHYs', 'tEXt', 'zTXt', 'iTXt', 'tIME']);
+const NEUTRAL = new Set(['pHYs', 'oFFs', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'eXIf']);
 /** Larger images are left to libvips (its own limits apply). */
 const MAX_PIXELS = 64 * 1024 * 1024;
 
@@ -55,8 +55,12 @@ export function decodePlainPng(buf: Buffer): RawImage | undefined {
   const rows = (stride + 1) * height;
   let raw: Buffer;
   try {
-    // inflate checks the stream's Adler-32: corrupt pixel data throws here.
-    raw = inflateSync(idat.length === 1 ? (idat[0] as Buffer) : Buffer.concat(idat, idatBytes), { chunkSize: rows + 1024 });
+    // inflate checks the stream's Adler-32: corrupt pixel data throws here; and it stops past the
+    // size the header gives (no inflating a hostile stream without bound).
+    raw = inflateSync(idat.length === 1 ? (idat[0] as Buffer) : Buffer.concat(idat, idatBytes), {
+      chunkSize: rows + 1024,
+      maxOutputLength: rows + 1,
+    });
   } catch (err) {
     throw new PngDataError(`the image data does not inflate: ${(err as Error).message}`);
   }
