@@ -273,21 +273,32 @@ async function jobsPage(params: URLSearchParams): Promise<void> {
           body,
         ),
   );
-  // Live: the event streams of the unfinished jobs shown (a browser holds few connections to
-  // one host, so at most 4 streams; the rest are refreshed with the page every 5 s).
-  const live = data.items.filter((v) => !FINAL.has(v.status)).slice(0, 4);
-  for (const v of live) follow(v.id, signal, (_e, nv) => update(nv)).catch(() => undefined);
-  if (data.items.some((v) => !FINAL.has(v.status))) {
-    const timer = setInterval(async () => {
-      try {
-        const fresh = await getJson<JobPage>(`/v1/jobs?${q}`, { signal });
-        for (const v of fresh.items) if (!live.some((l) => l.id === v.id)) update(v);
-      } catch {
-        // the next tick tries again
-      }
-    }, 5000);
-    signal.addEventListener('abort', () => clearInterval(timer));
-  }
+  keepLive(data.items, (v) => `/v1/jobs/${v.id}/events`, `/v1/jobs?${q}`, signal, update);
+}
+
+/**
+ * Keeps a list page's rows live: the event streams of the unfinished items shown (a browser holds
+ * few connections to one host, so at most 4 streams); the rest are refreshed with the page every 5 s.
+ */
+function keepLive<V extends { id: string; status: string }>(
+  items: V[],
+  eventsOf: (v: V) => string,
+  pagePath: string,
+  signal: AbortSignal,
+  update: (v: V) => void,
+): void {
+  const live = items.filter((v) => !FINAL.has(v.status)).slice(0, 4);
+  for (const v of live) followEvents<V>(eventsOf(v), signal, (_e, nv) => update(nv)).catch(() => undefined);
+  if (!items.some((v) => !FINAL.has(v.status))) return;
+  const timer = setInterval(async () => {
+    try {
+      const fresh = await getJson<{ items: V[] }>(pagePath, { signal });
+      for (const v of fresh.items) if (!live.some((l) => l.id === v.id)) update(v);
+    } catch {
+      // the next tick tries again
+    }
+  }, 5000);
+  signal.addEventListener('abort', () => clearInterval(timer));
 }
 
 async function cancelJob(id: string): Promise<JobView> {
@@ -1015,20 +1026,7 @@ async function evaluationsPage(params: URLSearchParams): Promise<void> {
           body,
         ),
   );
-  // Live as on the jobs page: streams of at most 4 unfinished ones, the rest refreshed every 5 s.
-  const live = data.items.filter((v) => !FINAL.has(v.status)).slice(0, 4);
-  for (const v of live) followEvents<EvaluationView>(v.links.events, signal, (_e, nv) => update(nv)).catch(() => undefined);
-  if (data.items.some((v) => !FINAL.has(v.status))) {
-    const timer = setInterval(async () => {
-      try {
-        const fresh = await getJson<EvaluationPage>(`/v1/evaluations?${q}`, { signal });
-        for (const v of fresh.items) if (!live.some((l) => l.id === v.id)) update(v);
-      } catch {
-        // the next tick tries again
-      }
-    }, 5000);
-    signal.addEventListener('abort', () => clearInterval(timer));
-  }
+  keepLive(data.items, (v) => v.links.events, `/v1/evaluations?${q}`, signal, update);
 }
 
 async function evaluationPage(id: string): Promise<void> {

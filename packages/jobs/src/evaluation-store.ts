@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from './job-store.ts';
+import { pageOfIndex } from './job-store.ts';
 
 /**
  * Glossary.
@@ -208,30 +208,11 @@ export class EvaluationStore {
    * A cursor this store did not make: RangeError.
    */
   async list(opts: { cursor?: string; limit?: number } = {}): Promise<{ items: EvaluationRecord[]; total: number; next: string | null }> {
-    const limit = opts.limit ?? 20;
-    let max = '+inf';
-    let skip = 0;
-    if (opts.cursor) {
-      const at = decodeCursor(opts.cursor);
-      if (!at) throw new RangeError('cursor: not a cursor this API gave out');
-      max = String(at.score);
-      // Evaluations of the same millisecond come in descending id order: skip those already shown.
-      const ties = await this.redis.zrangebyscore(this.indexKey, at.score, at.score);
-      skip = ties.filter((id) => id >= at.id).length;
-    }
-    const flat = await this.redis.zrevrangebyscore(this.indexKey, max, '-inf', 'WITHSCORES', 'LIMIT', skip, limit + 1);
-    const rows: { id: string; score: number }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
-    const page = rows.slice(0, limit);
-    const records = await Promise.all(page.map((r) => this.get(r.id)));
-    const gone = page.filter((_r, i) => records[i] === null).map((r) => r.id);
+    const { ids, total, next } = await pageOfIndex(this.redis, this.indexKey, opts);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_id, i) => records[i] === null);
     if (gone.length) await this.redis.zrem(this.indexKey, ...gone);
-    const last = page[page.length - 1];
-    return {
-      items: records.filter((r): r is EvaluationRecord => r !== null),
-      total: await this.redis.zcard(this.indexKey),
-      next: rows.length > limit && last ? encodeCursor(last.score, last.id) : null,
-    };
+    return { items: records.filter((r): r is EvaluationRecord => r !== null), total: total - gone.length, next };
   }
 
   private async transition(

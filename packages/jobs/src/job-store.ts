@@ -269,6 +269,39 @@ export function decodeCursor(cursor: string): { score: number; id: string } | nu
   return m ? { score: Number(m[1]), id: m[2] as string } : null;
 }
 
+/**
+ * One page of a sorted-set index (scores: created ms), newest first, after `cursor`, and the
+ * cursor of the next page (null on the last). Reads at most `limit` entries (plus the few created
+ * in the same millisecond as the cursor's), however long the index. A cursor that is not one
+ * {@link encodeCursor} made: RangeError.
+ */
+export async function pageOfIndex(
+  redis: Redis,
+  index: string,
+  opts: { cursor?: string; limit?: number },
+): Promise<{ ids: string[]; total: number; next: string | null }> {
+  const limit = opts.limit ?? 20;
+  let max = '+inf';
+  let skip = 0;
+  if (opts.cursor) {
+    const at = decodeCursor(opts.cursor);
+    if (!at) throw new RangeError('cursor: not a cursor this API gave out');
+    max = String(at.score);
+    // Entries of the same millisecond come in descending id order: skip those the last page showed.
+    const ties = await redis.zrangebyscore(index, at.score, at.score);
+    skip = ties.filter((id) => id >= at.id).length;
+  }
+  const [flat, total] = await Promise.all([
+    redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', skip, limit + 1),
+    redis.zcard(index),
+  ]);
+  const rows: { id: string; score: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { ids: page.map((r) => r.id), total, next: rows.length > limit && last ? encodeCursor(last.score, last.id) : null };
+}
+
 /** Version of the index layout; an older store is indexed once at start (see {@link JobStore.ensureIndexes}). */
 const INDEX_VERSION = '2';
 
@@ -422,27 +455,7 @@ export class JobStore {
    * the few jobs created in the same millisecond as the cursor's), however many jobs exist.
    */
   async list(opts: JobPageQuery = {}): Promise<{ ids: string[]; total: number; next: string | null }> {
-    const limit = opts.limit ?? 20;
-    const index = opts.status ? this.key('jobs', 's', opts.status) : this.key('jobs');
-    let max = '+inf';
-    let skip = 0;
-    if (opts.cursor) {
-      const at = decodeCursor(opts.cursor);
-      if (!at) throw new RangeError('cursor: not a cursor this API gave out');
-      max = String(at.score);
-      // Jobs of the same millisecond come in descending id order: skip those the last page showed.
-      const ties = await this.redis.zrangebyscore(index, at.score, at.score);
-      skip = ties.filter((id) => id >= at.id).length;
-    }
-    const [flat, total] = await Promise.all([
-      this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', skip, limit + 1),
-      this.redis.zcard(index),
-    ]);
-    const rows: { id: string; score: number }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { ids: page.map((r) => r.id), total, next: rows.length > limit && last ? encodeCursor(last.score, last.id) : null };
+    return pageOfIndex(this.redis, opts.status ? this.key('jobs', 's', opts.status) : this.key('jobs'), opts);
   }
 
   /**

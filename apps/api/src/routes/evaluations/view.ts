@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuery, pageOf } from '../paging.ts';
 import {
   EvaluationEpoch,
   EvaluationError,
@@ -71,24 +72,10 @@ export const EvaluationView = z
 export type EvaluationView = z.infer<typeof EvaluationView>;
 
 /** The query of `GET /v1/evaluations`: the jobs' paging. */
-export const EvaluationListQuery = z.strictObject({
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,120}$/, 'expected the next_cursor of a previous page')
-    .optional()
-    .describe('the `next_cursor` of the previous page; absent: the first page'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+export const EvaluationListQuery = PageQuery;
 
 /** What `GET /v1/evaluations` answers: one page, newest first. */
-export const EvaluationPage = z
-  .object({
-    items: z.array(EvaluationView),
-    total: z.number().int().describe('evaluations kept, in all pages'),
-    limit: z.number().int(),
-    next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
-  })
-  .meta({ id: 'EvaluationPage' });
+export const EvaluationPage = pageOf(EvaluationView, 'EvaluationPage', 'evaluations kept, in all pages');
 export type EvaluationPage = z.infer<typeof EvaluationPage>;
 
 /** Evaluation ids are 12 letters or digits (see JobQueue.submitEvaluation). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuery, pageOf } from '../paging.ts';
 import { JobSpec } from '@synthline/spec';
 import { JobStatus } from '@synthline/jobs';
 import { JobView as JobViewBase } from './job-view.ts';
@@ -26,24 +27,11 @@ export const SubmitHeaders = z.looseObject({
     .describe('Repeat a submission safely: the same key with the same body gives the same job back for 24 h'),
 });
 
-export const ListQuery = z.strictObject({
+export const ListQuery = PageQuery.extend({
   status: JobStatus.optional().describe('only jobs with this status'),
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,120}$/, 'expected the next_cursor of a previous page')
-    .optional()
-    .describe('the `next_cursor` of the previous page; absent: the first page'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-export const JobPage = z
-  .object({
-    items: z.array(JobViewBase),
-    total: z.number().int().describe('jobs matching the filter, in all pages'),
-    limit: z.number().int(),
-    next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
-  })
-  .meta({ id: 'JobPage' });
+export const JobPage = pageOf(JobViewBase, 'JobPage', 'jobs matching the filter, in all pages');
 
 export const SampleParams = JobIdParams.extend({
   index: z
