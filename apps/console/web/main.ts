@@ -198,7 +198,6 @@ async function jobsPage(params: URLSearchParams): Promise<void> {
   filter.addEventListener('change', () => {
     location.hash = `#/jobs${filter.value ? `?status=${filter.value}` : ''}`;
   });
-  const rows = new Map<string, HTMLTableRowElement>();
   const row = (v: JobView): HTMLTableRowElement => {
     const cancel = h(
       'button',
@@ -226,19 +225,7 @@ async function jobsPage(params: URLSearchParams): Promise<void> {
       h('td', {}, FINAL.has(v.status) ? '' : cancel),
     );
   };
-  const update = (v: JobView) => {
-    const old = rows.get(v.id);
-    if (!old) return;
-    const fresh = row(v);
-    old.replaceWith(fresh);
-    rows.set(v.id, fresh);
-  };
-  const body = h('tbody');
-  for (const v of data.items) {
-    const r = row(v);
-    rows.set(v.id, r);
-    body.append(r);
-  }
+  const { body, update } = tableRows(data.items, row);
   const next = data.next_cursor
     ? h('a', { href: `#/jobs?${new URLSearchParams({ ...(status ? { status } : {}), cursor: data.next_cursor })}` }, 'Next page →')
     : null;
@@ -274,6 +261,25 @@ async function jobsPage(params: URLSearchParams): Promise<void> {
         ),
   );
   keepLive(data.items, (v) => `/v1/jobs/${v.id}/events`, `/v1/jobs?${q}`, signal, update);
+}
+
+/** A table body of one row per item, and `update` to redraw an item's row from a newer view. */
+function tableRows<V extends { id: string }>(items: V[], row: (v: V) => HTMLTableRowElement) {
+  const rows = new Map<string, HTMLTableRowElement>();
+  const body = h('tbody');
+  for (const v of items) {
+    const r = row(v);
+    rows.set(v.id, r);
+    body.append(r);
+  }
+  const update = (v: V) => {
+    const old = rows.get(v.id);
+    if (!old) return;
+    const fresh = row(v);
+    old.replaceWith(fresh);
+    rows.set(v.id, fresh);
+  };
+  return { body, update };
 }
 
 /**
@@ -961,7 +967,6 @@ async function evaluationsPage(params: URLSearchParams): Promise<void> {
   const signal = page.signal;
   const q = new URLSearchParams({ limit: '10', ...(cursor ? { cursor } : {}) });
   const data = await getJson<EvaluationPage>(`/v1/evaluations?${q}`, { signal });
-  const rows = new Map<string, HTMLTableRowElement>();
   const row = (v: EvaluationView): HTMLTableRowElement =>
     h(
       'tr',
@@ -980,19 +985,7 @@ async function evaluationsPage(params: URLSearchParams): Promise<void> {
       h('td', {}, epochBar(v), v.status === 'running' && v.progress.stage ? h('span', { class: 'muted' }, ` ${v.progress.stage}`) : null),
       h('td', { class: 'num', 'data-accuracy': v.accuracy ?? '' }, percent(v.accuracy)),
     );
-  const update = (v: EvaluationView) => {
-    const old = rows.get(v.id);
-    if (!old) return;
-    const fresh = row(v);
-    old.replaceWith(fresh);
-    rows.set(v.id, fresh);
-  };
-  const body = h('tbody');
-  for (const v of data.items) {
-    const r = row(v);
-    rows.set(v.id, r);
-    body.append(r);
-  }
+  const { body, update } = tableRows(data.items, row);
   main.replaceChildren(
     h('h1', {}, 'Evaluations'),
     h(
